@@ -1,0 +1,2 @@
+export * from './node-api.js';
+export * from './auth/api.js';

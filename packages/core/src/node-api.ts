@@ -1,0 +1,105 @@
+import type { Message, PresenceMessage } from '@rowcast/protocol';
+
+/**
+ * The contract between the realtime engine (core) and the packages that drive it from outside a WebSocket:
+ * the REST API (http-api), the change stream (connector-postgres, in-process mode) and integration rules.
+ * core's RealtimeNode implements it; nothing else needs to know how the engine is built.
+ */
+
+/** Who published: a realtime connection, a REST caller, or Rowcast itself (connector). */
+export interface PublishOrigin {
+  connectionId?: string;
+  /** The publisher's authenticated clientId, if any (a message's clientId must match unless this is `*`). */
+  clientId?: string;
+  /** The API key name the publisher authenticated with (envelopes and audit). */
+  keyName?: string;
+}
+
+/** What `publish` resolves with: one serial per message, `null` for a message dropped as an idempotent duplicate. */
+export interface PublishResult {
+  serials: Array<string | null>;
+}
+
+/** A message as accepted: ids, timestamps, serial and connectionId filled in by the engine. */
+export interface AcceptedMessage extends Message {
+  id: string;
+  timestamp: number;
+  serial: string;
+}
+
+/** A presence event as accepted onto a channel. */
+export interface AcceptedPresence extends PresenceMessage {
+  id: string;
+  timestamp: number;
+  connectionId: string;
+  clientId: string;
+}
+
+/**
+ * Runs after the engine accepted a publish and before the publisher is acknowledged: the ACK waits for the
+ * returned promise, so a hook that persists (the rules' durable queue) makes "acknowledged" mean "will be
+ * delivered". A hook that throws fails the publish (NACK / HTTP error). Hooks must be cheap for channels they
+ * do not care about: check the channel name first.
+ */
+export type AcceptedHook = (event: AcceptedEvent) => void | Promise<void>;
+
+export type AcceptedEvent =
+  | { kind: 'message'; channel: string; messages: AcceptedMessage[] }
+  | { kind: 'presence'; channel: string; presence: AcceptedPresence[] };
+
+/** History query (Ably REST `start`, `end`, `direction`, `limit`), plus an opaque cursor for paging. */
+export interface HistoryQuery {
+  start?: number;
+  end?: number;
+  direction?: 'forwards' | 'backwards';
+  limit?: number;
+  /** Opaque position from a previous page's `next`. */
+  cursor?: string;
+}
+
+export interface HistoryPage<T> {
+  items: T[];
+  /** Cursor of the next page, absent on the last page. */
+  next?: string;
+}
+
+/** Channel status as `GET /channels/{name}` returns it (Ably ChannelDetails). */
+export interface ChannelDetails {
+  channelId: string;
+  name: string;
+  status: {
+    isActive: boolean;
+    occupancy: {
+      metrics: {
+        connections: number;
+        publishers: number;
+        subscribers: number;
+        presenceConnections: number;
+        presenceMembers: number;
+        presenceSubscribers: number;
+      };
+    };
+  };
+}
+
+/** The engine's surface for non-WebSocket callers. */
+export interface RealtimeNodeApi {
+  /**
+   * Accepts messages onto a channel exactly as a realtime publish would: validates size and clientId, mints
+   * ids (`<base>:<index>`) where absent, stamps timestamp and serial, drops idempotent duplicates (same
+   * explicit id within 2 minutes), runs accepted hooks, then fans out. Throws ErrorInfo on refusal.
+   */
+  publish(channel: string, messages: Message[], origin: PublishOrigin): Promise<PublishResult>;
+  /** Registers a hook run between acceptance and acknowledgement (see AcceptedHook). */
+  onAccepted(hook: AcceptedHook): void;
+  /** Message history of a channel, newest first by default. */
+  history(channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedMessage>>;
+  /** Current presence members of a channel. */
+  presenceMembers(channel: string, filter?: { clientId?: string; connectionId?: string }): Promise<AcceptedPresence[]>;
+  /** Presence event history of a channel. */
+  presenceHistory(channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedPresence>>;
+  /** Status and occupancy of a channel. */
+  channelDetails(channel: string): Promise<ChannelDetails>;
+  /** Largest accepted message size in bytes (data + name + clientId + extras), as sent in connectionDetails. */
+  readonly maxMessageSize: number;
+}

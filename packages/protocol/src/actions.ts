@@ -1,0 +1,62 @@
+/** Protocol message actions of Ably's realtime protocol v6 (spec TR2). */
+export const Action = {
+  HEARTBEAT: 0,
+  ACK: 1,
+  NACK: 2,
+  CONNECT: 3,
+  CONNECTED: 4,
+  DISCONNECT: 5,
+  DISCONNECTED: 6,
+  CLOSE: 7,
+  CLOSED: 8,
+  ERROR: 9,
+  ATTACH: 10,
+  ATTACHED: 11,
+  DETACH: 12,
+  DETACHED: 13,
+  PRESENCE: 14,
+  MESSAGE: 15,
+  SYNC: 16,
+  AUTH: 17,
+  ACTIVATE: 18,
+  OBJECT: 19,
+  OBJECT_SYNC: 20,
+  ANNOTATION: 21,
+} as const;
+export type ActionCode = (typeof Action)[keyof typeof Action];
+
+/** ProtocolMessage flags (spec TR3): channel state bits and channel mode bits. */
+export const Flag = {
+  HAS_PRESENCE: 1 << 0,
+  HAS_BACKLOG: 1 << 1,
+  RESUMED: 1 << 2,
+  TRANSIENT: 1 << 4,
+  ATTACH_RESUME: 1 << 5,
+  HAS_OBJECTS: 1 << 7,
+  PRESENCE: 1 << 16,
+  PUBLISH: 1 << 17,
+  SUBSCRIBE: 1 << 18,
+  PRESENCE_SUBSCRIBE: 1 << 19,
+} as const;
+
+/** All four channel modes; what ATTACHED reports when the client asked for none in particular. */
+export const ALL_MODES = Flag.PRESENCE | Flag.PUBLISH | Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
+
+/** Presence actions on the wire (spec TP2). */
+export const PresenceAction = {
+  ABSENT: 0,
+  PRESENT: 1,
+  ENTER: 2,
+  LEAVE: 3,
+  UPDATE: 4,
+} as const;
+export type PresenceActionCode = (typeof PresenceAction)[keyof typeof PresenceAction];
+
+/** Message actions (spec TM5); 0 is a plain create, which the SDK shows as "message.create". */
+export const MessageAction = {
+  CREATE: 0,
+  UPDATE: 1,
+  DELETE: 2,
+  META: 3,
+  SUMMARY: 4,
+} as const;

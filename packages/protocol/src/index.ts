@@ -1,0 +1,4 @@
+export * from './actions.js';
+export * from './errors.js';
+export * from './types.js';
+export * from './codec.js';
