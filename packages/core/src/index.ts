@@ -1,2 +1,3 @@
 export * from './node-api.js';
 export * from './auth/api.js';
+export * from './auth/index.js';

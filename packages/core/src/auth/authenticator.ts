@@ -1,0 +1,155 @@
+import { ErrorCode, ErrorInfo, type Capability, type TokenDetails, type TokenRequest } from '@rowcast/protocol';
+import type { ApiKey, AuthenticatorApi, Credentials } from './api.js';
+import { canonicalCapability, intersectCapabilities, parseCapability } from './capability.js';
+import { randomId, safeEqual } from './crypto.js';
+import { looksLikeJwt, verifyJwt } from './jwt.js';
+import { DEFAULT_TOKEN_TTL_MS, MAX_TOKEN_TTL_MS, looksLikeRowcastToken, mintToken, verifyToken } from './token.js';
+import { NonceMemory, TOKEN_REQUEST_WINDOW_MS, signTokenRequest, verifyTokenRequestMac } from './token-request.js';
+
+export interface AuthenticatorOptions {
+  keys: ApiKey[];
+  /** Milliseconds since epoch; injectable so tests can move time. */
+  clock?: () => number;
+}
+
+function invalidKey(): ErrorInfo {
+  return new ErrorInfo('Invalid key or key name', ErrorCode.INVALID_CREDENTIALS, 401);
+}
+
+function numberField(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n)) {
+    throw new ErrorInfo(`TokenRequest ${name} must be a number`, ErrorCode.INVALID_PARAMETER_VALUE, 400);
+  }
+  return n;
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ErrorInfo(`TokenRequest ${name} must be a string`, ErrorCode.INVALID_PARAMETER_VALUE, 400);
+  return value;
+}
+
+/**
+ * Creates the Authenticator: API keys (Basic), Rowcast tokens and JWTs (Bearer / access_token), the
+ * TokenRequest exchange. Tokens are verified from their signature alone, so any node with the same keys accepts
+ * them; the only state is the nonce memory of redeemed TokenRequests.
+ */
+export function createAuthenticator(options: AuthenticatorOptions): AuthenticatorApi {
+  const clock = options.clock ?? Date.now;
+  const keys = new Map<string, ApiKey>();
+  for (const key of options.keys) keys.set(key.name, { ...key, capability: parseCapability(key.capability) });
+  const secretOf = (keyName: string) => keys.get(keyName)?.secret;
+  const nonces = new NonceMemory();
+
+  function keyCapabilityOf(keyName: string): Capability {
+    const key = keys.get(keyName);
+    if (!key) throw new ErrorInfo('Token issued by an unknown key', ErrorCode.TOKEN_UNRECOGNISED, 401);
+    return key.capability;
+  }
+
+  function authenticateToken(token: string, allowJwt = true): Credentials {
+    const now = clock();
+    if (allowJwt && looksLikeJwt(token)) {
+      const claims = verifyJwt(token, secretOf, now);
+      if (claims.embeddedToken !== undefined) return authenticateToken(claims.embeddedToken, false);
+      const held = keyCapabilityOf(claims.keyName);
+      let capability = held;
+      if (claims.capability !== undefined) {
+        let requested: Capability;
+        try {
+          requested = parseCapability(claims.capability);
+        } catch (err) {
+          throw new ErrorInfo(`Invalid JWT: ${(err as Error).message}`, ErrorCode.INVALID_JWT_FORMAT, 401);
+        }
+        capability = intersectCapabilities(requested, held);
+      }
+      return { kind: 'jwt', keyName: claims.keyName, clientId: claims.clientId, capability, expires: claims.expires };
+    }
+    if (!looksLikeRowcastToken(token)) throw new ErrorInfo('Invalid token format', ErrorCode.INVALID_TOKEN_FORMAT, 401);
+    const claims = verifyToken(token, secretOf, now);
+    // The key's current capability bounds the token: narrowing a key in config narrows its live tokens too.
+    const capability = intersectCapabilities(parseCapability(claims.capability), keyCapabilityOf(claims.keyName));
+    return { kind: 'token', keyName: claims.keyName, clientId: claims.clientId, capability, expires: claims.expires };
+  }
+
+  function issue(key: ApiKey, held: Capability, request: Record<string, unknown>, maxExpires?: number): TokenDetails {
+    const now = clock();
+    const ttl = numberField(request.ttl, 'ttl') ?? DEFAULT_TOKEN_TTL_MS;
+    if (ttl <= 0) throw new ErrorInfo('TokenRequest ttl must be positive', ErrorCode.INVALID_PARAMETER_VALUE, 400);
+    const raw = request.capability;
+    const capability =
+      raw === undefined || raw === null || raw === '' ? held : intersectCapabilities(parseCapability(raw), held);
+    const clientId = optionalString(request.clientId, 'clientId');
+    if (clientId === '') throw new ErrorInfo('clientId can’t be an empty string', ErrorCode.CLIENT_ID_NOT_PERMITTED, 400);
+    const expires = Math.min(now + Math.min(ttl, MAX_TOKEN_TTL_MS), maxExpires ?? Infinity);
+    const capabilityText = canonicalCapability(capability);
+    const token = mintToken({ keyName: key.name, clientId, capability: capabilityText, issued: now, expires }, key.secret);
+    const details: TokenDetails = { token, keyName: key.name, issued: now, expires, capability: capabilityText };
+    if (clientId !== undefined) details.clientId = clientId;
+    return details;
+  }
+
+  return {
+    authenticateKey(key: string): Credentials {
+      const colon = key.indexOf(':');
+      if (colon <= 0) throw invalidKey();
+      const found = keys.get(key.slice(0, colon));
+      if (!found || !safeEqual(key.slice(colon + 1), found.secret)) throw invalidKey();
+      // A key holder is trusted to act as any clientId (Ably's rule for basic auth).
+      return { kind: 'basic', keyName: found.name, clientId: '*', capability: found.capability };
+    },
+
+    authenticateToken(token: string): Credentials {
+      return authenticateToken(token.trim());
+    },
+
+    requestToken(keyName, request, authorizedBy): TokenDetails {
+      const key = keys.get(keyName);
+      if (!key) throw invalidKey();
+      if (request.keyName !== undefined && request.keyName !== keyName) {
+        throw new ErrorInfo('TokenRequest keyName does not match the request path', ErrorCode.INVALID_CREDENTIALS, 401);
+      }
+      if (request.mac !== undefined) {
+        const timestamp = numberField(request.timestamp, 'timestamp');
+        const nonce = optionalString(request.nonce, 'nonce');
+        if (timestamp === undefined || !nonce) {
+          throw new ErrorInfo('A signed TokenRequest needs timestamp and nonce', ErrorCode.INVALID_PARAMETER_VALUE, 400);
+        }
+        const signable = { ...request, keyName } as Parameters<typeof verifyTokenRequestMac>[0];
+        if (!verifyTokenRequestMac(signable, key.secret)) {
+          throw new ErrorInfo('Invalid TokenRequest MAC', ErrorCode.INVALID_CREDENTIALS, 401);
+        }
+        const now = clock();
+        if (Math.abs(now - timestamp) > TOKEN_REQUEST_WINDOW_MS) {
+          throw new ErrorInfo('TokenRequest timestamp not current', ErrorCode.TIMESTAMP_NOT_CURRENT, 401);
+        }
+        if (!nonces.remember(keyName, nonce, timestamp, now)) {
+          throw new ErrorInfo('TokenRequest nonce value replayed', ErrorCode.NONCE_VALUE_REPLAYED, 401);
+        }
+        return issue(key, key.capability, request);
+      }
+      if (!authorizedBy || authorizedBy.keyName !== keyName) {
+        throw new ErrorInfo('An unsigned TokenRequest needs the key’s credentials', ErrorCode.INVALID_CREDENTIALS, 401);
+      }
+      const wanted = request.clientId;
+      const held = authorizedBy.clientId;
+      if (held !== '*' && wanted !== undefined && wanted !== held) {
+        throw new ErrorInfo('Cannot request a token for another clientId', ErrorCode.INCOMPATIBLE_CREDENTIALS, 401);
+      }
+      const effective = wanted === undefined && held !== '*' ? { ...request, clientId: held } : request;
+      return issue(key, authorizedBy.capability, effective, authorizedBy.expires);
+    },
+
+    createTokenRequest(keyName, params): TokenRequest {
+      const key = keys.get(keyName);
+      if (!key) throw invalidKey();
+      const fields: Omit<TokenRequest, 'mac'> = { keyName, timestamp: clock(), nonce: randomId(16) };
+      if (params.ttl !== undefined) fields.ttl = params.ttl;
+      if (params.capability !== undefined) fields.capability = canonicalCapability(parseCapability(params.capability));
+      if (params.clientId !== undefined) fields.clientId = params.clientId;
+      return signTokenRequest(fields, key.secret);
+    },
+  };
+}

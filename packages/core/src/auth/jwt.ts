@@ -1,0 +1,91 @@
+import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
+import { decodeBase64Text, hmacSha256, safeEqual } from './crypto.js';
+
+/** What an Ably-style JWT says once its signature checked out. */
+export interface JwtClaims {
+  keyName: string;
+  /** `x-ably-clientId`. */
+  clientId?: string;
+  /** `x-ably-capability`: JSON text (or an object, tolerated); absent means the key's capability. */
+  capability?: unknown;
+  /** `iat` in ms. */
+  issued: number;
+  /** `exp` in ms. */
+  expires: number;
+  /** `x-ably-token`: an embedded Rowcast token, when the JWT only wraps one. */
+  embeddedToken?: string;
+}
+
+function b64url(value: object): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+function badJwt(message: string): ErrorInfo {
+  return new ErrorInfo(`Invalid JWT: ${message}`, ErrorCode.INVALID_JWT_FORMAT, 401);
+}
+
+function parsePart(part: string | undefined): Record<string, unknown> | undefined {
+  const text = part === undefined ? undefined : decodeBase64Text(part);
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a string has the shape of a JWT (three dot-separated base64url parts). */
+export function looksLikeJwt(token: string): boolean {
+  return /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token);
+}
+
+/**
+ * Creates an Ably-style HS256 JWT signed with a key: header `kid` = key name, claims `iat`/`exp` in seconds,
+ * `x-ably-capability` as JSON text and `x-ably-clientId`. For apps' auth endpoints and tests.
+ */
+export function createJwt(
+  key: { name: string; secret: string },
+  opts: { ttlMs: number; capability?: Record<string, string[]>; clientId?: string; now?: number },
+): string {
+  const iat = Math.floor((opts.now ?? Date.now()) / 1000);
+  const claims: Record<string, unknown> = { iat, exp: iat + Math.ceil(opts.ttlMs / 1000) };
+  if (opts.capability) claims['x-ably-capability'] = JSON.stringify(opts.capability);
+  if (opts.clientId !== undefined) claims['x-ably-clientId'] = opts.clientId;
+  const signingInput = `${b64url({ typ: 'JWT', alg: 'HS256', kid: key.name })}.${b64url(claims)}`;
+  return `${signingInput}.${hmacSha256(signingInput, key.secret).toString('base64url')}`;
+}
+
+/**
+ * Verifies an HS256 JWT whose `kid` names a key. Only HS256 is accepted (never `none`). Throws 40144 when
+ * malformed, 40143 for an unknown key, 40101 on a bad signature, 40142 when `exp` has passed at `now`.
+ */
+export function verifyJwt(token: string, secretOf: (keyName: string) => string | undefined, now: number): JwtClaims {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw badJwt('expected three parts');
+  const header = parsePart(parts[0]);
+  const claims = parsePart(parts[1]);
+  if (!header || !claims) throw badJwt('header and claims must be base64url JSON objects');
+  if (header.alg !== 'HS256') throw badJwt('only HS256 is supported');
+  if (typeof header.kid !== 'string') throw badJwt('header needs kid = the key name');
+  const secret = secretOf(header.kid);
+  if (secret === undefined) throw new ErrorInfo('JWT signed by an unknown key', ErrorCode.TOKEN_UNRECOGNISED, 401);
+  const expected = hmacSha256(`${parts[0]}.${parts[1]}`, secret).toString('base64url');
+  if (!safeEqual(parts[2]!, expected)) throw new ErrorInfo('Invalid JWT signature', ErrorCode.INVALID_CREDENTIALS, 401);
+  const { exp, iat } = claims;
+  if (typeof exp !== 'number') throw badJwt('claim exp (seconds) is required');
+  if (iat !== undefined && typeof iat !== 'number') throw badJwt('claim iat must be a number of seconds');
+  const clientId = claims['x-ably-clientId'];
+  if (clientId !== undefined && typeof clientId !== 'string') throw badJwt('x-ably-clientId must be a string');
+  const embedded = claims['x-ably-token'];
+  if (embedded !== undefined && typeof embedded !== 'string') throw badJwt('x-ably-token must be a string');
+  if (exp * 1000 <= now) throw new ErrorInfo('Token expired', ErrorCode.TOKEN_EXPIRED, 401);
+  return {
+    keyName: header.kid,
+    clientId,
+    capability: claims['x-ably-capability'],
+    issued: typeof iat === 'number' ? iat * 1000 : now,
+    expires: exp * 1000,
+    embeddedToken: embedded,
+  };
+}
