@@ -1,1 +1,3 @@
-export {};
+export { createRestHandler } from './rest-handler.js';
+export type { RestDeps } from './route.js';
+export { DEFAULT_MAX_BODY_BYTES } from './read-body.js';
