@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { applyMigrations } from '../../packages/server/src/apps/migrations.ts';
+
+// The rule function against real PostgreSQL, with envelopes shaped as the rule hands them over (data as a
+// JSON string with encoding "json", as Ably's enveloped rules deliver object data).
+let db: TestDatabase;
+let pool: pg.Pool;
+let handler: (event: unknown) => Promise<{ results: string[] }>;
+
+beforeAll(async () => {
+  db = await createTestDatabase('chatfn');
+  pool = new pg.Pool({ connectionString: db.url });
+  await applyMigrations(pool, 'chat', fileURLToPath(new URL('./migrations', import.meta.url)));
+  process.env.DATABASE_URL = db.url; // the function reads it on first use, as a Lambda reads its environment
+  ({ handler } = await import('./function.js'));
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+let serial = 0;
+function envelope(name: string, data: unknown, clientId = 'alice-id', id = `conn:${++serial}:0`) {
+  return {
+    source: 'channel.message',
+    appId: 'app1',
+    channel: 'outgoing-chat',
+    site: 'rowcast',
+    ruleId: 'chat-writer',
+    messages: [{ id, clientId, connectionId: 'conn', timestamp: 1_764_400_000_000 + serial, name, data: JSON.stringify(data), encoding: 'json' }],
+  };
+}
+
+async function rowOf(msgId: string) {
+  const res = await pool.query('SELECT * FROM chat_data WHERE msg_id = $1', [msgId]);
+  return res.rows[0];
+}
+
+describe('chat function', () => {
+  it('inserts a chatMsg once, even when the rule delivers it twice', async () => {
+    const event = envelope('chatMsg', { username: 'Alice', content: 'hello' });
+    expect(await handler(event)).toEqual({ results: ['inserted'] });
+    expect(await handler(event)).toEqual({ results: ['duplicate'] });
+    const row = await rowOf(event.messages[0].id);
+    expect(row).toMatchObject({ username: 'Alice', msg_data: 'hello', client_id: 'alice-id', is_edited: false });
+    expect(Number(row.created_at_timestamp)).toBe(event.messages[0].timestamp);
+    expect(Number(row.incremental_record_id)).toBeGreaterThan(0);
+  });
+
+  it('lets only the author edit a message', async () => {
+    const sent = envelope('chatMsg', { username: 'Alice', content: 'original' });
+    await handler(sent);
+    const msgId = sent.messages[0].id;
+    const forged = envelope('editedMsg', { username: 'Alice', content: 'forged', msgIdToEdit: msgId }, 'bob-id');
+    expect(await handler(forged)).toEqual({ results: ['not-own-or-unchanged'] });
+    expect(await rowOf(msgId)).toMatchObject({ msg_data: 'original', is_edited: false });
+    const own = envelope('editedMsg', { username: 'Alice', content: 'better', msgIdToEdit: msgId });
+    expect(await handler(own)).toEqual({ results: ['updated'] });
+    expect(await rowOf(msgId)).toMatchObject({ msg_data: 'better', is_edited: true });
+  });
+
+  it('lets only the author delete a message', async () => {
+    const sent = envelope('chatMsg', { username: 'Alice', content: 'to delete' });
+    await handler(sent);
+    const msgId = sent.messages[0].id;
+    expect(await handler(envelope('deletedMsg', { msgIdToDelete: msgId }, 'bob-id'))).toEqual({ results: ['not-own-or-missing'] });
+    expect(await rowOf(msgId)).toBeDefined();
+    expect(await handler(envelope('deletedMsg', { msgIdToDelete: msgId }))).toEqual({ results: ['deleted'] });
+    expect(await rowOf(msgId)).toBeUndefined();
+  });
+
+  it('rejects bad payloads without throwing, and still applies the good ones of the same delivery', async () => {
+    const good = envelope('chatMsg', { username: 'Alice', content: 'fine' });
+    const event = {
+      ...good,
+      messages: [
+        { ...good.messages[0], id: 'bad-1', data: '{not json', encoding: 'json' },
+        { ...good.messages[0], id: 'bad-2', data: JSON.stringify({ username: 'A', content: '   ' }) },
+        { ...good.messages[0], id: 'bad-3', data: JSON.stringify({ username: 'A', content: 'x'.repeat(2001) }) },
+        { ...good.messages[0], id: 'bad-4', name: 'dropTable' },
+        { ...good.messages[0], id: 'bad-5', clientId: undefined },
+        { ...good.messages[0], id: 'bad-6', name: 'editedMsg', data: JSON.stringify({ content: 'x' }) },
+        good.messages[0],
+      ],
+    };
+    const { results } = await handler(event);
+    expect(results.slice(0, 6).every((r) => r.startsWith('rejected: '))).toBe(true);
+    expect(results[6]).toBe('inserted');
+    const count = await pool.query(`SELECT count(*)::int AS n FROM chat_data WHERE msg_id LIKE 'bad-%'`);
+    expect(count.rows[0].n).toBe(0);
+  });
+
+  it('accepts object data too (a rule with enveloped data already decoded)', async () => {
+    const event = envelope('chatMsg', {});
+    event.messages[0] = { ...event.messages[0], data: { username: 'Bob', content: 'object' } as unknown as string, encoding: undefined as unknown as string };
+    expect(await handler(event)).toEqual({ results: ['inserted'] });
+  });
+});
