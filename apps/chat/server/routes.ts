@@ -70,7 +70,13 @@ function cookieSecret(app: ChatAppContext): Buffer {
     return Buffer.from(app.settings.cookieSecret);
   }
   const file = join(app.dataDir, 'cookie-secret');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  if (!existsSync(file)) {
+    try {
+      writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another start wrote it first
+    }
+  }
   return Buffer.from(readFileSync(file, 'utf8').trim());
 }
 
