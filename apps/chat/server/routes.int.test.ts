@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import pino from 'pino';
-import { createAuthenticator } from '@rowcast/core';
+import { createAuthenticator } from '../../../packages/core/src/auth/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { applyMigrations } from '../../../packages/server/src/apps/migrations.ts';
 import { CHAT_CAPABILITY, register, type ChatAppContext } from './routes.ts';

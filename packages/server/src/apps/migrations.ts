@@ -12,10 +12,11 @@ export async function applyMigrations(pool: pg.Pool, app: string, dir: string): 
   const client = await pool.connect();
   const applied: string[] = [];
   try {
-    await client.query(`CREATE TABLE IF NOT EXISTS rowcast_app_migrations (
-      app text NOT NULL, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (app, name))`);
+    // Locked before the CREATE TABLE too: two concurrent CREATE TABLE IF NOT EXISTS can still collide.
     await client.query(`SELECT pg_advisory_lock(hashtext('rowcast_app_migrations'))`);
     try {
+      await client.query(`CREATE TABLE IF NOT EXISTS rowcast_app_migrations (
+        app text NOT NULL, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (app, name))`);
       const done = await client.query<{ name: string }>(`SELECT name FROM rowcast_app_migrations WHERE app = $1`, [app]);
       const seen = new Set(done.rows.map((r) => r.name));
       for (const file of files) {
