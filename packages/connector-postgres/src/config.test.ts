@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_MESSAGE_NAME, parseConnectorConfig } from './config.js';
+import { loadConnectorConfig } from './config-load.js';
+
+/** Verbatim copies of the original connector's config files (shared/fixtures/original-connector). */
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/original-connector');
+const fixture = (name: string) => join(FIXTURES, name);
+
+describe('connector configuration', () => {
+  it("reads the original's JSON file verbatim, passing dbConfig to pg as is", async () => {
+    const c = await loadConnectorConfig(fixture('default.json'), {});
+    expect(c.db).toEqual({ host: 'db', port: 5432, user: 'postgres', password: 'postgres', database: 'mydb' });
+    expect(c.mappings.map((m) => [m.tablename, m.operation, m.channel])).toEqual([
+      ['users', 'INSERT', 'ably-users-added'],
+      ['users', 'UPDATE', 'ably-users-updated'],
+      ['users', 'DELETE', 'ably-users-removed'],
+    ]);
+    expect(c.apiKey).toBe('API_KEY');
+    expect(c.messageName).toBe(DEFAULT_MESSAGE_NAME);
+  });
+
+  it("reads the original's .env file verbatim; variables already set win, as with dotenv", async () => {
+    const c = await loadConnectorConfig(fixture('example.env'), { DB_HOST: '10.1.2.3' });
+    expect(c.db).toEqual({ host: '10.1.2.3', port: 5432, user: 'postgres', password: 'postgres', database: 'mydb' });
+    expect(c.mappings).toHaveLength(3);
+    expect(c.mappings[2]).toMatchObject({ tablename: 'users', operation: 'DELETE', channel: 'ably-users-removed' });
+  });
+
+  it('falls back to DATABASE_URL when dbConfig is left blank (chat.json as published)', async () => {
+    const c = await loadConnectorConfig(fixture('chat.json'), { DATABASE_URL: 'postgres://u@h:1/d' });
+    expect(c.db).toEqual({ connectionString: 'postgres://u@h:1/d' });
+    await expect(loadConnectorConfig(fixture('chat.json'), {})).rejects.toThrow(/no database given/);
+  });
+
+  it('accepts operations in any case and refuses an unknown one clearly', () => {
+    const base = { databaseUrl: 'postgres://x/y' };
+    const ok = parseConnectorConfig({ ...base, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'delete' }] });
+    expect(ok.mappings[0].operation).toBe('DELETE');
+    expect(() =>
+      parseConnectorConfig({ ...base, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'UPSERT' }] }),
+    ).toThrow(/INSERT, UPDATE or DELETE \(any case\), got "UPSERT"[\s\S]*connector\[0\]\.operation/);
+    expect(() => parseConnectorConfig({ ...base, connector: [] })).toThrow(/at least one/);
+    expect(() => parseConnectorConfig({ ...base, connector: [{ tablename: 't', operation: 'INSERT' }] })).toThrow(/ablychannelname/);
+  });
+
+  it('needs a key to publish to an endpoint', () => {
+    const input = { databaseUrl: 'postgres://x/y', connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT' }] };
+    expect(() => parseConnectorConfig({ ...input, ably: { endpoint: 'http://127.0.0.1:1' } })).toThrow(/apiKey/);
+    expect(parseConnectorConfig({ ...input, ably: { endpoint: 'http://127.0.0.1:1', apiKey: 'a.b:c' } }).endpoint).toBe('http://127.0.0.1:1');
+  });
+});

@@ -1,0 +1,191 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { TransactionAssembler } from './assembler.js';
+import type { ConnectorConfig } from './config.js';
+import { DeliveryPipeline } from './delivery.js';
+import { formatLsn } from './lsn.js';
+import type { Publisher } from './publisher.js';
+import { ReplicationSession } from './replication-session.js';
+import { RowJsonTypes } from './row-json.js';
+import { ConnectorSetupError, prepareDatabase, type CapturedTable } from './setup.js';
+
+/** What the connector reports about itself (log lines now; metrics can read the same). */
+export interface ConnectorState {
+  /** Last position confirmed to PostgreSQL, `X/Y`. */
+  confirmedLsn: string;
+  /** WAL bytes the slot still holds back (pg_current_wal_lsn - confirmed_flush_lsn), when last measured. */
+  slotLagBytes: number | null;
+  publishedRows: number;
+  oversizedRows: number;
+  publishFailures: number;
+  streaming: boolean;
+}
+
+const STATUS_INTERVAL_MS = 5_000;
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * The PostgreSQL change stream: every committed row change of the configured tables onto its channels, in commit
+ * order, a position confirmed only after the changes before it were accepted. Reconnects with backoff after a
+ * database restart and resumes from the slot; after a crash, re-sent changes carry the same message ids.
+ */
+export class PostgresConnector {
+  private readonly pool: pg.Pool;
+  private readonly types: RowJsonTypes;
+  private readonly pipeline: DeliveryPipeline;
+  private tables = new Map<number, CapturedTable>();
+  private session: ReplicationSession | undefined;
+  private assembler: TransactionAssembler | undefined;
+  private confirmed = 0n;
+  private sentConfirmed = 0n;
+  private lagBytes: number | null = null;
+  private streaming = false;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private wake: (() => void) | undefined;
+  private lastStats = { at: Date.now(), rows: 0 };
+
+  constructor(
+    private readonly config: ConnectorConfig,
+    private readonly publisher: Publisher,
+    private readonly logger: Logger,
+  ) {
+    this.pool = new pg.Pool({ ...config.db, max: 2 } as pg.PoolConfig);
+    this.pool.on('error', () => {}); // idle clients die with the server; the next query reconnects
+    this.types = new RowJsonTypes((sql, params) => this.pool.query(sql, params));
+    this.pipeline = new DeliveryPipeline(publisher, this.types, config.messageName, logger, {
+      onConfirmed: (lsn) => this.advanceTo(lsn),
+      onPressure: (high) => (high ? this.session?.pause() : this.session?.resume()),
+    });
+  }
+
+  /**
+   * Prepares the database (tables, replica identity, publication, slot) and starts streaming in the background.
+   * Rejects on a configuration error (unknown table, foreign slot); if the database is merely unreachable, it
+   * keeps retrying in the background instead.
+   */
+  async start(): Promise<void> {
+    try {
+      await this.prepare();
+    } catch (err) {
+      if (err instanceof ConnectorSetupError) {
+        await this.pool.end().catch(() => {});
+        throw err;
+      }
+      this.logger.warn({ err: String(err) }, 'connector cannot prepare the database yet; retrying');
+    }
+    this.timers.push(setInterval(() => this.sendStatus(true), STATUS_INTERVAL_MS));
+    this.timers.push(setInterval(() => void this.logState(), this.config.statsIntervalMs));
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.wake?.();
+    await this.session?.stop();
+    await this.loop;
+    await this.pipeline.reset();
+    await this.publisher.close();
+    await this.pool.end().catch(() => {});
+  }
+
+  state(): ConnectorState {
+    return {
+      confirmedLsn: formatLsn(this.confirmed),
+      slotLagBytes: this.lagBytes,
+      ...this.pipeline.stats,
+      streaming: this.streaming,
+    };
+  }
+
+  private async prepare(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      this.tables = await prepareDatabase(client, this.config, this.logger);
+    } finally {
+      client.release();
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    let prepared = this.tables.size > 0;
+    while (!this.stopped) {
+      try {
+        if (!prepared) {
+          await this.prepare();
+          prepared = true;
+        }
+        await this.runSession(() => (backoff = 100));
+      } catch (err) {
+        if (this.stopped) break;
+        this.logger.warn({ err: String(err), retryInMs: backoff }, 'replication stream interrupted; reconnecting');
+      } finally {
+        this.streaming = false;
+        this.session = undefined;
+        this.assembler?.reset();
+        await this.pipeline.reset();
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, backoff);
+      });
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  private async runSession(onStart: () => void): Promise<void> {
+    const assembler = new TransactionAssembler(this.tables, this.logger, (tx) => this.pipeline.push(tx));
+    this.assembler = assembler;
+    const session = new ReplicationSession(this.config.db, this.config.slotName, this.config.publicationName, {
+      onMessage: (msg) => assembler.handle(msg),
+      onKeepalive: (walEnd, reply) => {
+        // Nothing of ours is pending before walEnd: let the slot advance even when the captured tables are idle.
+        if (!assembler.inTransaction && this.pipeline.idle && walEnd > this.confirmed) this.confirmed = walEnd;
+        this.sendStatus(reply);
+      },
+      onStart: () => {
+        this.streaming = true;
+        onStart();
+        this.logger.info({ slot: this.config.slotName, from: formatLsn(this.confirmed) }, 'replication streaming');
+      },
+    });
+    this.session = session;
+    this.sentConfirmed = 0n;
+    await session.run(this.confirmed);
+  }
+
+  private advanceTo(lsn: bigint): void {
+    if (lsn > this.confirmed) this.confirmed = lsn;
+    this.sendStatus(false);
+  }
+
+  /** Sends the confirmed position when it moved (or always, for keepalive replies and the periodic status). */
+  private sendStatus(always: boolean): void {
+    if (!this.session || !this.streaming) return;
+    if (!always && this.confirmed === this.sentConfirmed) return;
+    this.sentConfirmed = this.confirmed;
+    this.session.confirm(this.confirmed);
+  }
+
+  private async logState(): Promise<void> {
+    try {
+      const res = await this.pool.query(
+        `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 AS lag
+           FROM pg_replication_slots WHERE slot_name = $1`,
+        [this.config.slotName],
+      );
+      this.lagBytes = res.rows[0] ? Number(res.rows[0].lag) : null;
+    } catch {
+      this.lagBytes = null;
+    }
+    const now = Date.now();
+    const rows = this.pipeline.stats.publishedRows;
+    const rowsPerSecond = Math.round(((rows - this.lastStats.rows) * 1000) / Math.max(1, now - this.lastStats.at));
+    this.lastStats = { at: now, rows };
+    this.logger.info({ ...this.state(), rowsPerSecond, slot: this.config.slotName }, 'connector state');
+  }
+}

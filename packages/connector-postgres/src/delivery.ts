@@ -1,0 +1,212 @@
+import type { Logger } from 'pino';
+import type { Message } from '@rowcast/protocol';
+import { classifyPublishError, type Publisher } from './publisher.js';
+import { planBatches, type PublishBatch } from './outgoing.js';
+import type { RowJsonTypes } from './row-json.js';
+import type { Transaction } from './transaction.js';
+
+/**
+ * Publishes committed transactions and says how far the WAL may be confirmed. Guarantees:
+ * - per channel, batches are published one at a time in commit order (different channels run concurrently);
+ * - a transaction counts as done only when every batch of it was accepted, and the confirmed position only moves
+ *   over a prefix of done transactions, so a crash never skips an unpublished change;
+ * - a failed publish is retried with backoff until it succeeds or the pipeline is reset (nothing is confirmed
+ *   meanwhile); a size refusal is retried message by message, and a single message still refused is counted as
+ *   oversized and skipped.
+ */
+
+interface PendingTx {
+  endLsn: bigint;
+  remaining: number;
+  rows: number;
+}
+
+interface LaneItem {
+  batch: PublishBatch;
+  tx: PendingTx;
+}
+
+export interface DeliveryEvents {
+  /** Everything up to `lsn` was accepted by the realtime server. */
+  onConfirmed(lsn: bigint): void;
+  /** Too much is waiting (true) or it drained again (false): pause/resume reading the stream. */
+  onPressure(high: boolean): void;
+}
+
+export interface DeliveryStats {
+  publishedRows: number;
+  oversizedRows: number;
+  publishFailures: number;
+}
+
+const HIGH_WATER_ROWS = 50_000;
+const LOW_WATER_ROWS = 10_000;
+
+export class DeliveryPipeline {
+  private readonly ingress: Transaction[] = [];
+  private ingressRunning = false;
+  private readonly order: PendingTx[] = [];
+  private readonly lanes = new Map<string, LaneItem[]>();
+  private readonly running = new Map<string, Promise<void>>();
+  private queuedRows = 0;
+  private pressured = false;
+  private generation = 0;
+  readonly stats: DeliveryStats = { publishedRows: 0, oversizedRows: 0, publishFailures: 0 };
+
+  constructor(
+    private readonly publisher: Publisher,
+    private readonly types: RowJsonTypes,
+    private readonly messageName: string,
+    private readonly logger: Logger,
+    private readonly events: DeliveryEvents,
+  ) {}
+
+  /** True when nothing received is still waiting to be published. */
+  get idle(): boolean {
+    return this.ingress.length === 0 && this.order.length === 0;
+  }
+
+  /** Takes a committed transaction (called in commit order, synchronously from the stream). */
+  push(tx: Transaction): void {
+    this.ingress.push(tx);
+    this.addQueued(tx.changes.length);
+    if (!this.ingressRunning) void this.drainIngress(this.generation);
+  }
+
+  /**
+   * Forgets everything not yet published (the stream will deliver it again from the confirmed position) and
+   * waits for publishes in flight to settle.
+   */
+  async reset(): Promise<void> {
+    this.generation++;
+    this.ingressRunning = false;
+    this.ingress.length = 0;
+    this.order.length = 0;
+    for (const lane of this.lanes.values()) lane.length = 0;
+    await Promise.allSettled([...this.running.values()]);
+    this.lanes.clear();
+    this.queuedRows = 0;
+    if (this.pressured) {
+      this.pressured = false;
+      this.events.onPressure(false);
+    }
+  }
+
+  private async drainIngress(gen: number): Promise<void> {
+    this.ingressRunning = true;
+    try {
+      while (this.ingress.length && gen === this.generation) {
+        const tx = this.ingress[0];
+        const oids = new Set<number>();
+        for (const c of tx.changes) for (const col of c.relation.columns) oids.add(col.typeOid);
+        await this.types.ensure(oids); // resolves at once when all are known
+        if (gen !== this.generation) return;
+        this.ingress.shift();
+        this.dispatch(tx);
+      }
+    } catch (err) {
+      // a catalog query failed (database gone): the session will end and restart from the confirmed position
+      this.logger.warn({ err }, 'cannot load column types; waiting for the stream to restart');
+    } finally {
+      if (gen === this.generation) this.ingressRunning = false; // else reset() already handed the flag on
+    }
+  }
+
+  private dispatch(tx: Transaction): void {
+    const plan = planBatches(tx, this.types, this.messageName, this.publisher.maxMessageSize);
+    for (const o of plan.oversized) {
+      this.stats.oversizedRows++;
+      this.logger.warn(o, `row of ${o.table} is ${o.size} bytes, over the ${this.publisher.maxMessageSize}-byte message limit: not published`);
+    }
+    const pending: PendingTx = { endLsn: tx.endLsn, remaining: plan.batches.length, rows: tx.changes.length };
+    this.order.push(pending);
+    for (const batch of plan.batches) {
+      let lane = this.lanes.get(batch.channel);
+      if (!lane) this.lanes.set(batch.channel, (lane = []));
+      lane.push({ batch, tx: pending });
+      if (!this.running.has(batch.channel)) this.startLane(batch.channel, lane);
+    }
+    this.advance();
+  }
+
+  private startLane(channel: string, lane: LaneItem[]): void {
+    const gen = this.generation;
+    const run = (async () => {
+      while (lane.length && gen === this.generation) {
+        const item = lane[0];
+        const ok = await this.publishWithRetry(item.batch, gen);
+        if (!ok || gen !== this.generation) return;
+        lane.shift();
+        this.stats.publishedRows += item.batch.rows;
+        item.tx.remaining--;
+        if (item.tx.remaining === 0) this.advance();
+      }
+    })().finally(() => {
+      if (this.running.get(channel) === run) this.running.delete(channel);
+      // a batch may have been queued between the loop's last check and now
+      if (gen === this.generation && lane.length && !this.running.has(channel)) this.startLane(channel, lane);
+    });
+    this.running.set(channel, run);
+  }
+
+  /** Publishes a batch until accepted; false when the pipeline was reset meanwhile. */
+  private async publishWithRetry(batch: PublishBatch, gen: number): Promise<boolean> {
+    let delay = 100;
+    for (;;) {
+      try {
+        await this.publisher.publish(batch.channel, batch.messages);
+        return true;
+      } catch (err) {
+        if (gen !== this.generation) return false;
+        if (classifyPublishError(err) === 'too-large') return this.publishOneByOne(batch, gen);
+        this.stats.publishFailures++;
+        this.logger.warn({ err: String(err), channel: batch.channel, retryInMs: delay }, 'publish failed; retrying');
+      }
+      await sleep(delay);
+      if (gen !== this.generation) return false;
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+
+  private async publishOneByOne(batch: PublishBatch, gen: number): Promise<boolean> {
+    for (const message of batch.messages) {
+      const single: PublishBatch = { channel: batch.channel, messages: [message], rows: 1 };
+      if (batch.messages.length === 1) {
+        this.stats.oversizedRows++;
+        this.logger.warn({ channel: batch.channel, id: message.id, size: sizeOf(message) }, 'message refused as too large: not published');
+        return true;
+      }
+      if (!(await this.publishWithRetry(single, gen))) return false;
+    }
+    return true;
+  }
+
+  private advance(): void {
+    let confirmed: bigint | undefined;
+    while (this.order.length && this.order[0].remaining === 0) {
+      const done = this.order.shift()!;
+      confirmed = done.endLsn;
+      this.addQueued(-done.rows);
+    }
+    if (confirmed !== undefined) this.events.onConfirmed(confirmed);
+  }
+
+  private addQueued(delta: number): void {
+    this.queuedRows += delta;
+    if (!this.pressured && this.queuedRows > HIGH_WATER_ROWS) {
+      this.pressured = true;
+      this.events.onPressure(true);
+    } else if (this.pressured && this.queuedRows < LOW_WATER_ROWS) {
+      this.pressured = false;
+      this.events.onPressure(false);
+    }
+  }
+}
+
+function sizeOf(m: Message): number {
+  return Buffer.byteLength(String(m.data ?? '')) + Buffer.byteLength(m.name ?? '');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,16 @@
+import type { RealtimeNodeApi } from '@rowcast/core';
+import type { Publisher } from './publisher.js';
+
+/** Publishes into the engine of the same process (`rowcast start` with a `connector` section). */
+export function nodePublisher(node: RealtimeNodeApi): Publisher {
+  return {
+    get maxMessageSize() {
+      return node.maxMessageSize;
+    },
+    async publish(channel, messages) {
+      // No connectionId or clientId: the change stream is Rowcast itself, not a client.
+      await node.publish(channel, messages, {});
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,38 @@
+import Ably from 'ably';
+import type { Publisher } from './publisher.js';
+
+/**
+ * Publishes through the REST API with the `ably` SDK, so the same code works against a Rowcast instance and the
+ * hosted service. The SDK keeps our explicit message ids (idempotent publishing) and enforces the size limit
+ * client-side, which the batching respects.
+ */
+export function restPublisher(opts: { endpoint: string; apiKey: string; maxMessageSize: number }): Publisher {
+  const rest = new Ably.Rest({
+    key: opts.apiKey,
+    ...endpointOptions(opts.endpoint),
+    useBinaryProtocol: false,
+    idempotentRestPublishing: true,
+    maxMessageSize: opts.maxMessageSize,
+    logLevel: 0,
+  } as Ably.ClientOptions);
+  return {
+    maxMessageSize: opts.maxMessageSize,
+    async publish(channel, messages) {
+      await rest.channels.get(channel).publish(messages as Ably.Message[]);
+    },
+    async close() {},
+  };
+}
+
+/**
+ * `http://host:port` and `https://host[:port]` set host, port and TLS; anything else is passed as Ably's
+ * `endpoint` (a host name, or a routing policy such as `main` for the hosted service).
+ */
+export function endpointOptions(endpoint: string): Partial<Ably.ClientOptions> {
+  if (!/^https?:\/\//i.test(endpoint)) return { endpoint };
+  const url = new URL(endpoint);
+  const tls = url.protocol === 'https:';
+  const port = url.port ? Number(url.port) : tls ? 443 : 80;
+  // A bare host without a dot (e.g. "localhost") is taken verbatim only for "localhost"; IPs and FQDNs have dots.
+  return tls ? { endpoint: url.hostname, tls: true, tlsPort: port } : { endpoint: url.hostname, tls: false, port };
+}

@@ -1,0 +1,37 @@
+import type { Message } from '@rowcast/protocol';
+import type { Publisher } from '../publisher.js';
+
+/**
+ * A Publisher that keeps what it was given, for tests of decoding and confirmation that do not need a realtime
+ * server. `failWith` makes every publish fail (a server that is down) until cleared.
+ */
+export class RecordingPublisher implements Publisher {
+  readonly published: Array<{ channel: string; message: Message }> = [];
+  failWith: Error | undefined;
+  calls = 0;
+
+  constructor(readonly maxMessageSize = 65536) {}
+
+  async publish(channel: string, messages: Message[]): Promise<void> {
+    this.calls++;
+    await Promise.resolve();
+    if (this.failWith) throw this.failWith;
+    for (const message of messages) this.published.push({ channel, message });
+  }
+
+  /** Data of each message published on `channel`, parsed. */
+  changes(channel: string): Array<{ table: string; type: string; row: Record<string, unknown> }> {
+    return this.published.filter((p) => p.channel === channel).map((p) => JSON.parse(String(p.message.data)));
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Polls `check` until it returns true (or throws after `timeoutMs`). */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
