@@ -38,6 +38,9 @@ export function parseHistoryQuery(params: URLSearchParams): HistoryQuery {
   }
   const cursor = params.get('cursor');
   if (cursor) query.cursor = cursor;
+  // Sent by realtime `history({ untilAttach: true })`: nothing after the serial the channel attached at.
+  const fromSerial = params.get('from_serial');
+  if (fromSerial) Object.assign(query, { fromSerial });
   return query;
 }
 
@@ -52,6 +55,8 @@ export function linkHeader(name: string, query: HistoryQuery, page: HistoryPage<
   if (query.end !== undefined) base.set('end', String(query.end));
   base.set('direction', query.direction ?? 'backwards');
   base.set('limit', String(query.limit ?? DEFAULT_LIMIT));
+  const fromSerial = (query as { fromSerial?: string }).fromSerial;
+  if (fromSerial) base.set('from_serial', fromSerial);
   const link = (params: URLSearchParams, rel: string) => `<./${name}?${params.toString()}>; rel="${rel}"`;
   const withCursor = (cursor: string) => {
     const p = new URLSearchParams(base);
