@@ -58,6 +58,8 @@ export interface AuthenticatorApi {
   requestToken(keyName: string, request: Partial<TokenRequest> & Record<string, unknown>, authorizedBy?: Credentials): TokenDetails;
   /** Builds a signed TokenRequest server-side (what `Ably.Rest#createTokenRequest` does), for apps' auth endpoints. */
   createTokenRequest(keyName: string, params: { clientId?: string; capability?: Capability; ttl?: number }): TokenRequest;
+  /** The secret of a configured key, undefined when unknown (integration rules sign webhooks with it). */
+  keySecret?(keyName: string): string | undefined;
 }
 
 /** Whether `capability` allows `operation` on `channel` (`*` and `prefix*` resources, `*` operation). */

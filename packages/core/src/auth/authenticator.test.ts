@@ -161,6 +161,14 @@ describe('keys', () => {
   });
 });
 
+describe('keySecret', () => {
+  it('gives a configured key its secret (rules sign webhooks with it), nothing for unknown keys', () => {
+    const { auth } = setup();
+    expect(auth.keySecret?.('app1.sub')).toBe('subsecret');
+    expect(auth.keySecret?.('app1.none')).toBeUndefined();
+  });
+});
+
 describe('JWT', () => {
   it('connects with kid, capability and clientId claims', () => {
     const { auth, now } = setup();

@@ -142,6 +142,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return issue(key, authorizedBy.capability, effective, authorizedBy.expires);
     },
 
+    keySecret(keyName: string): string | undefined {
+      return secretOf(keyName);
+    },
+
     createTokenRequest(keyName, params): TokenRequest {
       const key = keys.get(keyName);
       if (!key) throw invalidKey();
