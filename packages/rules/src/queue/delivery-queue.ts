@@ -1,0 +1,60 @@
+import type { RuleSource } from '../config.js';
+import type { EnvelopeItem } from '../envelope.js';
+
+/** One item to hand to one rule's target: a message or presence event of a channel. */
+export interface NewDelivery {
+  ruleId: string;
+  channel: string;
+  source: RuleSource;
+  /** The message (or presence) id: the same on every attempt, so idempotent targets can dedupe. */
+  deliveryId: string;
+  item: EnvelopeItem;
+}
+
+/** A delivery as stored, with its place in the lane and its retry state. */
+export interface QueuedDelivery extends NewDelivery {
+  /** Position in enqueue order; items of one (rule, channel) lane are delivered in increasing `seq`. */
+  seq: number;
+  /** Failed attempts so far (kept across restarts). */
+  attempts: number;
+  /** Earliest time of the next attempt (ms since epoch); 0 = now. */
+  notBefore: number;
+  lastError?: string;
+}
+
+/** A delivery given up on after its last attempt, kept for inspection. */
+export interface DeadLetter extends QueuedDelivery {
+  failedAt: number;
+}
+
+/** A (rule, channel) pair with work queued: the unit of ordering. */
+export interface Lane {
+  ruleId: string;
+  channel: string;
+}
+
+/**
+ * Where accepted messages wait for their rules' targets. Guarantees: an item is stored once `enqueue` resolves
+ * (durably for the PostgreSQL queue: the publish is acknowledged only after that); `page` returns a lane's items in
+ * enqueue order; an item stays until `complete` or `deadLetter` removes it, so after a crash the queue is drained
+ * from where it stopped (the item in flight at the crash is delivered again: at least once).
+ */
+export interface DeliveryQueue {
+  /** Stores items; resolves when they are stored (for PostgreSQL, committed). Items keep their array order. */
+  enqueue(items: NewDelivery[]): Promise<void>;
+  /** Up to `limit` items of a lane with `seq > afterSeq`, in `seq` order. */
+  page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]>;
+  /** Removes a delivered item. */
+  complete(seq: number): Promise<void>;
+  /** Records a failed attempt and when to try next. */
+  recordFailure(seq: number, attempts: number, error: string, notBefore: number): Promise<void>;
+  /** Moves an item to the dead letters. */
+  deadLetter(seq: number, attempts: number, error: string): Promise<void>;
+  /** Lanes with queued items (to resume after a restart). */
+  lanes(): Promise<Lane[]>;
+  /** Number of items queued, for inspection and metrics. */
+  size(): Promise<number>;
+  /** The most recent dead letters, newest first. */
+  deadLetters(limit?: number): Promise<DeadLetter[]>;
+  close(): Promise<void>;
+}

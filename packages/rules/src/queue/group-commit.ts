@@ -1,0 +1,53 @@
+/**
+ * Group commit: items added during one event-loop turn are written together by one `flush` call (one database
+ * round trip), and while a flush is in flight new items gather for the next one. Each `add` resolves when the
+ * flush holding its items succeeded, or rejects with that flush's error. Flushes run one at a time, in order,
+ * so items are written in the order they were added.
+ */
+export class GroupCommit<T> {
+  private pending: Array<{ items: T[]; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private flushing = false;
+  private scheduled = false;
+
+  constructor(private readonly flush: (items: T[]) => Promise<void>) {}
+
+  add(items: T[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ items, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once everything added so far has been flushed (or failed). */
+  async drain(): Promise<void> {
+    while (this.pending.length > 0 || this.flushing || this.scheduled) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    // setImmediate rather than a microtask: it lets every socket read of this poll phase add its items first.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await this.flush(batch.flatMap((entry) => entry.items));
+      for (const entry of batch) entry.resolve();
+    } catch (err) {
+      for (const entry of batch) entry.reject(err);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0) this.schedule();
+    }
+  }
+}

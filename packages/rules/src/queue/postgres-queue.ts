@@ -1,0 +1,188 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { DeadLetter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery } from './delivery-queue.js';
+import { GroupCommit } from './group-commit.js';
+
+const QUEUE = 'rowcast_rule_queue';
+const DEAD = 'rowcast_rule_dead_letters';
+
+/** Any constant: serialises the CREATE TABLE IF NOT EXISTS of several nodes starting at once. */
+const SCHEMA_LOCK = 0x726f7763; // "rowc"
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ${QUEUE} (
+  seq          bigserial PRIMARY KEY,
+  rule_id      text        NOT NULL,
+  channel      text        NOT NULL,
+  source       text        NOT NULL,
+  delivery_id  text        NOT NULL,
+  item         json        NOT NULL,
+  attempts     integer     NOT NULL DEFAULT 0,
+  not_before   timestamptz,
+  last_error   text,
+  enqueued_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS ${QUEUE}_lane ON ${QUEUE} (rule_id, channel, seq);
+CREATE TABLE IF NOT EXISTS ${DEAD} (
+  seq          bigint      PRIMARY KEY,
+  rule_id      text        NOT NULL,
+  channel      text        NOT NULL,
+  source       text        NOT NULL,
+  delivery_id  text        NOT NULL,
+  item         json        NOT NULL,
+  attempts     integer     NOT NULL,
+  last_error   text,
+  enqueued_at  timestamptz NOT NULL,
+  failed_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS ${DEAD}_failed_at ON ${DEAD} (failed_at DESC);
+`;
+
+interface QueueRow {
+  seq: string;
+  rule_id: string;
+  channel: string;
+  source: string;
+  delivery_id: string;
+  item: unknown;
+  attempts: number;
+  not_before: Date | null;
+  last_error: string | null;
+}
+
+/**
+ * The durable queue: rows in `rowcast_rule_queue`, given up ones in `rowcast_rule_dead_letters` (both created if
+ * missing). Enqueues of one event-loop turn share one multi-row INSERT, so the publish path pays one round trip
+ * per batch, not per message; completions are grouped the same way.
+ */
+export class PostgresDeliveryQueue implements DeliveryQueue {
+  private readonly inserts: GroupCommit<NewDelivery>;
+  private readonly deletes: GroupCommit<number>;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.inserts = new GroupCommit((items) => this.insert(items));
+    this.deletes = new GroupCommit((seqs) => this.delete(seqs));
+  }
+
+  /** Connects, creates the tables if missing, and returns the queue. */
+  static async open(databaseUrl: string, logger: Logger): Promise<PostgresDeliveryQueue> {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    // A dropped idle connection must not crash the server; the next query gets a fresh one.
+    pool.on('error', (err) => logger.warn({ err: err.message }, 'rules queue: idle database connection failed'));
+    try {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+        await client.query(SCHEMA);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PostgresDeliveryQueue(pool);
+  }
+
+  enqueue(items: NewDelivery[]): Promise<void> {
+    return items.length === 0 ? Promise.resolve() : this.inserts.add(items);
+  }
+
+  private async insert(items: NewDelivery[]): Promise<void> {
+    // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in.
+    await this.pool.query(
+      `INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])`,
+      [
+        items.map((i) => i.ruleId),
+        items.map((i) => i.channel),
+        items.map((i) => i.source),
+        items.map((i) => i.deliveryId),
+        items.map((i) => JSON.stringify(i.item)),
+      ],
+    );
+  }
+
+  async page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
+    const { rows } = await this.pool.query<QueueRow>(
+      `SELECT seq, rule_id, channel, source, delivery_id, item, attempts, not_before, last_error FROM ${QUEUE}
+       WHERE rule_id = $1 AND channel = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+      [lane.ruleId, lane.channel, afterSeq, limit],
+    );
+    return rows.map(toQueued);
+  }
+
+  complete(seq: number): Promise<void> {
+    return this.deletes.add([seq]);
+  }
+
+  private async delete(seqs: number[]): Promise<void> {
+    await this.pool.query(`DELETE FROM ${QUEUE} WHERE seq = ANY($1::bigint[])`, [seqs]);
+  }
+
+  async recordFailure(seq: number, attempts: number, error: string, notBefore: number): Promise<void> {
+    await this.pool.query(`UPDATE ${QUEUE} SET attempts = $2, last_error = $3, not_before = $4 WHERE seq = $1`, [
+      seq,
+      attempts,
+      error,
+      new Date(notBefore),
+    ]);
+  }
+
+  async deadLetter(seq: number, attempts: number, error: string): Promise<void> {
+    await this.pool.query(
+      `WITH moved AS (DELETE FROM ${QUEUE} WHERE seq = $1 RETURNING *)
+       INSERT INTO ${DEAD} (seq, rule_id, channel, source, delivery_id, item, attempts, last_error, enqueued_at)
+       SELECT seq, rule_id, channel, source, delivery_id, item, $2, $3, enqueued_at FROM moved
+       ON CONFLICT (seq) DO NOTHING`,
+      [seq, attempts, error],
+    );
+  }
+
+  async lanes(): Promise<Lane[]> {
+    const { rows } = await this.pool.query<{ rule_id: string; channel: string }>(
+      `SELECT DISTINCT rule_id, channel FROM ${QUEUE}`,
+    );
+    return rows.map((r) => ({ ruleId: r.rule_id, channel: r.channel }));
+  }
+
+  async size(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${QUEUE}`);
+    return Number(rows[0].n);
+  }
+
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    const { rows } = await this.pool.query<QueueRow & { failed_at: Date }>(
+      `SELECT seq, rule_id, channel, source, delivery_id, item, attempts, NULL::timestamptz AS not_before, last_error,
+              failed_at FROM ${DEAD} ORDER BY failed_at DESC, seq DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({ ...toQueued(row), failedAt: row.failed_at.getTime() }));
+  }
+
+  async close(): Promise<void> {
+    await this.inserts.drain();
+    await this.deletes.drain();
+    await this.pool.end();
+  }
+}
+
+function toQueued(row: QueueRow): QueuedDelivery {
+  const queued: QueuedDelivery = {
+    seq: Number(row.seq),
+    ruleId: row.rule_id,
+    channel: row.channel,
+    source: row.source as QueuedDelivery['source'],
+    deliveryId: row.delivery_id,
+    item: row.item as QueuedDelivery['item'],
+    attempts: row.attempts,
+    notBefore: row.not_before ? row.not_before.getTime() : 0,
+  };
+  if (row.last_error !== null) queued.lastError = row.last_error;
+  return queued;
+}

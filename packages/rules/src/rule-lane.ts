@@ -1,0 +1,153 @@
+import type { Logger } from 'pino';
+import type { RuleConfig } from './config.js';
+import type { DeliveryQueue, QueuedDelivery } from './queue/delivery-queue.js';
+import type { DeliveryTarget } from './targets/target.js';
+import type { Semaphore } from './semaphore.js';
+import type { RuleCounters } from './counters.js';
+
+const PAGE_SIZE = 100;
+/** Wait before retrying after the queue itself failed (database down). */
+const QUEUE_ERROR_RETRY_MS = 1_000;
+
+/** What a lane needs from its rule. */
+export interface LaneDeps {
+  rule: RuleConfig;
+  target: DeliveryTarget;
+  queue: DeliveryQueue;
+  semaphore: Semaphore;
+  counters: RuleCounters;
+  logger: Logger;
+  /** Called when the lane ran out of work, so the dispatcher can forget it. */
+  onIdle: () => void;
+}
+
+/** Delay before attempt `failed + 1`: base * 2^(failed - 1), capped. */
+export function backoffMs(failedAttempts: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, failedAttempts - 1));
+}
+
+/**
+ * The deliveries of one rule on one channel, one at a time in enqueue order: an item is not handed over before the
+ * one before it succeeded (or was dead-lettered after its last attempt). Lanes of different channels run
+ * independently. The lane reads its items from the queue page by page, so a backlog costs no memory.
+ */
+export class RuleLane {
+  private running = false;
+  private dirty = false;
+  private stopped = false;
+  private lastSeq = 0;
+  private wake?: () => void;
+  private current?: Promise<void>;
+
+  constructor(
+    readonly channel: string,
+    private readonly deps: LaneDeps,
+  ) {}
+
+  /** New items were enqueued for this lane. */
+  signal(): void {
+    this.dirty = true;
+    if (!this.running && !this.stopped) this.current = this.run();
+  }
+
+  /** Stops after the delivery in flight; a lane waiting for a retry stops at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.current;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    let ranOut = false;
+    try {
+      ranOut = await this.drain();
+    } catch (err) {
+      // The queue failed (database unreachable?): nothing was lost; try the lane again a little later.
+      this.deps.logger.error({ channel: this.channel, err: (err as Error).message }, 'rule queue error; the lane retries');
+      if (!this.stopped) setTimeout(() => this.signal(), QUEUE_ERROR_RETRY_MS).unref();
+      return;
+    } finally {
+      this.running = false;
+    }
+    if (this.stopped) return;
+    // A signal can land between drain() returning and this line (it runs in a later microtask): run again.
+    if (this.dirty) this.signal();
+    else if (ranOut) this.deps.onIdle();
+  }
+
+  /** Delivers pages until the lane is empty (true) or stopped (false). */
+  private async drain(): Promise<boolean> {
+    while (!this.stopped) {
+      this.dirty = false;
+      const lane = { ruleId: this.deps.rule.id, channel: this.channel };
+      const page = await this.deps.queue.page(lane, this.lastSeq, PAGE_SIZE);
+      if (page.length === 0) {
+        if (this.dirty) continue;
+        return true;
+      }
+      for (const item of page) {
+        if (this.stopped || !(await this.deliver(item))) return false;
+        this.lastSeq = item.seq;
+      }
+    }
+    return false;
+  }
+
+  /** Delivers one item, retrying with backoff; false when the lane was stopped before it finished. */
+  private async deliver(item: QueuedDelivery): Promise<boolean> {
+    const { rule, target, queue, semaphore, counters, logger } = this.deps;
+    let attempts = item.attempts;
+    if (item.notBefore > Date.now() && !(await this.sleep(item.notBefore - Date.now()))) return false;
+    for (;;) {
+      attempts++;
+      let error: string | undefined;
+      await semaphore.acquire();
+      try {
+        await target.deliver(item, attempts);
+      } catch (err) {
+        error = (err as Error).message ?? String(err);
+      } finally {
+        semaphore.release();
+      }
+      if (error === undefined) {
+        await queue.complete(item.seq);
+        counters.delivered(rule.id);
+        if (attempts > 1) logger.info({ channel: this.channel, deliveryId: item.deliveryId, attempt: attempts }, 'rule delivery succeeded after retry');
+        return true;
+      }
+      counters.failedAttempt(rule.id);
+      if (attempts >= rule.retry.attempts) {
+        await queue.deadLetter(item.seq, attempts, error);
+        counters.deadLettered(rule.id);
+        logger.error(
+          { channel: this.channel, deliveryId: item.deliveryId, attempts, err: error },
+          'rule delivery failed for the last time; moved to dead letters',
+        );
+        return true;
+      }
+      const delay = backoffMs(attempts, rule.retry.backoffBaseMs, rule.retry.backoffMaxMs);
+      logger.warn(
+        { channel: this.channel, deliveryId: item.deliveryId, attempt: attempts, retryInMs: delay, err: error },
+        'rule delivery failed; will retry',
+      );
+      await queue.recordFailure(item.seq, attempts, error, Date.now() + delay);
+      if (this.stopped || !(await this.sleep(delay))) return false;
+    }
+  }
+
+  /** Waits `ms`; false if the lane was stopped meanwhile. */
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve(!this.stopped);
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve(false);
+      };
+    });
+  }
+}

@@ -1,0 +1,200 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { AcceptedEvent, AcceptedHook } from '@rowcast/core';
+import { errors } from '@rowcast/protocol';
+import { ChannelMatcher } from './channel-matcher.js';
+import type { FunctionTargetConfig, HttpTargetConfig, RuleConfig, RuleSource } from './config.js';
+import { createCounters, type RuleCounters, type RuleStats } from './counters.js';
+import { envelopeMessage, envelopePresence, type EnvelopeItem } from './envelope.js';
+import type { DeadLetter, DeliveryQueue, NewDelivery } from './queue/delivery-queue.js';
+import { MemoryDeliveryQueue } from './queue/memory-queue.js';
+import { PostgresDeliveryQueue } from './queue/postgres-queue.js';
+import { RuleLane } from './rule-lane.js';
+import { Semaphore } from './semaphore.js';
+import { FunctionTarget } from './targets/function-target.js';
+import { HttpTarget, type SigningKey } from './targets/http-target.js';
+import type { DeliveryTarget, TargetOptions } from './targets/target.js';
+
+export interface RulesEngineOptions {
+  rules: RuleConfig[];
+  logger: Logger;
+  /** Relative function module paths resolve against this directory (the config file's). */
+  baseDir: string;
+  /** Durable queue in this database; without it the queue is in memory. */
+  databaseUrl?: string;
+  /** Put into envelopes as `appId` and `site`. */
+  appId: string;
+  site: string;
+  /** The secret of a signing key named in a webhook rule. */
+  resolveSigningKey: (keyName: string) => SigningKey | undefined;
+  /** Environment given to function workers on top of the server's (e.g. DATABASE_URL). */
+  functionEnv?: Record<string, string>;
+}
+
+interface RuntimeRule {
+  config: RuleConfig;
+  target: DeliveryTarget;
+  semaphore: Semaphore;
+  lanes: Map<string, RuleLane>;
+  logger: Logger;
+}
+
+/**
+ * Integration rules: `hook` runs for every accepted publish (before its ACK) and durably queues what matching
+ * rules must deliver; lanes per (rule, channel) then hand items to the targets in order, retrying with backoff
+ * and dead-lettering after the last attempt. Queued items left by a previous run are delivered on start.
+ */
+export class RulesEngine {
+  readonly hook: AcceptedHook;
+  private readonly messageMatcher: ChannelMatcher;
+  private readonly presenceMatcher: ChannelMatcher;
+  private readonly runtime = new Map<string, RuntimeRule>();
+  private readonly counters: RuleCounters = createCounters();
+  private stopped = false;
+
+  private constructor(
+    private readonly opts: RulesEngineOptions,
+    private readonly queue: DeliveryQueue,
+  ) {
+    this.messageMatcher = new ChannelMatcher(opts.rules, 'channel.message');
+    this.presenceMatcher = new ChannelMatcher(opts.rules, 'channel.presence');
+    this.hook = (event) => this.accept(event);
+  }
+
+  /** Validates targets (function modules load, signing keys exist), opens the queue and resumes its backlog. */
+  static async start(opts: RulesEngineOptions): Promise<RulesEngine> {
+    const queue = opts.databaseUrl
+      ? await PostgresDeliveryQueue.open(opts.databaseUrl, opts.logger)
+      : new MemoryDeliveryQueue();
+    const engine = new RulesEngine(opts, queue);
+    try {
+      for (const rule of opts.rules) await engine.addRule(rule);
+      await engine.resume();
+    } catch (err) {
+      await engine.stop();
+      throw err;
+    }
+    opts.logger.info(
+      { rules: opts.rules.map((r) => r.id), queue: opts.databaseUrl ? 'postgres' : 'memory' },
+      'integration rules started',
+    );
+    return engine;
+  }
+
+  /** Per-rule counts since start. */
+  stats(): Record<string, RuleStats> {
+    return this.counters.snapshot();
+  }
+
+  /** Items waiting in the queue (all rules). */
+  queued(): Promise<number> {
+    return this.queue.size();
+  }
+
+  /** The most recent dead letters, newest first. */
+  deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return this.queue.deadLetters(limit);
+  }
+
+  /** Stops the lanes (each after its delivery in flight), the targets and the queue; queued items stay queued. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const rule of this.runtime.values()) await Promise.all([...rule.lanes.values()].map((lane) => lane.stop()));
+    for (const rule of this.runtime.values()) await rule.target.close();
+    await this.queue.close();
+  }
+
+  private accept(event: AcceptedEvent): void | Promise<void> {
+    if (event.kind === 'message') {
+      if (this.messageMatcher.empty) return;
+      const rules = this.messageMatcher.match(event.channel);
+      if (rules.length === 0) return;
+      return this.enqueue(rules, event.channel, 'channel.message', event.messages.map(envelopeMessage));
+    }
+    if (this.presenceMatcher.empty) return;
+    const rules = this.presenceMatcher.match(event.channel);
+    if (rules.length === 0) return;
+    return this.enqueue(rules, event.channel, 'channel.presence', event.presence.map(envelopePresence));
+  }
+
+  private async enqueue(rules: readonly RuleConfig[], channel: string, source: RuleSource, items: EnvelopeItem[]): Promise<void> {
+    if (this.stopped) throw errors.internal('integration rules are stopping; publish refused');
+    const deliveries: NewDelivery[] = [];
+    for (const rule of rules) {
+      for (const item of items) deliveries.push({ ruleId: rule.id, channel, source, deliveryId: item.id, item });
+    }
+    try {
+      await this.queue.enqueue(deliveries);
+    } catch (err) {
+      this.opts.logger.error({ channel, err: (err as Error).message }, 'rules queue: enqueue failed; publish refused');
+      throw errors.internal('integration rules queue unavailable');
+    }
+    for (const rule of rules) {
+      this.counters.enqueued(rule.id, items.length);
+      this.lane(rule.id, channel)?.signal();
+    }
+  }
+
+  private lane(ruleId: string, channel: string): RuleLane | undefined {
+    const rule = this.runtime.get(ruleId);
+    if (!rule || this.stopped) return undefined;
+    let lane = rule.lanes.get(channel);
+    if (!lane) {
+      const created: RuleLane = new RuleLane(channel, {
+        rule: rule.config,
+        target: rule.target,
+        queue: this.queue,
+        semaphore: rule.semaphore,
+        counters: this.counters,
+        logger: rule.logger,
+        onIdle: () => {
+          if (rule.lanes.get(channel) === created) rule.lanes.delete(channel);
+        },
+      });
+      rule.lanes.set(channel, (lane = created));
+    }
+    return lane;
+  }
+
+  private async addRule(config: RuleConfig): Promise<void> {
+    const logger = this.opts.logger.child({ rule: config.id });
+    const targetOpts: TargetOptions = { rule: config, appId: this.opts.appId, site: this.opts.site, logger };
+    let target: DeliveryTarget;
+    if (config.target.type === 'function') {
+      const fn = config.target as FunctionTargetConfig;
+      const modulePath = isAbsolute(fn.module) ? fn.module : resolve(this.opts.baseDir, fn.module);
+      if (!existsSync(modulePath)) throw new Error(`rule "${config.id}": function module ${modulePath} does not exist`);
+      const env = { ...process.env, ...this.opts.functionEnv, ...fn.env };
+      const functionTarget = new FunctionTarget(targetOpts, modulePath, env);
+      this.runtime.set(config.id, { config, target: functionTarget, semaphore: new Semaphore(config.concurrency), lanes: new Map(), logger });
+      try {
+        await functionTarget.start();
+      } catch (err) {
+        throw new Error(`rule "${config.id}": ${(err as Error).message}`);
+      }
+      return;
+    }
+    const http = config.target as HttpTargetConfig;
+    let key: SigningKey | undefined;
+    if (http.signingKey) {
+      key = this.opts.resolveSigningKey(http.signingKey);
+      if (!key) throw new Error(`rule "${config.id}": signing key "${http.signingKey}" is not a configured key`);
+    }
+    target = new HttpTarget(targetOpts, key);
+    this.runtime.set(config.id, { config, target, semaphore: new Semaphore(config.concurrency), lanes: new Map(), logger });
+  }
+
+  /** Starts lanes for items a previous run left queued. */
+  private async resume(): Promise<void> {
+    const orphans = new Map<string, number>();
+    for (const { ruleId, channel } of await this.queue.lanes()) {
+      if (this.runtime.has(ruleId)) this.lane(ruleId, channel)?.signal();
+      else orphans.set(ruleId, (orphans.get(ruleId) ?? 0) + 1);
+    }
+    for (const [ruleId, channels] of orphans) {
+      this.opts.logger.warn({ rule: ruleId, channels }, 'queued deliveries belong to a rule no longer configured; left in the queue');
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// The worker thread that hosts one rule's function (plain JS: it runs in a fresh thread without tsx's loader).
+// It imports the module once, so module-level state (a database pool) lives as long as the worker, then runs
+// one handler call per `invoke` message. Calls run concurrently, like Lambda instances sharing one container.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+
+const { modulePath, handlerName, functionName } = workerData;
+
+// A stray rejection or exception from the function's background work (a pg client's 'error' with no listener,
+// a query fired without await) is the function's problem: log it and keep the worker, and its pools, alive.
+process.on('unhandledRejection', (reason) => {
+  console.error(`unhandled rejection in function ${functionName}:`, reason);
+});
+process.on('uncaughtException', (err) => {
+  console.error(`uncaught exception in function ${functionName}:`, err);
+});
+
+/** The exported handler: a named export, `default.<name>` (CommonJS `exports.<name>` via default), or `default`. */
+function pickHandler(mod) {
+  if (typeof mod[handlerName] === 'function') return mod[handlerName];
+  const fallback = mod.default;
+  if (fallback && typeof fallback[handlerName] === 'function') return fallback[handlerName];
+  if (handlerName === 'handler' && typeof fallback === 'function') return fallback;
+  return undefined;
+}
+
+/**
+ * Calls the handler Lambda-style: a returned promise is awaited; a returned value is the result; a handler that
+ * takes a third `callback` parameter and returns nothing settles when it calls back.
+ */
+function invoke(handler, event, context) {
+  return new Promise((resolve, reject) => {
+    const callback = (err, result) => (err ? reject(err) : resolve(result));
+    let returned;
+    try {
+      returned = handler(event, context, callback);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
+    else if (returned !== undefined || handler.length < 3) resolve(returned);
+  });
+}
+
+function serialiseError(err) {
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
+  return { name: 'Error', message: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err) };
+}
+
+let handler;
+try {
+  const mod = await import(pathToFileURL(modulePath).href);
+  handler = pickHandler(mod);
+  if (!handler) throw new Error(`${modulePath} exports no function named "${handlerName}"`);
+  parentPort.postMessage({ type: 'ready' });
+} catch (err) {
+  parentPort.postMessage({ type: 'load-failed', error: serialiseError(err) });
+}
+
+parentPort.on('message', (message) => {
+  if (message.type === 'ping') {
+    parentPort.postMessage({ type: 'pong', id: message.id });
+    return;
+  }
+  if (message.type !== 'invoke' || !handler) return;
+  const deadline = Date.now() + message.timeoutMs;
+  const context = {
+    functionName,
+    awsRequestId: message.deliveryId,
+    deliveryId: message.deliveryId,
+    attempt: message.attempt,
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  // Structured cloning turns a Buffer into a plain Uint8Array; functions expect a Buffer, as Lambda gives.
+  const event =
+    message.event instanceof Uint8Array
+      ? Buffer.from(message.event.buffer, message.event.byteOffset, message.event.byteLength)
+      : message.event;
+  invoke(handler, event, context).then(
+    () => parentPort.postMessage({ type: 'result', id: message.id, ok: true }),
+    (err) => parentPort.postMessage({ type: 'result', id: message.id, ok: false, error: serialiseError(err) }),
+  );
+});
