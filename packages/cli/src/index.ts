@@ -1,1 +1,1 @@
-export {};
+export { registerStartCommand } from './commands/start.js';

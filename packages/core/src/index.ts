@@ -1,3 +1,14 @@
 export * from './node-api.js';
-export * from './auth/api.js';
 export * from './auth/index.js';
+export * from './auth/index.js';
+export * from './engine-config.js';
+export * from './transport.js';
+export * from './ports/index.js';
+export * from './memory/index.js';
+export * from './channel/serial.js';
+export * from './channel/order.js';
+export * from './channel/names.js';
+export { Hub, encodeEvent, encodeMessage, eventFrame } from './hub.js';
+export { RealtimeNode, type RealtimeNodeOptions } from './node.js';
+export type { ConnectionHandle } from './connection/handshake.js';
+export { messageSize } from './messages/normalise.js';

@@ -13,6 +13,10 @@ export interface PublishOrigin {
   clientId?: string;
   /** The API key name the publisher authenticated with (envelopes and audit). */
   keyName?: string;
+  /** Prefix of minted message ids (`<idBase>:<index>`); realtime uses `<connectionId>:<msgSerial>`, else random. */
+  idBase?: string;
+  /** clientId given to messages that carry none (a wildcard connection that chose a clientId); else `clientId`. */
+  defaultClientId?: string;
 }
 
 /** What `publish` resolves with: one serial per message, `null` for a message dropped as an idempotent duplicate. */
@@ -55,6 +59,8 @@ export interface HistoryQuery {
   limit?: number;
   /** Opaque position from a previous page's `next`. */
   cursor?: string;
+  /** Nothing after this channel serial (REST `from_serial`, sent by realtime `history({ untilAttach: true })`). */
+  fromSerial?: string;
 }
 
 export interface HistoryPage<T> {
@@ -87,7 +93,8 @@ export interface RealtimeNodeApi {
   /**
    * Accepts messages onto a channel exactly as a realtime publish would: validates size and clientId, mints
    * ids (`<base>:<index>`) where absent, stamps timestamp and serial, drops idempotent duplicates (same
-   * explicit id within 2 minutes), runs accepted hooks, then fans out. Throws ErrorInfo on refusal.
+   * explicit id within 2 minutes), sequences and fans out, then runs accepted hooks (which see the serials)
+   * before resolving. Throws ErrorInfo on refusal.
    */
   publish(channel: string, messages: Message[], origin: PublishOrigin): Promise<PublishResult>;
   /** Registers a hook run between acceptance and acknowledgement (see AcceptedHook). */

@@ -1,1 +1,7 @@
-export {};
+export * from './config.js';
+export * from './context.js';
+export * from './keys.js';
+export * from './start-server.js';
+export { components, type ComponentStarter } from './components.js';
+export { RouteTable } from './http-routes.js';
+export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';

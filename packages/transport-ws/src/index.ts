@@ -1,1 +1,3 @@
-export {};
+export * from './ws-transport.js';
+export * from './params.js';
+export { WsLink } from './ws-link.js';

@@ -1,0 +1,50 @@
+import { Command } from 'commander';
+import { pino } from 'pino';
+import {
+  ConnectorConfigError,
+  ConnectorSetupError,
+  loadConnectorConfig,
+  PostgresConnector,
+  restPublisher,
+} from '@rowcast/connector-postgres';
+
+/**
+ * `rowcast connector --config FILE`: the PostgreSQL change stream on its own, publishing through the REST API of
+ * any Ably-compatible endpoint (a Rowcast instance, or the hosted service when no endpoint is given) with a key.
+ * FILE is the original connector's JSON or .env file; without it the environment is read (DB_*, ABLY_*).
+ */
+export function connectorCommand(): Command {
+  return new Command('connector')
+    .description('stream PostgreSQL row changes to channels (logical replication) through a REST endpoint')
+    .option('-c, --config <file>', 'connector config: the JSON file or .env file of ably-postgres-connector')
+    .option('--endpoint <url>', 'where to publish, e.g. http://127.0.0.1:8080 (default: ABLY_ENDPOINT, else hosted Ably)')
+    .option('--key <key>', 'API key to publish with (default: ably.apiKey / ABLY_API_KEY)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', process.env.LOG_LEVEL ?? 'info')
+    .action(async (opts: { config?: string; endpoint?: string; key?: string; logLevel: string }) => {
+      const logger = pino({ level: opts.logLevel });
+      let connector: PostgresConnector;
+      try {
+        const config = await loadConnectorConfig(opts.config);
+        const apiKey = opts.key ?? config.apiKey;
+        if (!apiKey) throw new ConnectorConfigError('no API key: set ably.apiKey, ABLY_API_KEY or --key');
+        const endpoint = opts.endpoint ?? config.endpoint;
+        const publisher = restPublisher({ endpoint, apiKey, maxMessageSize: config.maxMessageSize });
+        connector = new PostgresConnector(config, publisher, logger);
+        await connector.start();
+        logger.info({ endpoint: endpoint ?? 'hosted Ably', tables: config.mappings.length }, 'connector running');
+      } catch (err) {
+        if (err instanceof ConnectorConfigError || err instanceof ConnectorSetupError) {
+          logger.fatal(err.message);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      }
+      const stop = (signal: string) => {
+        logger.info(`${signal}: stopping connector`);
+        void connector.stop().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig, startServer, type RunningServer } from '@rowcast/server';
+
+/**
+ * `rowcast start [--config FILE] [--port N]`: runs the server until SIGINT/SIGTERM, then shuts down cleanly
+ * (clients get DISCONNECTED, components stop in reverse order) and exits 0.
+ */
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('start the Rowcast server (realtime, REST, components of the config)')
+    .option('-c, --config <file>', 'config file (default: $ROWCAST_CONFIG, else ./rowcast.config.json if present)')
+    .option('-p, --port <number>', 'port to listen on (overrides the config and $PORT)')
+    .action(async (opts: { config?: string; port?: string }) => {
+      let server: RunningServer;
+      try {
+        const { config, configDir } = loadConfig({ path: opts.config });
+        if (opts.port !== undefined) {
+          const port = Number(opts.port);
+          if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: "${opts.port}" is not a port number`);
+          config.port = port;
+        }
+        server = await startServer(config, { configDir });
+      } catch (err) {
+        process.stderr.write(`rowcast: ${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+        process.exit(1);
+      }
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`rowcast: ${signal} received, shutting down\n`);
+        server.close().then(
+          () => process.exit(0),
+          (err) => {
+            process.stderr.write(`rowcast: shutdown failed: ${(err as Error).stack ?? String(err)}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}

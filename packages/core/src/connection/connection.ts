@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { Action, ErrorCode, ErrorInfo, type ProtocolMessage, type WireFormat } from '@rowcast/protocol';
+import type { Credentials } from '../auth/api.js';
+import type { EngineContext } from '../context.js';
+import { encodeMessage } from '../hub.js';
+import type { EncodedFrame, TransportLink } from '../transport.js';
+import { AckQueue } from './ack-queue.js';
+import type { Attachment } from './attachment.js';
+import type { Identity } from './identity.js';
+import { Outbox } from './outbox.js';
+import { leaveAllPresence } from './presence.js';
+
+export type ConnectionState = 'connected' | 'disconnected' | 'closed';
+
+/**
+ * One client connection as the engine keeps it: identity, channels, ACK order and the outgoing queue. It
+ * outlives its transport: when the socket drops without CLOSE, the state waits `connectionStateTtl` for a
+ * resume, and its presence members leave after `presenceLeaveDelay` unless it comes back first.
+ */
+export class RealtimeConnection {
+  readonly id: string;
+  key: string;
+  state: ConnectionState = 'connected';
+  link: TransportLink | undefined;
+  readonly attachments = new Map<string, Attachment>();
+  /** Channels this connection entered presence on (to leave them when it goes). */
+  readonly presenceChannels = new Set<string>();
+  readonly acks: AckQueue;
+  readonly outbox: Outbox;
+  private ttlTimer?: NodeJS.Timeout;
+  private leaveTimer?: NodeJS.Timeout;
+  private expiryTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly ctx: EngineContext,
+    public credentials: Credentials,
+    public identity: Identity,
+    readonly format: WireFormat,
+    readonly echo: boolean,
+    public heartbeats: boolean,
+    link: TransportLink,
+  ) {
+    this.id = randomBytes(9).toString('base64url');
+    this.key = newKey(this.id);
+    this.link = link;
+    this.acks = new AckQueue((pm) => this.send(pm));
+    this.outbox = new Outbox(link, ctx.config.maxSendBufferBytes, () => this.onSlowConsumer());
+    this.scheduleTokenExpiry();
+  }
+
+  /** Encodes and queues one protocol message. */
+  send(pm: ProtocolMessage): void {
+    this.outbox.push(encodeMessage(pm, this.format));
+  }
+
+  /** Queues a frame already encoded for this connection's format. */
+  sendFrame(frame: EncodedFrame): void {
+    this.outbox.push(frame);
+  }
+
+  /** An ERROR frame: channel-scoped when `channel` is given (that channel fails), else connection-wide. */
+  sendError(err: unknown, channel?: string): void {
+    const info = ErrorInfo.from(err);
+    if (!(err instanceof ErrorInfo)) this.ctx.logger.error({ err, connectionId: this.id }, 'unexpected error');
+    this.send(channel === undefined ? { action: Action.ERROR, error: info.toJSON() } : { action: Action.ERROR, channel, error: info.toJSON() });
+  }
+
+  /** The CONNECTED frame for this connection (first connect, resume, in-band re-auth). */
+  connectedFrame(error?: ErrorInfo): ProtocolMessage {
+    const c = this.ctx.config;
+    const pm: ProtocolMessage = {
+      action: Action.CONNECTED,
+      connectionId: this.id,
+      connectionKey: this.key,
+      connectionDetails: {
+        clientId: this.identity.clientId,
+        connectionKey: this.key,
+        maxMessageSize: c.maxMessageSize,
+        maxFrameSize: c.maxFrameSize,
+        maxInboundRate: 1000,
+        serverId: c.serverId,
+        connectionStateTtl: c.connectionStateTtlMs,
+        maxIdleInterval: c.maxIdleIntervalMs,
+      },
+    };
+    if (error) pm.error = error.toJSON();
+    return pm;
+  }
+
+  /** Takes a new transport (resume/recover): a fresh key, channels to be re-attached by the client. */
+  rebind(link: TransportLink): void {
+    this.detachChannels();
+    this.link?.terminate();
+    clearTimeout(this.ttlTimer);
+    clearTimeout(this.leaveTimer);
+    const oldKey = this.key;
+    this.key = newKey(this.id);
+    this.ctx.connections.rekey(this, oldKey);
+    this.link = link;
+    this.outbox.bind(link);
+    this.state = 'connected';
+  }
+
+  /** The transport went away without CLOSE: keep the state for a resume, leave presence after a delay. */
+  transportClosed(link: TransportLink): void {
+    if (link !== this.link || this.state === 'closed') return;
+    this.link = undefined;
+    this.outbox.bind(undefined);
+    this.state = 'disconnected';
+    this.detachChannels();
+    this.leaveTimer = setTimeout(() => void leaveAllPresence(this), this.ctx.config.presenceLeaveDelayMs).unref();
+    this.ttlTimer = setTimeout(() => this.dispose(), this.ctx.config.connectionStateTtlMs).unref();
+  }
+
+  /** Ends the connection for good: frames already queued are flushed, presence left now, state dropped. */
+  close(finalFrame?: ProtocolMessage): void {
+    if (this.state === 'closed') return;
+    if (finalFrame) this.send(finalFrame);
+    this.outbox.flush();
+    this.link?.close();
+    this.dispose();
+  }
+
+  /** Drops the transport but keeps the state (DISCONNECTED, token expiry, server shutdown). */
+  disconnect(error: ErrorInfo): void {
+    const link = this.link;
+    if (!link) return;
+    this.send({ action: Action.DISCONNECTED, error: error.toJSON() });
+    this.outbox.flush();
+    link.close();
+    this.transportClosed(link);
+  }
+
+  /** Credentials changed (connect, AUTH): re-arm the expiry. */
+  scheduleTokenExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    const expires = this.credentials.expires;
+    if (expires === undefined) return;
+    const delay = Math.max(0, expires - this.ctx.clock.now());
+    // setTimeout cannot wait longer than ~24.8 days; tokens that long-lived never expire in-process.
+    if (delay > 2 ** 31 - 1) return;
+    this.expiryTimer = setTimeout(() => {
+      if (this.state === 'connected') {
+        this.disconnect(new ErrorInfo('Token expired', ErrorCode.TOKEN_EXPIRED, 401));
+      }
+    }, delay).unref();
+  }
+
+  private onSlowConsumer(): void {
+    this.ctx.logger.warn({ connectionId: this.id }, 'slow consumer: send buffer full, disconnecting');
+    const link = this.link;
+    if (!link) return;
+    link.terminate();
+    this.transportClosed(link);
+  }
+
+  private detachChannels(): void {
+    for (const att of this.attachments.values()) this.ctx.hub.remove(att.channel, att);
+    this.attachments.clear();
+  }
+
+  private dispose(): void {
+    const wasClosed = this.state === 'closed';
+    this.state = 'closed';
+    clearTimeout(this.ttlTimer);
+    clearTimeout(this.leaveTimer);
+    clearTimeout(this.expiryTimer);
+    this.detachChannels();
+    this.ctx.connections.remove(this);
+    if (!wasClosed) void leaveAllPresence(this);
+  }
+}
+
+function newKey(id: string): string {
+  return `${id}!${randomBytes(12).toString('base64url')}`;
+}

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { Action, ErrorCode, ErrorInfo, PresenceAction, type ProtocolMessage } from '@rowcast/protocol';
+import { capabilityAllows } from '../auth/index.js';
+import type { AcceptedPresence } from '../node-api.js';
+import { parseChannelName } from '../channel/names.js';
+import { normaliseData } from '../messages/normalise.js';
+import { effectiveClientId } from './identity.js';
+import type { RealtimeConnection } from './connection.js';
+
+const CLIENT_ACTIONS = new Set<number>([PresenceAction.ENTER, PresenceAction.LEAVE, PresenceAction.UPDATE]);
+
+/**
+ * PRESENCE from a client: enter/update/leave members keyed by clientId + connectionId. Needs the `presence`
+ * capability (NACK 40160) and a clientId (NACK 40012). Ids are `connectionId:msgSerial:index`, as the SDK
+ * compares them to order events.
+ */
+export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
+  const msgSerial = typeof pm.msgSerial === 'number' ? pm.msgSerial : undefined;
+  if (msgSerial === undefined) throw new ErrorInfo('PRESENCE needs a numeric msgSerial', ErrorCode.BAD_REQUEST, 400);
+  const slot = conn.acks.begin(msgSerial);
+  try {
+    const { base } = parseChannelName(pm.channel);
+    if (!capabilityAllows(conn.credentials.capability, base, 'presence')) {
+      throw new ErrorInfo(`Presence not permitted on channel "${base}"`, ErrorCode.OPERATION_NOT_PERMITTED, 401);
+    }
+    if (!Array.isArray(pm.presence) || pm.presence.length === 0) {
+      throw new ErrorInfo('PRESENCE needs a non-empty presence array', ErrorCode.BAD_REQUEST, 400);
+    }
+    const now = conn.ctx.clock.now();
+    const accepted = pm.presence.map((raw, i): AcceptedPresence => {
+      if (!raw || typeof raw !== 'object') throw new ErrorInfo(`presence[${i}] must be an object`, ErrorCode.BAD_REQUEST, 400);
+      if (!CLIENT_ACTIONS.has(raw.action)) {
+        throw new ErrorInfo(`presence[${i}].action must be enter, update or leave`, ErrorCode.BAD_REQUEST, 400);
+      }
+      const clientId = effectiveClientId(conn.identity, typeof raw.clientId === 'string' ? raw.clientId : undefined);
+      if (!clientId) throw new ErrorInfo('Presence needs a clientId', ErrorCode.CLIENT_ID_NOT_PERMITTED, 400);
+      const { data, encoding } = normaliseData(raw.data, typeof raw.encoding === 'string' ? raw.encoding : undefined, `presence[${i}]`);
+      // A re-enter after resume carries the member's original id; keep it so it is recognised as the same entry.
+      const ownId = typeof raw.id === 'string' && raw.id.startsWith(`${conn.id}:`) ? raw.id : undefined;
+      const p: AcceptedPresence = {
+        id: ownId ?? `${conn.id}:${msgSerial}:${i}`,
+        action: raw.action,
+        clientId,
+        connectionId: conn.id,
+        timestamp: now,
+      };
+      if (data !== undefined) p.data = data;
+      if (encoding) p.encoding = encoding;
+      if (raw.extras && typeof raw.extras === 'object') p.extras = raw.extras;
+      return p;
+    });
+    conn.presenceChannels.add(base);
+    await conn.ctx.publishPresence(base, accepted, `${conn.id}:${msgSerial}`, conn.id);
+    conn.acks.succeed(slot, accepted.map(() => null));
+  } catch (err) {
+    conn.acks.fail(slot, ErrorInfo.from(err));
+    if (!(err instanceof ErrorInfo)) conn.ctx.logger.error({ err, connectionId: conn.id }, 'presence failed');
+  }
+}
+
+/** Members of `conn` leave `channel` (or every channel it entered), as after a DETACH, CLOSE or drop. */
+export async function leaveAllPresence(conn: RealtimeConnection, onlyChannel?: string): Promise<void> {
+  const channels = onlyChannel ? [onlyChannel] : [...conn.presenceChannels];
+  for (const channel of channels) {
+    if (!onlyChannel) conn.presenceChannels.delete(channel);
+    try {
+      const mine = (await conn.ctx.presence.members(channel)).filter((m) => m.connectionId === conn.id);
+      if (mine.length === 0) continue;
+      const now = conn.ctx.clock.now();
+      // Ids not prefixed by the connectionId mark the leaves as server-synthesized: clients order them by timestamp.
+      const tag = randomBytes(6).toString('base64url');
+      const leaves = mine.map((m, i): AcceptedPresence => ({
+        id: `leave-${tag}:${m.connectionId}:${i}`,
+        action: PresenceAction.LEAVE,
+        clientId: m.clientId,
+        connectionId: m.connectionId,
+        timestamp: now,
+        data: m.data,
+        encoding: m.encoding,
+      }));
+      await conn.ctx.publishPresence(channel, leaves, `leave-${tag}`, conn.id);
+    } catch (err) {
+      conn.ctx.logger.error({ err, connectionId: conn.id, channel }, 'presence leave failed');
+    }
+  }
+}
+
+/**
+ * SYNC frames carrying the current members, `presenceSyncPageSize` per frame. The cursor in channelSerial is
+ * `<syncId>:<page>`, and empty on the last page, which ends the sync (RTP18).
+ */
+export function syncFrames(name: string, members: AcceptedPresence[], pageSize: number): ProtocolMessage[] {
+  const syncId = randomBytes(6).toString('hex');
+  const frames: ProtocolMessage[] = [];
+  for (let i = 0; i < members.length; i += pageSize) {
+    const last = i + pageSize >= members.length;
+    frames.push({
+      action: Action.SYNC,
+      channel: name,
+      channelSerial: `${syncId}:${last ? '' : String(i / pageSize + 1)}`,
+      presence: members.slice(i, i + pageSize).map((m) => ({ ...m, action: PresenceAction.PRESENT })),
+    });
+  }
+  return frames;
+}

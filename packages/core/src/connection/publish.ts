@@ -1,0 +1,43 @@
+import { ErrorCode, ErrorInfo, type ProtocolMessage } from '@rowcast/protocol';
+import { capabilityAllows } from '../auth/index.js';
+import { parseChannelName } from '../channel/names.js';
+import type { RealtimeConnection } from './connection.js';
+
+/**
+ * MESSAGE from a client: a publish of one or more messages under one msgSerial. Checks the `publish`
+ * capability (NACK 40160), hands the messages to node.publish (ids, size, clientId, serials), and
+ * acknowledges in msgSerial order with the serials in `res`. A msgSerial the connection already acknowledged
+ * (the SDK re-sends unacknowledged messages after a resume) is acknowledged again without publishing twice.
+ */
+export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
+  const msgSerial = pm.msgSerial;
+  if (typeof msgSerial !== 'number' || !Number.isInteger(msgSerial)) {
+    throw new ErrorInfo('MESSAGE needs an integer msgSerial', ErrorCode.BAD_REQUEST, 400);
+  }
+  const slot = conn.acks.begin(msgSerial);
+  const previous = conn.acks.previousResult(msgSerial);
+  if (previous) {
+    conn.acks.succeed(slot, previous);
+    return;
+  }
+  try {
+    const { base } = parseChannelName(pm.channel);
+    if (!capabilityAllows(conn.credentials.capability, base, 'publish')) {
+      throw new ErrorInfo(`Publish not permitted on channel "${base}"`, ErrorCode.OPERATION_NOT_PERMITTED, 401);
+    }
+    if (!Array.isArray(pm.messages) || pm.messages.length === 0) {
+      throw new ErrorInfo('MESSAGE needs a non-empty messages array', ErrorCode.BAD_REQUEST, 400);
+    }
+    const result = await conn.ctx.publishMessages(base, pm.messages, {
+      connectionId: conn.id,
+      clientId: conn.identity.wildcard ? '*' : conn.identity.clientId,
+      keyName: conn.credentials.keyName,
+      idBase: `${conn.id}:${msgSerial}`,
+      defaultClientId: conn.identity.clientId,
+    });
+    conn.acks.succeed(slot, result.serials);
+  } catch (err) {
+    conn.acks.fail(slot, ErrorInfo.from(err));
+    if (!(err instanceof ErrorInfo)) conn.ctx.logger.error({ err, connectionId: conn.id }, 'publish failed');
+  }
+}

@@ -1,0 +1,36 @@
+import type { AuthenticatorApi } from './auth/api.js';
+import type { AcceptedPresence, PublishOrigin, PublishResult } from './node-api.js';
+import type { Message } from '@rowcast/protocol';
+import type { EngineConfig } from './engine-config.js';
+import type { Broker } from './ports/broker.js';
+import type { Clock } from './ports/clock.js';
+import type { HistoryStore } from './ports/history-store.js';
+import type { Logger } from './ports/logger.js';
+import type { PresenceStore } from './ports/presence-store.js';
+import type { Hub } from './hub.js';
+import type { RealtimeConnection } from './connection/connection.js';
+
+/** What connection handlers need from the node that owns them. */
+export interface EngineContext {
+  readonly config: EngineConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly auth: AuthenticatorApi;
+  readonly broker: Broker;
+  readonly history: HistoryStore;
+  readonly presence: PresenceStore;
+  readonly hub: Hub;
+  /** node.publish: the one path every message takes onto a channel. */
+  publishMessages(channel: string, messages: Message[], origin: PublishOrigin): Promise<PublishResult>;
+  /** Applies presence changes to the store and publishes those that changed something. */
+  publishPresence(channel: string, presence: AcceptedPresence[], eventId: string, connectionId?: string): Promise<void>;
+  readonly connections: ConnectionRegistry;
+}
+
+/** Live and resumable connections of this node. */
+export interface ConnectionRegistry {
+  byKey(key: string): RealtimeConnection | undefined;
+  add(conn: RealtimeConnection): void;
+  rekey(conn: RealtimeConnection, oldKey: string): void;
+  remove(conn: RealtimeConnection): void;
+}

@@ -1,0 +1,3 @@
+export * from './memory-broker.js';
+export * from './memory-history-store.js';
+export * from './memory-presence-store.js';

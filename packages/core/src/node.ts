@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import { Action, ErrorCode, ErrorInfo, PresenceAction, type Message } from '@rowcast/protocol';
+import type { AuthenticatorApi } from './auth/api.js';
+import type { ConnectionRegistry, EngineContext } from './context.js';
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
+import { Hub } from './hub.js';
+import { IdempotencyWindow } from './messages/idempotency.js';
+import { messageSize, normaliseMessage } from './messages/normalise.js';
+import { effectiveClientId } from './connection/identity.js';
+import { openConnection, type ConnectionHandle } from './connection/handshake.js';
+import type { RealtimeConnection } from './connection/connection.js';
+import { parseChannelName } from './channel/names.js';
+import { pageHistory } from './history-query.js';
+import { MemoryBroker, MemoryHistoryStore, MemoryPresenceStore } from './memory/index.js';
+import type { Broker } from './ports/broker.js';
+import { systemClock, type Clock } from './ports/clock.js';
+import type { HistoryStore } from './ports/history-store.js';
+import { silentLogger, type Logger } from './ports/logger.js';
+import { memberKey, type PresenceStore } from './ports/presence-store.js';
+import type { ConnectParams, TransportLink } from './transport.js';
+import type {
+  AcceptedEvent,
+  AcceptedHook,
+  AcceptedMessage,
+  AcceptedPresence,
+  ChannelDetails,
+  HistoryPage,
+  HistoryQuery,
+  PublishOrigin,
+  PublishResult,
+  RealtimeNodeApi,
+} from './node-api.js';
+
+export interface RealtimeNodeOptions {
+  auth: AuthenticatorApi;
+  config?: Partial<EngineConfig>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Adapters; the in-memory ones are used for any not given. A broker must write to the given history. */
+  history?: HistoryStore;
+  broker?: Broker;
+  presence?: PresenceStore;
+}
+
+/**
+ * The realtime engine of one node: connections (opened by a transport), channels, presence and history,
+ * wired to its ports. Implements RealtimeNodeApi for REST, the connector and rules.
+ */
+export class RealtimeNode implements RealtimeNodeApi {
+  readonly config: EngineConfig;
+  private readonly ctx: EngineContext;
+  private readonly hooks: AcceptedHook[] = [];
+  private readonly idempotency: IdempotencyWindow;
+  private readonly byKey = new Map<string, RealtimeConnection>();
+  private readonly byId = new Map<string, RealtimeConnection>();
+  private readonly heartbeatTimer: NodeJS.Timeout;
+
+  constructor(opts: RealtimeNodeOptions) {
+    const config = { ...DEFAULT_ENGINE_CONFIG, ...opts.config };
+    this.config = config;
+    const clock = opts.clock ?? systemClock();
+    const history =
+      opts.history ?? new MemoryHistoryStore({ ttlMs: config.historyTtlMs, maxEventsPerChannel: config.historyMaxEventsPerChannel }, clock);
+    const broker = opts.broker ?? new MemoryBroker(history, clock);
+    this.idempotency = new IdempotencyWindow(config.idempotencyWindowMs, () => clock.now());
+    const registry: ConnectionRegistry = {
+      byKey: (key) => this.byKey.get(key),
+      add: (conn) => {
+        this.byKey.set(conn.key, conn);
+        this.byId.set(conn.id, conn);
+      },
+      rekey: (conn, oldKey) => {
+        this.byKey.delete(oldKey);
+        this.byKey.set(conn.key, conn);
+      },
+      remove: (conn) => {
+        this.byKey.delete(conn.key);
+        this.byId.delete(conn.id);
+      },
+    };
+    this.ctx = {
+      config,
+      clock,
+      logger: opts.logger ?? silentLogger,
+      auth: opts.auth,
+      broker,
+      history,
+      presence: opts.presence ?? new MemoryPresenceStore(),
+      hub: new Hub(broker),
+      connections: registry,
+      publishMessages: (channel, messages, origin) => this.publish(channel, messages, origin),
+      publishPresence: (channel, presence, eventId, connectionId) => this.publishPresence(channel, presence, eventId, connectionId),
+    };
+    // Clients that asked for protocol heartbeats (browsers) get one per half idle interval, so they never
+    // time out between two of them.
+    this.heartbeatTimer = setInterval(() => this.sendHeartbeats(), Math.max(50, config.maxIdleIntervalMs / 2)).unref();
+  }
+
+  get maxMessageSize(): number {
+    return this.config.maxMessageSize;
+  }
+
+  /** Opens a connection on a new transport; the transport feeds the returned handle. */
+  connect(params: ConnectParams, link: TransportLink): ConnectionHandle {
+    return openConnection(this.ctx, params, link);
+  }
+
+  /** Connections currently held (connected, or waiting for a resume). */
+  get connectionCount(): number {
+    return this.byId.size;
+  }
+
+  /**
+   * Drops a connection's transport as a network failure would (no CLOSE): its state stays for a resume.
+   * For tests and operators; returns false when the connection is unknown or has no transport.
+   */
+  dropTransport(connectionId: string): boolean {
+    const conn = this.byId.get(connectionId);
+    const link = conn?.link;
+    if (!conn || !link) return false;
+    link.terminate();
+    conn.transportClosed(link);
+    return true;
+  }
+
+  async publish(channel: string, messages: Message[], origin: PublishOrigin): Promise<PublishResult> {
+    const { base } = parseChannelName(channel);
+    if (!Array.isArray(messages) || messages.length === 0) throw new ErrorInfo('No messages to publish', ErrorCode.BAD_REQUEST, 400);
+    const now = this.ctx.clock.now();
+    const idBase = origin.idBase ?? randomBytes(9).toString('base64url');
+    const identity = { clientId: origin.clientId === '*' ? undefined : origin.clientId, wildcard: origin.clientId === '*' };
+    const accepted: AcceptedMessage[] = [];
+    const positions: number[] = [];
+    messages.forEach((raw, i) => {
+      const m = normaliseMessage(raw, `messages[${i}]`);
+      const clientId = effectiveClientId(identity, m.clientId) ?? (m.clientId === undefined ? origin.defaultClientId : undefined);
+      const size = messageSize({ ...m, clientId });
+      if (size > this.config.maxMessageSize) {
+        throw new ErrorInfo(
+          `Message size ${size} exceeds the maximum of ${this.config.maxMessageSize} bytes`,
+          ErrorCode.MAX_MESSAGE_LENGTH_EXCEEDED,
+          400,
+        );
+      }
+      if (m.id !== undefined && !this.idempotency.firstSighting(base, m.id)) return;
+      const out: AcceptedMessage = { ...m, id: m.id ?? `${idBase}:${i}`, timestamp: now, serial: '', action: 0 };
+      if (clientId !== undefined) out.clientId = clientId;
+      if (origin.connectionId) out.connectionId = origin.connectionId;
+      accepted.push(out);
+      positions.push(i);
+    });
+    const serials: Array<string | null> = messages.map(() => null);
+    if (accepted.length === 0) return { serials };
+    const event = await this.ctx.broker.publish(base, {
+      kind: 'message',
+      id: idBase,
+      connectionId: origin.connectionId,
+      timestamp: now,
+      messages: accepted,
+    });
+    await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
+    event.messages!.forEach((m, k) => (serials[positions[k]] = m.serial));
+    return { serials };
+  }
+
+  /** Applies presence changes and publishes the ones that change the set (a re-enter with the same id does not). */
+  async publishPresence(channel: string, presence: AcceptedPresence[], eventId: string, connectionId?: string): Promise<void> {
+    const store = this.ctx.presence;
+    const current = new Map((await store.members(channel)).map((m) => [memberKey(m), m]));
+    const changed: AcceptedPresence[] = [];
+    for (const p of presence) {
+      const existing = current.get(memberKey(p));
+      if (p.action === PresenceAction.LEAVE) {
+        if (!existing) continue;
+        current.delete(memberKey(p));
+      } else {
+        if (existing && existing.id === p.id) continue; // the SDK re-entering its own member after a resume
+        if (existing && p.action === PresenceAction.ENTER) p.action = PresenceAction.UPDATE;
+        current.set(memberKey(p), p);
+      }
+      await store.apply(channel, p);
+      changed.push(p);
+    }
+    if (changed.length === 0) return;
+    const now = this.ctx.clock.now();
+    await this.ctx.broker.publish(channel, { kind: 'presence', id: eventId, connectionId, timestamp: now, presence: changed });
+    await this.runHooks({ kind: 'presence', channel, presence: changed });
+  }
+
+  onAccepted(hook: AcceptedHook): void {
+    this.hooks.push(hook);
+  }
+
+  async history(channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedMessage>> {
+    const { base } = parseChannelName(channel);
+    const events = await this.ctx.history.events(base);
+    return pageHistory(events, (e) => (e.kind === 'message' ? e.messages : undefined), query);
+  }
+
+  async presenceHistory(channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedPresence>> {
+    const { base } = parseChannelName(channel);
+    const events = await this.ctx.history.events(base);
+    return pageHistory(events, (e) => (e.kind === 'presence' ? e.presence : undefined), query);
+  }
+
+  async presenceMembers(channel: string, filter?: { clientId?: string; connectionId?: string }): Promise<AcceptedPresence[]> {
+    const { base } = parseChannelName(channel);
+    const members = await this.ctx.presence.members(base);
+    return members.filter(
+      (m) => (!filter?.clientId || m.clientId === filter.clientId) && (!filter?.connectionId || m.connectionId === filter.connectionId),
+    );
+  }
+
+  async channelDetails(channel: string): Promise<ChannelDetails> {
+    const { base } = parseChannelName(channel);
+    const subs = [...this.ctx.hub.subscribers(base)] as Array<{ conn?: RealtimeConnection; rights?: { subscribe: boolean; presenceSubscribe: boolean } }>;
+    const members = await this.ctx.presence.members(base);
+    const connections = new Set(subs.map((s) => s.conn?.id));
+    const presenceConnections = new Set(members.map((m) => m.connectionId));
+    return {
+      channelId: base,
+      name: base,
+      status: {
+        isActive: subs.length > 0 || members.length > 0,
+        occupancy: {
+          metrics: {
+            connections: connections.size,
+            publishers: subs.length,
+            subscribers: subs.filter((s) => s.rights?.subscribe).length,
+            presenceConnections: presenceConnections.size,
+            presenceMembers: members.length,
+            presenceSubscribers: subs.filter((s) => s.rights?.presenceSubscribe).length,
+          },
+        },
+      },
+    };
+  }
+
+  /**
+   * Shuts the node down: every connected client gets DISCONNECTED (so the SDK reconnects to whatever serves
+   * next), then the broker is closed.
+   */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    const bye = new ErrorInfo('Server shutting down', ErrorCode.DISCONNECTED, 503);
+    for (const conn of [...this.byId.values()]) conn.disconnect(bye);
+    await this.ctx.broker.close();
+  }
+
+  private async runHooks(event: AcceptedEvent): Promise<void> {
+    for (const hook of this.hooks) await hook(event);
+  }
+
+  private sendHeartbeats(): void {
+    for (const conn of this.byId.values()) {
+      if (conn.heartbeats && conn.state === 'connected') conn.send({ action: Action.HEARTBEAT });
+    }
+  }
+}

@@ -1,0 +1,6 @@
+export * from './clock.js';
+export * from './logger.js';
+export * from './events.js';
+export * from './broker.js';
+export * from './history-store.js';
+export * from './presence-store.js';

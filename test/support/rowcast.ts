@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import type { ApiKey, RealtimeNode } from '@rowcast/core';
+import { parseConfig, startServer, type ComponentStarter, type RowcastConfigInput } from '@rowcast/server';
+import { freePort } from './ports.ts';
+
+/** The keys of issue 2, configured on every test server. */
+export const TEST_KEYS: ApiKey[] = [
+  { name: 'app1.full', secret: 'fullsecret', capability: { '*': ['*'] } },
+  { name: 'app1.sub', secret: 'subsecret', capability: { 'room*': ['subscribe', 'presence'] } },
+];
+
+/** `keyName:secret` strings of the test keys, for `new Ably.Realtime({ key })`. */
+export const KEYS = { full: 'app1.full:fullsecret', sub: 'app1.sub:subsecret' } as const;
+
+/** Config a test may override: anything in rowcast.config.json (realtime tunables, apps, rules, database...). */
+export type TestConfig = Partial<RowcastConfigInput> & Record<string, unknown>;
+
+export interface TestRowcast {
+  port: number;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  keys: typeof KEYS;
+  /** The engine, for hooks and server-side actions such as `node.dropTransport(connectionId)`. */
+  node: RealtimeNode;
+  /** Temporary data directory (removed by close()). */
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+/**
+ * Starts Rowcast in this process on a free port with the test keys and a temporary data directory.
+ * `overrides` are merged over that config (e.g. `{ realtime: { presenceLeaveDelayMs: 500 } }`, `{ database: { url } }`,
+ * `{ apps: [...] }`). Logs are silent unless ROWCAST_TEST_LOG names a pino level.
+ */
+export async function startRowcast(overrides: TestConfig = {}, opts: { components?: ComponentStarter[]; configDir?: string } = {}): Promise<TestRowcast> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rowcast-test-'));
+  const config = parseConfig({ port: 0, host: '127.0.0.1', keys: TEST_KEYS, ...overrides, dataDir });
+  const logger = pino({ level: process.env.ROWCAST_TEST_LOG ?? 'silent' });
+  const server = await startServer(config, { logger, configDir: opts.configDir ?? REPO, components: opts.components });
+  return {
+    port: server.port,
+    url: server.url,
+    keys: KEYS,
+    node: server.node,
+    dataDir,
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SpawnedRowcast {
+  port: number;
+  url: string;
+  keys: typeof KEYS;
+  process: ChildProcess;
+  /** Config file written for the child (in `dataDir`'s parent temp directory). */
+  configPath: string;
+  dataDir: string;
+  /** Everything the child wrote so far (stdout + stderr). */
+  output(): string;
+  /** Resolves with the exit code (or the signal name) when the child ends. */
+  exited: Promise<number | string>;
+  /** Sends a signal (SIGKILL for crash tests) and waits for the exit. */
+  kill(signal?: NodeJS.Signals): Promise<number | string>;
+  /** SIGTERM, wait, and remove the temporary directory unless `keepData`. */
+  stop(opts?: { keepData?: boolean }): Promise<number | string>;
+}
+
+/**
+ * Starts Rowcast as a child process through the real `rowcast start --config` command (for kill -9 and
+ * restart tests). Resolves once it printed that it is ready. Pass `dataDir` (from a previous spawn with
+ * `keepData`) to restart on the same data; `port` to keep the port.
+ */
+export async function spawnRowcast(
+  overrides: TestConfig = {},
+  opts: { dataDir?: string; port?: number; env?: NodeJS.ProcessEnv; readyTimeoutMs?: number } = {},
+): Promise<SpawnedRowcast> {
+  const dir = opts.dataDir ? resolve(opts.dataDir, '..') : mkdtempSync(join(tmpdir(), 'rowcast-spawn-'));
+  const dataDir = opts.dataDir ?? join(dir, 'data');
+  const port = opts.port ?? (await freePort());
+  const configPath = join(dir, 'rowcast.config.json');
+  writeFileSync(configPath, JSON.stringify({ host: '127.0.0.1', keys: TEST_KEYS, ...overrides, port, dataDir }, null, 2));
+  const child = spawn(process.execPath, [join(REPO, 'packages/cli/bin/rowcast.js'), 'start', '--config', configPath], {
+    cwd: REPO,
+    env: { ...process.env, PORT: '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | string>((ok) => child.on('exit', (code, signal) => ok(code ?? signal ?? -1)));
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`rowcast did not start in time:\n${out}`)), opts.readyTimeoutMs ?? 60_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('Rowcast is ready at')) {
+        clearTimeout(timer);
+        ok();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      fail(new Error(`rowcast exited (${code}) before it was ready:\n${out}`));
+    });
+  });
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    keys: KEYS,
+    process: child,
+    configPath,
+    dataDir,
+    output: () => out,
+    exited,
+    kill,
+    async stop(stopOpts = {}) {
+      const code = await kill('SIGTERM');
+      if (!stopOpts.keepData) rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
