@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { registerStartCommand } from './commands/start.js';
+import { registerConnectorCommand } from './commands/connector.js';
 
 /** The `rowcast` command line: one file per command under commands/. */
 const program = new Command('rowcast').description('Rowcast: self-hosted realtime with the Ably protocol').showHelpAfterError();
 registerStartCommand(program);
+registerConnectorCommand(program);
 
 await program.parseAsync(process.argv);

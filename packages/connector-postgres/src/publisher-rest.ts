@@ -6,10 +6,10 @@ import type { Publisher } from './publisher.js';
  * hosted service. The SDK keeps our explicit message ids (idempotent publishing) and enforces the size limit
  * client-side, which the batching respects.
  */
-export function restPublisher(opts: { endpoint: string; apiKey: string; maxMessageSize: number }): Publisher {
+export function restPublisher(opts: { endpoint?: string; apiKey: string; maxMessageSize: number }): Publisher {
   const rest = new Ably.Rest({
     key: opts.apiKey,
-    ...endpointOptions(opts.endpoint),
+    ...(opts.endpoint ? endpointOptions(opts.endpoint) : {}), // none: the hosted service, like the original
     useBinaryProtocol: false,
     idempotentRestPublishing: true,
     maxMessageSize: opts.maxMessageSize,

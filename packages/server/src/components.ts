@@ -1,6 +1,7 @@
 import type { ServerContext, Stoppable } from './context.js';
 import * as apps from './start-apps.js';
 import * as rules from './start-rules.js';
+import * as connector from './start-connector.js';
 
 /** A component the server starts after the realtime core is up. */
 export interface ComponentStarter {
@@ -22,4 +23,5 @@ const hasSection = (name: string) => (config: Record<string, unknown>) => {
 export const components: ComponentStarter[] = [
   { name: 'apps', needsDatabase: hasSection('apps'), start: apps.start },
   { name: 'rules', needsDatabase: hasSection('rules'), start: rules.start },
+  { name: 'connector', needsDatabase: hasSection('connector'), start: connector.start },
 ];

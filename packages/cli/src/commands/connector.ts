@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { pino } from 'pino';
 import {
   ConnectorConfigError,
@@ -13,8 +13,9 @@ import {
  * any Ably-compatible endpoint (a Rowcast instance, or the hosted service when no endpoint is given) with a key.
  * FILE is the original connector's JSON or .env file; without it the environment is read (DB_*, ABLY_*).
  */
-export function connectorCommand(): Command {
-  return new Command('connector')
+export function registerConnectorCommand(program: Command): void {
+  program
+    .command('connector')
     .description('stream PostgreSQL row changes to channels (logical replication) through a REST endpoint')
     .option('-c, --config <file>', 'connector config: the JSON file or .env file of ably-postgres-connector')
     .option('--endpoint <url>', 'where to publish, e.g. http://127.0.0.1:8080 (default: ABLY_ENDPOINT, else hosted Ably)')

@@ -1,0 +1,37 @@
+import { resolve } from 'node:path';
+import {
+  loadConnectorConfig,
+  nodePublisher,
+  parseConnectorConfig,
+  PostgresConnector,
+  restPublisher,
+  type ConnectorConfig,
+} from '@rowcast/connector-postgres';
+import type { ServerContext, Stoppable } from './context.js';
+
+/**
+ * Starts the PostgreSQL change stream when the config has a `connector` section. The section is either the
+ * original connector's JSON form inline (`{ connector: [...], dbConfig?, ably?, slotName?, ... }`) or the path of
+ * such a file (JSON or .env), relative to the config file. Without `dbConfig` it captures Rowcast's database;
+ * without `ably.endpoint` it publishes in-process, so no key or network hop is involved.
+ */
+export async function start(ctx: ServerContext): Promise<Stoppable | undefined> {
+  const section = ctx.config.connector;
+  if (section === undefined || section === null) return undefined;
+  const config = await readSection(section, ctx);
+  const publisher = config.endpoint
+    ? restPublisher({ endpoint: config.endpoint, apiKey: config.apiKey!, maxMessageSize: config.maxMessageSize })
+    : nodePublisher(ctx.node);
+  const logger = ctx.logger.child({ component: 'connector' });
+  const connector = new PostgresConnector(config, publisher, logger);
+  await connector.start();
+  return { stop: () => connector.stop() };
+}
+
+async function readSection(section: unknown, ctx: ServerContext): Promise<ConnectorConfig> {
+  if (typeof section === 'string') {
+    const env = { ...process.env, ...(ctx.databaseUrl ? { DATABASE_URL: ctx.databaseUrl } : {}) };
+    return loadConnectorConfig(resolve(ctx.configDir, section), env);
+  }
+  return parseConnectorConfig(section, { databaseUrl: ctx.databaseUrl }, 'section "connector"');
+}
