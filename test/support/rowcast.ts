@@ -132,3 +132,22 @@ export async function spawnRowcast(
     },
   };
 }
+
+/** Options that point the `ably` SDK at a test server (same host:port for REST and realtime, no TLS). */
+export function clientOptions(server: { port: number }, options: Record<string, unknown> = {}): Record<string, unknown> {
+  return { endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, ...options };
+}
+
+/**
+ * Waits until `check` returns a truthy value, polling every 20 ms, and returns it; fails with `what` after
+ * `timeoutMs`. For conditions reached asynchronously (messages arriving), not for timing assertions.
+ */
+export async function until<T>(check: () => T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
