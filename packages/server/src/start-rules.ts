@@ -1,4 +1,5 @@
 import { RulesEngine, rulesSectionSchema, type SigningKey } from '@rowcast/rules';
+import { ConfigError } from './config.js';
 import type { ServerContext, Stoppable } from './context.js';
 
 /**
@@ -9,7 +10,12 @@ import type { ServerContext, Stoppable } from './context.js';
 export async function start(ctx: ServerContext): Promise<Stoppable | undefined> {
   const section = ctx.config.rules;
   if (section === undefined) return undefined;
-  const rules = rulesSectionSchema.parse(section);
+  const parsed = rulesSectionSchema.safeParse(section);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${['rules', ...i.path].join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid rules section:\n${lines.join('\n')}`);
+  }
+  const rules = parsed.data;
   if (rules.length === 0) return undefined;
 
   const functionEnv: Record<string, string> = { ROWCAST_URL: ctx.baseUrl };
