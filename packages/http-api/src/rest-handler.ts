@@ -66,7 +66,9 @@ export function createRestHandler(deps: RestDeps): (req: IncomingMessage, res: S
       format: responseFormat(req, url),
       envelope: url.searchParams.has('envelope'),
     };
-    if (url.searchParams.get('envelope') === 'msgpack') style.format = 'msgpack';
+    // The envelope names the format the SDK will decode the wrapper with.
+    const envelope = url.searchParams.get('envelope');
+    if (envelope === 'msgpack' || envelope === 'json') style.format = envelope;
     if (req.method === 'OPTIONS') {
       sendPreflight(req, res);
       return true;
