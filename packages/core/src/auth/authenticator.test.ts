@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createHmac } from 'node:crypto';
 import * as Ably from 'ably';
 import type { ApiKey } from './api.js';
 import { createAuthenticator } from './authenticator.js';
@@ -183,6 +184,19 @@ describe('JWT', () => {
     expect(auth.authenticateToken(jwt).capability).toEqual({ 'room*': ['subscribe', 'presence'] });
     advance(2000);
     expect(codeOf(() => auth.authenticateToken(jwt))).toBe(40142);
+  });
+
+  it('may wrap a Rowcast token (x-ably-token), which then decides the rights', () => {
+    const { auth, now } = setup();
+    const inner = auth.requestToken('app1.sub', { clientId: 'wrapped' }, auth.authenticateKey('app1.sub:subsecret'));
+    const part = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const input = `${part({ typ: 'JWT', alg: 'HS256', kid: 'app1.sub' })}.${part({
+      iat: Math.floor(now() / 1000),
+      exp: Math.floor(now() / 1000) + 60,
+      'x-ably-token': inner.token,
+    })}`;
+    const jwt = `${input}.${createHmac('sha256', 'subsecret').update(input).digest('base64url')}`;
+    expect(auth.authenticateToken(jwt)).toMatchObject({ kind: 'token', clientId: 'wrapped', keyName: 'app1.sub' });
   });
 
   it('refuses a bad signature (40101), alg none (40144) and an unknown kid (40143)', () => {
