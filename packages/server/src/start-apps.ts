@@ -17,7 +17,12 @@ export type { AppContext, AppRoutesModule } from './apps/app-context.js';
  * Runs before rules and the change stream, so the tables they use exist. Returns undefined when there are no apps.
  */
 export async function start(ctx: ServerContext): Promise<Stoppable | undefined> {
-  const apps = appsConfigSchema.parse(ctx.config.apps ?? []);
+  const parsed = appsConfigSchema.safeParse(ctx.config.apps ?? []);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  apps.${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid apps section:\n${lines.join('\n')}`);
+  }
+  const apps = parsed.data;
   if (apps.length === 0) return undefined;
   const needsDb = apps.some((a) => a.migrations || a.routes);
   const pool = needsDb && ctx.databaseUrl ? new pg.Pool({ connectionString: ctx.databaseUrl, max: 5 }) : undefined;
