@@ -151,3 +151,43 @@ export async function until<T>(check: () => T | undefined | null | false, what: 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** One `ably` SDK client in its own process (test/support/ably-child.mjs), to be killed or replaced. */
+export interface ChildClient {
+  /** The JSON lines it printed so far. */
+  lines: Array<Record<string, unknown>>;
+  /** Waits for a printed line matching `pred`. */
+  waitFor(pred: (line: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>>;
+  /** SIGKILL: the process dies without closing its connection. */
+  kill(): Promise<void>;
+}
+
+/** Starts a client process: connects, attaches (or subscribes) to `channel`, optionally enters presence. */
+export function spawnAblyClient(
+  server: { port: number },
+  cfg: { key: string; channel: string; clientId?: string; enter?: unknown; subscribe?: boolean; useBinaryProtocol?: boolean },
+): ChildClient {
+  const child = spawn(process.execPath, [join(REPO, 'test/support/ably-child.mjs'), JSON.stringify({ port: server.port, ...cfg })], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(buffered.slice(0, nl)));
+      buffered = buffered.slice(nl + 1);
+    }
+  });
+  const exited = new Promise<void>((ok) => child.on('exit', () => ok()));
+  return {
+    lines,
+    waitFor: (pred, what) => until(() => lines.find(pred), what, 30_000),
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -111,15 +111,17 @@ export class RealtimeNode implements RealtimeNodeApi {
   }
 
   /**
-   * Drops a connection's transport as a network failure would (no CLOSE): its state stays for a resume.
-   * For tests and operators; returns false when the connection is unknown or has no transport.
+   * Drops a connection's transport as a network failure would (no CLOSE): its state stays for a resume, unless
+   * `discardState`. For tests and operators; returns false when the connection is unknown or has no transport.
    */
-  dropTransport(connectionId: string): boolean {
+  dropTransport(connectionId: string, opts: { discardState?: boolean } = {}): boolean {
     const conn = this.byId.get(connectionId);
     const link = conn?.link;
     if (!conn || !link) return false;
     link.terminate();
     conn.transportClosed(link);
+    // As if the state had expired (or the node had restarted): a resume will fail with 80008.
+    if (opts.discardState) conn.expire();
     return true;
   }
 
@@ -173,6 +175,11 @@ export class RealtimeNode implements RealtimeNodeApi {
       if (p.action === PresenceAction.LEAVE) {
         if (!existing) continue;
         current.delete(memberKey(p));
+        // A leave without data reports the data the member had, as Ably does.
+        if (p.data === undefined && existing.data !== undefined) {
+          p.data = existing.data;
+          if (existing.encoding) p.encoding = existing.encoding;
+        }
       } else {
         if (existing && existing.id === p.id) continue; // the SDK re-entering its own member after a resume
         if (existing && p.action === PresenceAction.ENTER) p.action = PresenceAction.UPDATE;

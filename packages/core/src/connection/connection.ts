@@ -146,6 +146,11 @@ export class RealtimeConnection {
     }, delay).unref();
   }
 
+  /** Forgets the kept state now, as when connectionStateTtl runs out. */
+  expire(): void {
+    this.dispose();
+  }
+
   private onSlowConsumer(): void {
     this.ctx.logger.warn({ connectionId: this.id }, 'slow consumer: send buffer full, disconnecting');
     const link = this.link;
