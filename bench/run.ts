@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeResult } from './lib/report.js';
+import type { Benchmark } from './lib/benchmark.js';
+import { fanout } from './benchmarks/fanout.js';
+
+/** Every benchmark, in the order `npm run bench` runs them. */
+const BENCHMARKS: Benchmark[] = [fanout];
+
+/**
+ * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after
+ * another, prints each table and writes bench/results/<name>.{md,json,svg} (smoke runs: bench/results/smoke/).
+ */
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const smoke = argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+  const profile = argv.includes('--profile');
+  const names = argv.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+  if (unknown.length || argv.includes('--help')) {
+    console.log(`usage: npm run bench -- [NAME...] [--smoke] [--profile]\nbenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(14)} ${b.description}`).join('\n')}`);
+    process.exit(unknown.length ? 2 : 0);
+  }
+  const chosen = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
+  let failed = 0;
+  for (const b of chosen) {
+    const started = Date.now();
+    console.log(`== ${b.name}${smoke ? ' (smoke)' : ''}: ${b.description}`);
+    try {
+      let profileDir: string | undefined;
+      if (profile) {
+        profileDir = join(fileURLToPath(new URL('.', import.meta.url)), 'results', 'profiles', b.name);
+        mkdirSync(profileDir, { recursive: true });
+      }
+      writeResult(await b.run({ smoke, profileDir }));
+    } catch (err) {
+      failed++;
+      console.error(`${b.name} failed:`, err);
+    }
+    console.log(`== ${b.name} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+await main();
