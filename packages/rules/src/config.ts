@@ -6,10 +6,14 @@ import { z } from 'zod';
  * once, retried with exponential backoff, then dead-lettered.
  */
 
-/** Retry policy of one rule: `attempts` deliveries in all, waiting base * 2^(n-1) (capped at max) between them. */
+/**
+ * Retry policy of one rule: `attempts` deliveries in all, waiting base * 2^(n-1) (capped at max) between them.
+ * The defaults keep retrying for about four minutes (1+2+4+...+60+60+60 s), close to the five minutes Ably keeps
+ * a failing webhook's events, before the item is dead-lettered and the channel moves on.
+ */
 export const retrySchema = z.object({
-  attempts: z.number().int().min(1).max(1000).default(8),
-  backoffBaseMs: z.number().int().min(0).default(500),
+  attempts: z.number().int().min(1).max(1000).default(10),
+  backoffBaseMs: z.number().int().min(0).default(1_000),
   backoffMaxMs: z.number().int().min(0).default(60_000),
 });
 
