@@ -113,6 +113,35 @@ describe.each([
     }
   });
 
+  it('authorize() while connected renews in-band with the AUTH action: same connection, never disconnected', async () => {
+    const auth = await startAuthEndpoint({ clientId: 'renewer', ttl: 60_000 });
+    try {
+      const client = realtime({ authUrl: auth.url, useBinaryProtocol });
+      await client.connection.whenState('connected');
+      const connectionId = client.connection.id;
+      const leftConnected: string[] = [];
+      client.connection.on(['connecting', 'disconnected', 'suspended', 'failed', 'closing', 'closed'], (change) =>
+        leftConnected.push(change.current),
+      );
+      const updated = new Promise<void>((resolve) => client.connection.once('update', () => resolve()));
+      const details = await client.auth.authorize();
+      await updated;
+      expect(details.clientId).toBe('renewer');
+      expect(auth.calls()).toBe(2);
+      expect(client.connection.id).toBe(connectionId);
+      expect(leftConnected).toEqual([]);
+      // The renewed connection still works.
+      const channel = client.channels.get('room-renewed');
+      const received = new Promise<Ably.Message>((resolve) => channel.subscribe((m) => resolve(m)));
+      await channel.attach();
+      await channel.publish('after', 'renewal');
+      expect((await received).clientId).toBe('renewer');
+      client.close();
+    } finally {
+      await auth.close();
+    }
+  });
+
   it('a JWT connects over realtime and works over REST', async () => {
     const now = Math.floor(Date.now() / 1000);
     const token = jwt('app1.full', 'fullsecret', {
