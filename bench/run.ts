@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { writeResult } from './lib/report.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { fanout } from './benchmarks/fanout.js';
+import { connections } from './benchmarks/connections.js';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-const BENCHMARKS: Benchmark[] = [fanout];
+const BENCHMARKS: Benchmark[] = [fanout, connections];
 
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after
