@@ -7,7 +7,7 @@ import * as Ably from 'ably';
 const cfg = JSON.parse(process.argv[2]);
 const client = new Ably.Realtime({
   key: cfg.key,
-  clientId: cfg.clientId,
+  ...(cfg.clientId ? { clientId: cfg.clientId } : {}),
   endpoint: '127.0.0.1',
   port: cfg.port,
   tls: false,

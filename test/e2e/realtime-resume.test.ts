@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Ably from 'ably';
+import { clientOptions, spawnAblyClient, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
+
+/**
+ * Issue 3, continuity: a subscriber whose transport is cut while 500 messages are published gets all 500, in
+ * order, once: after a resume, after a failed resume (replay through channelSerial), and after `recover` from a
+ * new process.
+ */
+const COUNT = 500;
+let server: TestRowcast;
+const opened: Ably.Realtime[] = [];
+
+beforeAll(async () => {
+  server = await startRowcast();
+});
+afterAll(async () => {
+  for (const c of opened) c.close();
+  await server?.close();
+});
+
+describe.each([
+  ['msgpack', true],
+  ['json', false],
+])('resume and recover (%s)', (format, useBinaryProtocol) => {
+  async function connect(options: Ably.ClientOptions): Promise<Ably.Realtime> {
+    const client = new Ably.Realtime(clientOptions(server, { useBinaryProtocol, ...options }) as Ably.ClientOptions);
+    opened.push(client);
+    await client.connection.once('connected');
+    return client;
+  }
+
+  /** Publishes 0..COUNT-1 in batches of 10 concurrent publishes; runs `midway` after the first fifth. */
+  async function publishAll(publisher: Ably.Realtime, channel: string, midway: () => void): Promise<void> {
+    const ch = publisher.channels.get(channel);
+    for (let n = 0; n < COUNT; n += 10) {
+      if (n === 100) midway();
+      await Promise.all(Array.from({ length: 10 }, (_, k) => ch.publish('n', String(n + k))));
+    }
+  }
+
+  function expectAllInOrder(received: number[]): void {
+    expect(received).toHaveLength(COUNT);
+    expect(received).toEqual(Array.from({ length: COUNT }, (_, i) => i));
+  }
+
+  it('resumes with the same connectionId and replays what it missed (RESUMED)', async () => {
+    const channel = `resume-ok-${format}`;
+    const publisher = await connect({ key: server.keys.full });
+    const subscriber = await connect({ key: server.keys.full });
+    const received: number[] = [];
+    const ch = subscriber.channels.get(channel);
+    await ch.subscribe((m) => void received.push(Number(m.data)));
+    const resumedFlags: boolean[] = [];
+    ch.on('attached', (change) => void resumedFlags.push(change.resumed));
+    const id = subscriber.connection.id;
+    let dropped = false;
+    await publishAll(publisher, channel, () => (dropped = server.node.dropTransport(id!)));
+    expect(dropped).toBe(true);
+    await until(() => received.length >= COUNT, `${COUNT} messages (got ${received.length})`);
+    expectAllInOrder(received);
+    expect(subscriber.connection.id).toBe(id);
+    expect(resumedFlags).toContain(true);
+  });
+
+  it('after a failed resume (80008) replays the gap through the channelSerial', async () => {
+    const channel = `resume-failed-${format}`;
+    const publisher = await connect({ key: server.keys.full });
+    const subscriber = await connect({ key: server.keys.full });
+    const received: number[] = [];
+    await subscriber.channels.get(channel).subscribe((m) => void received.push(Number(m.data)));
+    const id = subscriber.connection.id;
+    const reconnected = new Promise<Ably.ConnectionStateChange>((ok) =>
+      subscriber.connection.on('connected', (change) => change.reason && ok(change)),
+    );
+    await publishAll(publisher, channel, () => void server.node.dropTransport(id!, { discardState: true }));
+    const change = await reconnected;
+    expect(change.reason?.code).toBe(80008);
+    expect(subscriber.connection.id).not.toBe(id);
+    await until(() => received.length >= COUNT, `${COUNT} messages (got ${received.length})`);
+    expectAllInOrder(received);
+  });
+
+  it('recovers a connection from a new process with `recover` and gets the rest', async () => {
+    const channel = `recover-${format}`;
+    const publisher = await connect({ key: server.keys.full });
+    const first = spawnAblyClient(server, { key: server.keys.full, channel, subscribe: true, useBinaryProtocol });
+    await first.waitFor((l) => l.attached === true, 'the first process to subscribe');
+    const ch = publisher.channels.get(channel);
+    for (let n = 0; n < 100; n++) await ch.publish('n', String(n));
+    const last = await first.waitFor((l) => l.message === '99', 'message 99 in the first process');
+    await first.kill();
+    for (let n = 100; n < COUNT; n++) await ch.publish('n', String(n));
+
+    const firstGot = first.lines.filter((l) => 'message' in l).map((l) => Number(l.message));
+    const recoveryKey = String(last.recoveryKey);
+    expect(JSON.parse(recoveryKey).msgSerial).toBeTypeOf('number');
+    const second = new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol, recover: recoveryKey }) as Ably.ClientOptions);
+    opened.push(second);
+    const received: number[] = [];
+    await second.channels.get(channel).subscribe((m) => void received.push(Number(m.data)));
+    await until(() => received.length >= COUNT - 100, `the remaining messages (got ${received.length})`);
+    expect(second.connection.errorReason).toBeFalsy();
+    expectAllInOrder([...firstGot, ...received]);
+  });
+});
