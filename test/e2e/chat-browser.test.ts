@@ -208,6 +208,43 @@ describe('the editable chat in two browsers', () => {
     await pageA.getByLabel('Message', { exact: true }).fill('');
   });
 
+  it('counts a user with two tabs once, applies a name change, and a closed tab removes only that connection', async () => {
+    const secondTab = await ctxA.newPage();
+    watchConsole(secondTab, 'A2', consoleErrors);
+    await secondTab.goto(rowcast.url); // same browser: same cookie (clientId) and remembered nickname
+    await secondTab.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    await secondTab.getByRole('heading', { name: 'Online now (2)' }).waitFor();
+    expect(await pageB.getByRole('heading', { name: 'Online now (2)' }).isVisible()).toBe(true);
+
+    await pageA.getByRole('button', { name: 'Change name' }).click();
+    await pageA.getByLabel('Nickname').fill('Alice Liddell');
+    await pageA.getByLabel('Nickname').press('Enter');
+    const peopleB = pageB.getByRole('complementary').getByRole('list', { name: 'People online' });
+    await peopleB.getByText('Alice Liddell').waitFor();
+    expect(await peopleB.getByRole('listitem').count()).toBe(2);
+
+    const rest = new Ably.Rest({ key: rowcast.keys.full, endpoint: '127.0.0.1', port: rowcast.port, tls: false });
+    const connections = async () => (await rest.channels.get('outgoing-chat').presence.get()).items.length;
+    expect(await connections()).toBe(3); // Alice twice (two tabs), Bob once
+    await secondTab.close();
+    // Wait until the server dropped the tab's member (after the leave delay); Alice stays through her first tab.
+    while ((await connections()) !== 2) await new Promise((r) => setTimeout(r, 100));
+    await pageB.getByRole('heading', { name: 'Online now (2)' }).waitFor();
+    expect(await peopleB.getByRole('listitem').allInnerTexts()).toEqual([expect.stringContaining('Alice Liddell'), expect.stringContaining('Bob')]);
+  });
+
+  it('opens the architecture panel from the keyboard and closes it with Escape', async () => {
+    const trigger = pageA.getByRole('button', { name: 'How it works' });
+    await trigger.focus();
+    await pageA.keyboard.press('Enter');
+    const panel = pageA.getByRole('dialog', { name: 'How it works' });
+    await panel.getByText('Change stream').waitFor();
+    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-architecture.png') });
+    await pageA.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    expect(await trigger.evaluate((el) => el === document.activeElement)).toBe(true);
+  });
+
   it('counts B out once B’s page is closed, after the leave delay', async () => {
     await pageA.getByRole('heading', { name: 'Online now (2)' }).waitFor();
     await pageB.close();
