@@ -28,7 +28,8 @@ export async function loadConnectorConfig(file: string | undefined, env: Env = p
 /**
  * The environment form: DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME, ABLY_API_KEY, ABLY_CONNECTOR (a JSON
  * array), and Rowcast's DATABASE_URL, ABLY_ENDPOINT, CONNECTOR_SLOT_NAME, CONNECTOR_PUBLICATION_NAME,
- * CONNECTOR_MESSAGE_NAME. DB_* win over DATABASE_URL when DB_HOST or DB_NAME is set.
+ * CONNECTOR_MESSAGE_NAME (these also fill in for a JSON file that does not set them). DB_* win over DATABASE_URL
+ * when DB_HOST or DB_NAME is set.
  */
 export function configFromEnv(env: Env, origin = 'environment'): ConnectorConfig {
   if (!env.ABLY_CONNECTOR) {
@@ -55,9 +56,6 @@ export function configFromEnv(env: Env, origin = 'environment'): ConnectorConfig
       dbConfig,
       connector,
       ably: { apiKey: env.ABLY_API_KEY },
-      slotName: env.CONNECTOR_SLOT_NAME,
-      publicationName: env.CONNECTOR_PUBLICATION_NAME,
-      messageName: env.CONNECTOR_MESSAGE_NAME,
     },
     defaultsFromEnv(env),
     origin,
@@ -69,6 +67,9 @@ function defaultsFromEnv(env: Env): ConfigDefaults {
     databaseUrl: env.DATABASE_URL || undefined,
     apiKey: env.ABLY_API_KEY || undefined,
     endpoint: env.ABLY_ENDPOINT || undefined,
+    slotName: env.CONNECTOR_SLOT_NAME || undefined,
+    publicationName: env.CONNECTOR_PUBLICATION_NAME || undefined,
+    messageName: env.CONNECTOR_MESSAGE_NAME || undefined,
   };
 }
 

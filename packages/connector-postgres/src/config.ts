@@ -94,6 +94,9 @@ export interface ConfigDefaults {
   databaseUrl?: string;
   apiKey?: string;
   endpoint?: string;
+  slotName?: string;
+  publicationName?: string;
+  messageName?: string;
 }
 
 /**
@@ -101,7 +104,16 @@ export interface ConfigDefaults {
  * field (an unknown operation, a missing channel); unknown tables are found later, against the database.
  */
 export function parseConnectorConfig(input: unknown, defaults: ConfigDefaults = {}, origin = 'config'): ConnectorConfig {
-  const parsed = connectorFileSchema.safeParse(input);
+  const withDefaults =
+    input && typeof input === 'object' && !Array.isArray(input)
+      ? {
+          slotName: defaults.slotName,
+          publicationName: defaults.publicationName,
+          messageName: defaults.messageName,
+          ...definedFields(input as Record<string, unknown>),
+        }
+      : input;
+  const parsed = connectorFileSchema.safeParse(withDefaults);
   if (!parsed.success) {
     throw new ConnectorConfigError(`invalid connector ${origin}:\n${z.prettifyError(parsed.error)}`);
   }
@@ -141,6 +153,10 @@ function dbConfigOf(dbConfig: Record<string, unknown> | undefined, url: string |
   if (meaningful) return dbConfig as ClientConfig;
   if (url) return { connectionString: url };
   return undefined;
+}
+
+function definedFields(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Message } from '@rowcast/protocol';
 import { lsnKey } from './lsn.js';
-import type { RowJsonTypes } from './row-json.js';
+import type { RowJsonTypes, ValueEncoder } from './row-json.js';
 import type { Change, Transaction } from './transaction.js';
 
 /**
@@ -89,15 +89,36 @@ export function changeJson(change: Change, types: RowJsonTypes): string {
 
 /** The row as row_to_json renders it, columns in table order. */
 export function rowJson(change: Change, types: RowJsonTypes): string {
-  const { columns } = change.relation;
+  const shape = shapeOf(change.relation, types);
   const row = change.row;
   let out = '{';
-  for (let i = 0; i < columns.length; i++) {
-    const col = columns[i];
-    const value = row[col.name];
-    out += `${i ? ',' : ''}${JSON.stringify(col.name)}:${value === null || value === undefined ? 'null' : types.encoder(col.typeOid)(value)}`;
+  for (let i = 0; i < shape.names.length; i++) {
+    const value = row[shape.columns[i]];
+    out += shape.names[i] + (value === null || value === undefined ? 'null' : shape.encoders[i](value));
   }
   return `${out}}`;
+}
+
+/** Per relation (a new object after each schema change): quoted column names and value encoders, built once. */
+interface RowShape {
+  columns: string[];
+  /** `"name":` with the separating comma where needed. */
+  names: string[];
+  encoders: ValueEncoder[];
+}
+const shapes = new WeakMap<Change['relation'], RowShape>();
+
+function shapeOf(relation: Change['relation'], types: RowJsonTypes): RowShape {
+  let shape = shapes.get(relation);
+  if (!shape) {
+    shape = {
+      columns: relation.columns.map((c) => c.name),
+      names: relation.columns.map((c, i) => `${i ? ',' : ''}${JSON.stringify(c.name)}:`),
+      encoders: relation.columns.map((c) => types.encoder(c.typeOid)),
+    };
+    shapes.set(relation, shape);
+  }
+  return shape;
 }
 
 function keyOf(change: Change): Record<string, string | null | undefined> {

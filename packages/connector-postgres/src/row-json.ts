@@ -34,10 +34,26 @@ const asNumber: ValueEncoder = (text) => (JSON_NUMBER.test(text) ? text : JSON.s
 const asBool: ValueEncoder = (text) => (text === 't' ? 'true' : 'false');
 const asJson: ValueEncoder = (text) => text;
 /** ISO `2024-01-02 03:04:05.5` -> XSD `2024-01-02T03:04:05.5` (infinity stays as is). */
-const asTimestamp: ValueEncoder = (text) => JSON.stringify(text.replace(/^(\d{4,}-\d\d-\d\d) /, '$1T'));
+const asTimestamp: ValueEncoder = (text) => JSON.stringify(xsdDateTime(text));
 /** Also widens ISO's `+02` offset to XSD's `+02:00`. */
-const asTimestampTz: ValueEncoder = (text) =>
-  JSON.stringify(text.replace(/^(\d{4,}-\d\d-\d\d) /, '$1T').replace(/([+-]\d\d)( BC)?$/, '$1:00$2'));
+const asTimestampTz: ValueEncoder = (text) => {
+  const t = xsdDateTime(text);
+  const end = t.endsWith(' BC') ? t.length - 3 : t.length;
+  // ISO prints "+HH" when the offset has no minutes; XSD always "+HH:MM"
+  const sign = t.charCodeAt(end - 3);
+  if (sign === 43 || sign === 45) {
+    return JSON.stringify(`${t.slice(0, end)}:00${t.slice(end)}`);
+  }
+  return JSON.stringify(t);
+};
+
+function xsdDateTime(text: string): string {
+  // years of four or more digits: the date ends at the first space
+  const space = text.indexOf(' ');
+  return space >= 10 && text.charCodeAt(space - 3) === 45 /* - */ && space < text.length - 3
+    ? `${text.slice(0, space)}T${text.slice(space + 1)}`
+    : text;
+}
 
 /** Encoders by type OID, loaded from pg_type on first sight of an OID. */
 export class RowJsonTypes {

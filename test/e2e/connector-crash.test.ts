@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Ably from 'ably';
+import pg from 'pg';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@rowcast/server';
+import { spawnConnector, type SpawnedConnector } from '../../packages/connector-postgres/src/testing/spawn-connector.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { freePort } from '../support/ports.ts';
+import { startRowcast, type TestRowcast } from '../support/rowcast.ts';
+
+/**
+ * Issue 4, "Done when" 2: `rowcast connector` (a child process publishing through REST to a separate Rowcast) is
+ * killed with SIGKILL in the middle of 50,000 inserts and restarted: the SDK subscriber sees every row exactly once.
+ * The same with PostgreSQL stopped and started in the middle (its own embedded PostgreSQL).
+ */
+
+const TOTAL = 50_000;
+const PER_TX = 500;
+let server: TestRowcast;
+let client: Ably.Realtime;
+const temp = mkdtempSync(join(tmpdir(), 'rowcast-conn-crash-'));
+const children: SpawnedConnector[] = [];
+
+beforeAll(async () => {
+  server = await startRowcast();
+  client = new Ably.Realtime({ key: server.keys.full, endpoint: '127.0.0.1', port: server.port, tls: false });
+});
+
+afterAll(async () => {
+  for (const c of children) await c.kill('SIGKILL');
+  client?.close();
+  await server?.close();
+  rmSync(temp, { recursive: true, force: true });
+});
+
+/** Subscribes to `channel` and counts each row id it receives (a count of 2 is a duplicate). */
+async function subscriber(channel: string) {
+  const seen = new Map<number, number>();
+  const order: number[] = [];
+  await client.channels.get(channel).subscribe((m) => {
+    const id = (JSON.parse(m.data as string) as { row: { id: number } }).row.id;
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    order.push(id);
+  });
+  return { seen, order };
+}
+
+function connectorConfig(databaseUrl: string, channel: string): string {
+  const file = join(temp, `${channel}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      databaseUrl,
+      connector: [{ tablename: 'items', ablychannelname: channel, operation: 'INSERT' }],
+      ably: { apiKey: server.keys.full },
+      slotName: `${channel.replace(/-/g, '_')}_slot`,
+      publicationName: `${channel.replace(/-/g, '_')}_pub`,
+    }),
+  );
+  return file;
+}
+
+async function startConnector(config: string): Promise<SpawnedConnector> {
+  const c = await spawnConnector(['--config', config, '--endpoint', server.url]);
+  children.push(c);
+  return c;
+}
+
+/** Inserts rows first..last (ids = n) in transactions of PER_TX rows. */
+async function insertRange(sql: pg.Client, first: number, last: number): Promise<void> {
+  for (let from = first; from <= last; from += PER_TX) {
+    const to = Math.min(last, from + PER_TX - 1);
+    await sql.query(`INSERT INTO items (id, payload) SELECT g, md5(g::text) FROM generate_series($1::int, $2::int) g`, [from, to]);
+  }
+}
+
+/** Every id 1..TOTAL received exactly once, and in insert (commit) order. */
+function expectExactlyOnce(sub: { seen: Map<number, number>; order: number[] }): void {
+  const missing: number[] = [];
+  const duplicated: number[] = [];
+  for (let id = 1; id <= TOTAL; id++) {
+    const n = sub.seen.get(id) ?? 0;
+    if (n === 0) missing.push(id);
+    if (n > 1) duplicated.push(id);
+  }
+  expect({ missing: missing.length, duplicated: duplicated.length, firstMissing: missing.slice(0, 5), firstDup: duplicated.slice(0, 5) }).toEqual({
+    missing: 0,
+    duplicated: 0,
+    firstMissing: [],
+    firstDup: [],
+  });
+  expect(sub.order).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
+}
+
+describe('connector crash and PostgreSQL restart', () => {
+  let db: TestDatabase;
+  afterAll(async () => db?.drop());
+
+  it(`kill -9 of the connector in the middle of ${TOTAL} inserts, then restart: 0 missing, 0 duplicates`, async () => {
+    db = await createTestDatabase('ccrash');
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      await sql.query('CREATE TABLE items (id int PRIMARY KEY, payload text)');
+      const sub = await subscriber('crash-items');
+      const config = connectorConfig(db.url, 'crash-items');
+      const first = await startConnector(config);
+      const writing = insertRange(sql, 1, TOTAL);
+      await expect.poll(() => sub.seen.size, { timeout: 60_000, interval: 5 }).toBeGreaterThanOrEqual(3_000);
+      expect(await first.kill('SIGKILL')).toBe('SIGKILL');
+      const atKill = sub.seen.size;
+      expect(atKill).toBeLessThan(TOTAL);
+      await startConnector(config);
+      await writing;
+      await expect.poll(() => sub.seen.size, { timeout: 90_000, interval: 100 }).toBe(TOTAL);
+      // a last row: once it arrives, everything re-sent before it has arrived too (one channel, in order)
+      await sql.query(`INSERT INTO items VALUES (${TOTAL + 1}, 'sentinel')`);
+      await expect.poll(() => sub.seen.has(TOTAL + 1), { timeout: 30_000 }).toBe(true);
+      sub.order.pop();
+      sub.seen.delete(TOTAL + 1);
+      expectExactlyOnce(sub);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it(`PostgreSQL stopped and started in the middle of ${TOTAL} inserts: 0 missing, 0 duplicates`, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rowcast-conn-pg-'));
+    const port = await freePort();
+    let pgServer: EmbeddedPostgresHandle | undefined = await startEmbeddedPostgres({ dataDir, port });
+    try {
+      const url = pgServer.url;
+      let sql = new pg.Client({ connectionString: url });
+      await sql.connect();
+      await sql.query('CREATE TABLE items (id int PRIMARY KEY, payload text)');
+      const sub = await subscriber('pgrestart-items');
+      const connector = await startConnector(connectorConfig(url, 'pgrestart-items'));
+      await insertRange(sql, 1, TOTAL / 2);
+      await expect.poll(() => sub.seen.size, { timeout: 60_000, interval: 5 }).toBeGreaterThanOrEqual(1_000);
+      await sql.end();
+      await pgServer.stop();
+      pgServer = undefined;
+      pgServer = await startEmbeddedPostgres({ dataDir, port });
+      sql = new pg.Client({ connectionString: url });
+      await sql.connect();
+      await insertRange(sql, TOTAL / 2 + 1, TOTAL);
+      await expect.poll(() => sub.seen.size, { timeout: 90_000, interval: 100 }).toBe(TOTAL);
+      await sql.query(`INSERT INTO items VALUES (${TOTAL + 1}, 'sentinel')`);
+      await expect.poll(() => sub.seen.has(TOTAL + 1), { timeout: 30_000 }).toBe(true);
+      sub.order.pop();
+      sub.seen.delete(TOTAL + 1);
+      expectExactlyOnce(sub);
+      expect(connector.output()).toMatch(/replication stream interrupted; reconnecting/);
+      await sql.end();
+    } finally {
+      await pgServer?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
