@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeResult } from './lib/report.js';
 import type { Benchmark } from './lib/benchmark.js';
+import { dbPath } from './benchmarks/db-path.js';
 import { fanout } from './benchmarks/fanout.js';
 import { connections } from './benchmarks/connections.js';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-const BENCHMARKS: Benchmark[] = [fanout, connections];
+const BENCHMARKS: Benchmark[] = [dbPath, fanout, connections];
 
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after
