@@ -64,6 +64,20 @@ describe.each([
     expect(again.items.map((m) => m.data)).toEqual(all.slice(0, 100));
   });
 
+  it('history returns every data type as it was published', async () => {
+    const channel = rest({ key: FULL_KEY, useBinaryProtocol }).channels.get(`history-types-${name}`);
+    await channel.publish([
+      { name: 'text', data: 'plain' },
+      { name: 'object', data: { list: [1, 'two'], nested: { ok: true } } },
+      { name: 'binary', data: Buffer.from([255, 0, 128]) },
+    ]);
+    const items = (await channel.history({ direction: 'forwards' })).items;
+    expect(items.map((m) => m.name)).toEqual(['text', 'object', 'binary']);
+    expect(items[0]!.data).toBe('plain');
+    expect(items[1]!.data).toEqual({ list: [1, 'two'], nested: { ok: true } });
+    expect(Buffer.from(items[2]!.data as ArrayBuffer)).toEqual(Buffer.from([255, 0, 128]));
+  });
+
   it('history honours start and end', async () => {
     const channel = rest({ key: FULL_KEY, useBinaryProtocol }).channels.get(`history-window-${name}`);
     await channel.publish('early', '1');
