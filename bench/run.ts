@@ -6,9 +6,10 @@ import type { Benchmark } from './lib/benchmark.js';
 import { dbPath } from './benchmarks/db-path.js';
 import { fanout } from './benchmarks/fanout.js';
 import { connections } from './benchmarks/connections.js';
+import { changeStream } from './benchmarks/change-stream.js';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-const BENCHMARKS: Benchmark[] = [dbPath, fanout, connections];
+const BENCHMARKS: Benchmark[] = [dbPath, fanout, changeStream, connections];
 
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after

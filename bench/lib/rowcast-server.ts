@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { parseConfig, startServer } from '@rowcast/server';
 import { serveParent } from './proc.js';
+import { nowMs } from './clock.js';
 import { settledMemory } from './memory.js';
 import { startTriggerCapture, type TriggerCaptureOptions } from '../peers/trigger-capture.js';
 
@@ -14,6 +15,11 @@ export interface RowcastServerArgs {
    * lookup per notification) running inside this server process and publishing into its engine in-process.
    */
   triggerCapture?: TriggerCaptureOptions;
+  /**
+   * Count messages accepted on this channel (an accepted hook: the moment of "channel publish"), answered by
+   * the `counter` command; for the change-stream benchmark, which needs no subscriber to see the publish.
+   */
+  countChannel?: string;
 }
 
 /**
@@ -25,10 +31,21 @@ await serveParent<RowcastServerArgs, { port: number }>(async (args) => {
   const logger = pino({ level: process.env.BENCH_ROWCAST_LOG ?? 'warn' });
   const server = await startServer(config, { logger, configDir: args.configDir });
   const capture = args.triggerCapture ? await startTriggerCapture(args.triggerCapture, server.node) : undefined;
+  const counter = { count: 0, firstAt: 0, lastAt: 0 };
+  if (args.countChannel) {
+    server.node.onAccepted((event) => {
+      if (event.kind !== 'message' || event.channel !== args.countChannel) return;
+      const t = nowMs();
+      if (counter.count === 0) counter.firstAt = t;
+      counter.count += event.messages.length;
+      counter.lastAt = t;
+    });
+  }
   return {
     ready: { port: server.port },
     handlers: {
       memory: () => settledMemory(),
+      counter: () => ({ ...counter }),
       async stop() {
         await capture?.stop();
         await server.close();

@@ -13,6 +13,7 @@ export interface RowcastStartOptions {
   cpuProfDir?: string;
   nodeFlags?: string[];
   triggerCapture?: RowcastServerArgs['triggerCapture'];
+  countChannel?: string;
 }
 
 /**
@@ -25,6 +26,7 @@ export async function startRowcast(config: Record<string, unknown>, opts: Rowcas
     config: { port: 0, host: '127.0.0.1', keys: [BENCH_KEY], ...config, dataDir },
     configDir: fileURLToPath(new URL('..', import.meta.url)),
     triggerCapture: opts.triggerCapture,
+    countChannel: opts.countChannel,
   };
   const child = await startChild<{ port: number }>('lib/rowcast-server.ts', {
     args,
