@@ -64,11 +64,18 @@ describe('a function that fails twice, then succeeds', () => {
       client.close();
     }
 
-    const log = rowcast
-      .output()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const parse = () =>
+      rowcast
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    // the function's row is visible a moment before the server has its answer (and logs it): wait for the log
+    const deadline = Date.now() + 10_000;
+    while (parse().filter((l) => l.msg === 'rule delivery succeeded after retry').length < MESSAGES && Date.now() < deadline) {
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    const log = parse();
     const retries = log.filter((l) => l.msg === 'rule delivery failed; will retry');
     expect(retries).toHaveLength(2 * MESSAGES);
     for (const message of seen) {

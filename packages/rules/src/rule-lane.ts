@@ -50,7 +50,10 @@ export class RuleLane {
     if (!this.running && !this.stopped) this.current = this.run();
   }
 
-  /** Stops after the delivery in flight; a lane waiting for a retry stops at once. */
+  /**
+   * Stops taking new items; a lane waiting for a retry stops at once. Resolves when the delivery in flight (if
+   * any) has ended: the engine closes the targets after a grace period to cut a slow one short.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
@@ -110,20 +113,22 @@ export class RuleLane {
       } finally {
         semaphore.release();
       }
+      // A delivery cut short by shutdown is not a failed attempt: the item stays queued as it was.
+      if (error !== undefined && this.stopped) return false;
       if (error === undefined) {
-        await queue.complete(item.seq);
         counters.delivered(rule.id);
         if (attempts > 1) logger.info({ channel: this.channel, deliveryId: item.deliveryId, attempt: attempts }, 'rule delivery succeeded after retry');
+        await queue.complete(item.seq);
         return true;
       }
       counters.failedAttempt(rule.id);
       if (attempts >= rule.retry.attempts) {
-        await queue.deadLetter(item.seq, attempts, error);
         counters.deadLettered(rule.id);
         logger.error(
           { channel: this.channel, deliveryId: item.deliveryId, attempts, err: error },
           'rule delivery failed for the last time; moved to dead letters',
         );
+        await queue.deadLetter(item.seq, attempts, error);
         return true;
       }
       const delay = backoffMs(attempts, rule.retry.backoffBaseMs, rule.retry.backoffMaxMs);

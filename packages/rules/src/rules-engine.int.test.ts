@@ -22,7 +22,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function startEngine(rules: RuleConfigInput[], databaseUrl: string | undefined = db.url) {
+async function startEngine(rules: RuleConfigInput[], databaseUrl: string | undefined = db.url, stopGraceMs = 5_000) {
   const { logger, lines } = capturingLogger();
   const engine = await RulesEngine.start({
     rules: rulesSectionSchema.parse(rules),
@@ -33,6 +33,7 @@ async function startEngine(rules: RuleConfigInput[], databaseUrl: string | undef
     site: 'test-site',
     resolveSigningKey: () => undefined,
     functionEnv: { DATABASE_URL: db.url },
+    stopGraceMs,
   });
   return { engine, lines };
 }
@@ -100,8 +101,9 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
       });
       expect(byId.get(first[1].id).messages[0]).toMatchObject({ name: 'bin', data: Buffer.from([0, 255]).toString('base64'), encoding: 'base64' });
       expect(rows.every((r) => r.deliveries === 1)).toBe(true);
+      // the function's write lands just before the queue row is removed and the delivery counted
+      await eventually(async () => ((await engine.queued()) === 0 ? true : undefined), 'an empty queue');
       expect(engine.stats().envelope).toMatchObject({ enqueued: 40, delivered: 40, failedAttempts: 0 });
-      expect(await engine.queued()).toBe(0);
     } finally {
       await engine.stop();
     }
@@ -124,6 +126,8 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
         await engine.hook(event);
       }
       const rows = await rowsWhen('flaky', 10);
+      // the function's write is visible a moment before the server has its answer: wait for the queue to drain
+      await eventually(async () => ((await engine.queued()) === 0 ? true : undefined), 'an empty queue');
       expect(rows.map((r) => r.delivery_id)).toEqual(ids);
       expect(rows.every((r) => r.deliveries === 1)).toBe(true);
       const retries = lines.filter((l) => l.msg === 'rule delivery failed; will retry');
@@ -237,6 +241,33 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
         expect(rows.filter((r) => r.channel === channel).map((r) => r.delivery_id)).toEqual(expected);
       }
       expect(rows.every((r) => r.deliveries === 1)).toBe(true);
+    } finally {
+      await second.engine.stop();
+    }
+  });
+
+  it('cuts a hung delivery short on stop without counting it as an attempt; it is delivered after a restart', async () => {
+    const rule: RuleConfigInput = {
+      id: 'shutdown',
+      channelFilter: '^shutdown$',
+      target: { type: 'function', module: 'misbehaving-function.mjs', timeoutMs: 60_000 },
+    };
+    const first = await startEngine([rule], db.url, 200);
+    await first.engine.hook(messageEvent('shutdown', [{ name: 'hang' }, { name: 'next' }]));
+    await eventually(async () => (first.engine.stats().shutdown?.enqueued === 2 ? true : undefined), 'the enqueue');
+    await first.engine.stop(); // returns after the grace period, not after the 60 s timeout
+    const { rows } = await sql.query(
+      `SELECT item->>'name' AS name, attempts FROM rowcast_rule_queue WHERE rule_id = 'shutdown' ORDER BY seq`,
+    );
+    expect(rows).toEqual([
+      { name: 'hang', attempts: 0 },
+      { name: 'next', attempts: 0 },
+    ]);
+    expect(first.lines.some((l) => l.msg === 'rule delivery failed; will retry')).toBe(false);
+    await sql.query(`DELETE FROM rowcast_rule_queue WHERE rule_id = 'shutdown' AND item->>'name' = 'hang'`);
+    const second = await startEngine([rule]);
+    try {
+      expect((await rowsWhen('shutdown', 1)).map((r) => r.name)).toEqual(['next']);
     } finally {
       await second.engine.stop();
     }

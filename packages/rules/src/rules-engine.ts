@@ -16,6 +16,8 @@ import { FunctionTarget } from './targets/function-target.js';
 import { HttpTarget, type SigningKey } from './targets/http-target.js';
 import type { DeliveryTarget, TargetOptions } from './targets/target.js';
 
+const STOP_GRACE_MS = 5_000;
+
 export interface RulesEngineOptions {
   rules: RuleConfig[];
   logger: Logger;
@@ -30,6 +32,8 @@ export interface RulesEngineOptions {
   resolveSigningKey: (keyName: string) => SigningKey | undefined;
   /** Environment given to function workers on top of the server's (e.g. DATABASE_URL). */
   functionEnv?: Record<string, string>;
+  /** How long `stop()` lets deliveries in flight finish before cutting them short (default 5 s). */
+  stopGraceMs?: number;
 }
 
 interface RuntimeRule {
@@ -97,12 +101,20 @@ export class RulesEngine {
     return this.queue.deadLetters(limit);
   }
 
-  /** Stops the lanes (each after its delivery in flight), the targets and the queue; queued items stay queued. */
+  /**
+   * Stops the lanes, lets deliveries in flight finish for a grace period, then closes the targets (cutting the
+   * rest short: they are delivered again after a restart) and the queue. Queued items stay queued.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const rule of this.runtime.values()) await Promise.all([...rule.lanes.values()].map((lane) => lane.stop()));
+    const lanes = [...this.runtime.values()].flatMap((rule) => [...rule.lanes.values()]);
+    const stopped = Promise.all(lanes.map((lane) => lane.stop()));
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([stopped, new Promise((resolve) => (grace = setTimeout(resolve, this.opts.stopGraceMs ?? STOP_GRACE_MS)))]);
+    clearTimeout(grace);
     for (const rule of this.runtime.values()) await rule.target.close();
+    await stopped;
     await this.queue.close();
   }
 
