@@ -78,6 +78,21 @@ describe.each([
     expect(Buffer.from(items[2]!.data as ArrayBuffer)).toEqual(Buffer.from([255, 0, 128]));
   });
 
+  it('realtime history({ untilAttach: true }) stops at the attach point', async () => {
+    const channelName = `until-attach-${name}`;
+    const publisher = rest({ key: FULL_KEY, useBinaryProtocol }).channels.get(channelName);
+    await publisher.publish([{ name: 'before', data: '1' }, { name: 'before', data: '2' }]);
+    const channel = realtime({ key: FULL_KEY, useBinaryProtocol }).channels.get(channelName);
+    const live: string[] = [];
+    await channel.subscribe((m) => live.push(m.data as string));
+    await publisher.publish({ name: 'after', data: '3' });
+    await expect.poll(() => live).toEqual(['3']);
+    const page = await channel.history({ untilAttach: true });
+    expect(page.items.map((m) => m.data)).toEqual(['2', '1']);
+    const everything = await channel.history();
+    expect(everything.items.map((m) => m.data)).toEqual(['3', '2', '1']);
+  });
+
   it('history honours start and end', async () => {
     const channel = rest({ key: FULL_KEY, useBinaryProtocol }).channels.get(`history-window-${name}`);
     await channel.publish('early', '1');
