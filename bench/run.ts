@@ -7,9 +7,10 @@ import { dbPath } from './benchmarks/db-path.js';
 import { fanout } from './benchmarks/fanout.js';
 import { connections } from './benchmarks/connections.js';
 import { changeStream } from './benchmarks/change-stream.js';
+import { writePath } from './benchmarks/write-path.js';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-const BENCHMARKS: Benchmark[] = [dbPath, fanout, changeStream, connections];
+const BENCHMARKS: Benchmark[] = [dbPath, fanout, writePath, changeStream, connections];
 
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after
