@@ -273,6 +273,29 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
     }
   });
 
+  it('hands a non-enveloped function the bare data: objects parsed, binary as a Buffer, text as is', async () => {
+    const { engine } = await startEngine([
+      { id: 'bare', channelFilter: '^bare$', enveloped: false, target: { type: 'function', module: 'bare-function.mjs' } },
+    ]);
+    try {
+      await engine.hook(
+        messageEvent('bare', [
+          { name: 'obj', data: '{"a":[1,2]}', encoding: 'json' },
+          { name: 'bin', data: new Uint8Array([0, 7, 255]) },
+          { name: 'txt', data: 'hello' },
+        ]),
+      );
+      const rows = await rowsWhen('bare', 3);
+      expect(rows.map((r) => r.envelope)).toEqual([
+        { kind: 'object', value: { a: [1, 2] } },
+        { kind: 'buffer', bytes: [0, 7, 255] },
+        { kind: 'string', value: 'hello' },
+      ]);
+    } finally {
+      await engine.stop();
+    }
+  });
+
   it('uses an in-memory queue when no database is configured', async () => {
     const { engine } = await startEngine(
       [{ id: 'memory', channelFilter: '^mem$', target: { type: 'function', module: 'recorder-function.mjs' } }],
