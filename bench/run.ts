@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import { writeResult } from './lib/report.js';
+import { profileMarkdown, profilesSince, summarizeProfile } from './lib/profile-summary.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { dbPath } from './benchmarks/db-path.js';
 import { fanout } from './benchmarks/fanout.js';
@@ -15,6 +17,7 @@ const BENCHMARKS: Benchmark[] = [dbPath, fanout, writePath, changeStream, connec
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after
  * another, prints each table and writes bench/results/<name>.{md,json,svg} (smoke runs: bench/results/smoke/).
+ * `--profile` runs the Rowcast servers under `node --cpu-prof` and appends a self-time summary to each table.
  */
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -37,7 +40,12 @@ async function main(): Promise<void> {
         profileDir = join(fileURLToPath(new URL('.', import.meta.url)), 'results', 'profiles', b.name);
         mkdirSync(profileDir, { recursive: true });
       }
-      writeResult(await b.run({ smoke, profileDir }));
+      const result = await b.run({ smoke, profileDir });
+      if (profileDir) {
+        result.profiles = profilesSince(profileDir, started).map((f) =>
+          profileMarkdown(basename(f, '.cpuprofile').replace(/-\d+$/, ''), summarizeProfile(f)));
+      }
+      writeResult(result);
     } catch (err) {
       failed++;
       console.error(`${b.name} failed:`, err);

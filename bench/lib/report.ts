@@ -33,6 +33,8 @@ export interface BenchResult {
   charts: ChartSpec[];
   raw: unknown;
   smoke: boolean;
+  /** Markdown sections summarising CPU profiles of this run (with --profile). */
+  profiles?: string[];
 }
 
 /** Where results go: committed files for full runs, an ignored directory for smoke runs. */
@@ -58,6 +60,7 @@ export function renderMarkdown(r: BenchResult): string {
   }
   for (const c of r.charts) lines.push(`![${c.title}](${c.file}.svg)`, '');
   lines.push(`Raw numbers: [${r.name}.json](${r.name}.json).`, '');
+  for (const p of r.profiles ?? []) lines.push(p.trim(), '');
   const notes = join(BENCH_DIR, 'notes', `${r.name}.md`);
   if (!r.smoke && existsSync(notes)) lines.push(readFileSync(notes, 'utf8').trim(), '');
   return lines.join('\n');

@@ -11,6 +11,8 @@ export const BENCH_KEY_STRING = `${BENCH_KEY.name}:${BENCH_KEY.secret}`;
 
 export interface RowcastStartOptions {
   cpuProfDir?: string;
+  /** Names the profile file (`<label>.cpuprofile`): which run of the benchmark this server served. */
+  profileLabel?: string;
   nodeFlags?: string[];
   triggerCapture?: RowcastServerArgs['triggerCapture'];
   countChannel?: string;
@@ -32,6 +34,7 @@ export async function startRowcast(config: Record<string, unknown>, opts: Rowcas
     args,
     nodeFlags: opts.nodeFlags,
     cpuProfDir: opts.cpuProfDir,
+    cpuProfName: opts.profileLabel ? `rowcast-${opts.profileLabel}-${Date.now()}` : undefined,
     quietStdout: true,
   });
   const stop = child.stop;
