@@ -112,7 +112,7 @@ describe('connector crash and PostgreSQL restart', () => {
       expect(await first.kill('SIGKILL')).toBe('SIGKILL');
       const atKill = sub.seen.size;
       expect(atKill).toBeLessThan(TOTAL);
-      await startConnector(config);
+      const second = await startConnector(config);
       await writing;
       await expect.poll(() => sub.seen.size, { timeout: 90_000, interval: 100 }).toBe(TOTAL);
       // a last row: once it arrives, everything re-sent before it has arrived too (one channel, in order)
@@ -121,6 +121,7 @@ describe('connector crash and PostgreSQL restart', () => {
       sub.order.pop();
       sub.seen.delete(TOTAL + 1);
       expectExactlyOnce(sub);
+      await second.kill('SIGTERM');
     } finally {
       await sql.end();
     }
@@ -153,6 +154,7 @@ describe('connector crash and PostgreSQL restart', () => {
       sub.seen.delete(TOTAL + 1);
       expectExactlyOnce(sub);
       expect(connector.output()).toMatch(/replication stream interrupted; reconnecting/);
+      await connector.kill('SIGTERM');
       await sql.end();
     } finally {
       await pgServer?.stop();

@@ -53,8 +53,8 @@ function configFor(connector: Array<Record<string, string>>, extra: Record<strin
   });
 }
 
-async function startConnector(connector: Array<Record<string, string>>, publisher: RecordingPublisher, extra = {}) {
-  const c = new PostgresConnector(configFor(connector, extra), publisher, logger);
+async function startConnector(connector: Array<Record<string, string>>, publisher: RecordingPublisher, extra = {}, log = logger) {
+  const c = new PostgresConnector(configFor(connector, extra), publisher, log);
   await c.start();
   running.push(c);
   await waitUntil(() => c.state().streaming, 20_000, 'streaming');
@@ -150,14 +150,24 @@ describe('PostgreSQL change stream (recording publisher)', () => {
     expect(updated).toEqual({ table: 'docs', type: 'UPDATE', row: { id: 2, title: 'renamed', body: bigBody } });
   });
 
-  it('logs, counts and skips a row over the message size limit; the stream goes on', async () => {
+  it('logs (table and key), counts and skips a row over the message size limit; the stream goes on; reports its state', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const pub = new RecordingPublisher(30_000);
-    const c = await startConnector([{ tablename: 'other', ablychannelname: 'other', operation: 'INSERT' }], pub);
+    const c = await startConnector([{ tablename: 'other', ablychannelname: 'other', operation: 'INSERT' }], pub, { statsIntervalSeconds: 0.2 }, capture);
     await sql.query(`INSERT INTO other VALUES (1, 'small'), (2, repeat('y', 40000)), (3, 'after')`);
     await sql.query(`INSERT INTO other VALUES (4, 'next transaction')`);
     await waitUntil(() => pub.changes('other').length >= 3, 20_000, 'other changes');
     expect(pub.changes('other').map((ch) => ch.row.id)).toEqual([1, 3, 4]);
     expect(c.state().oversizedRows).toBe(1);
+    const oversized = lines.find((l) => String(l.msg).includes('over the 30000-byte message limit'));
+    expect(oversized).toMatchObject({ level: 40, table: 'other', key: { id: '2' }, operation: 'INSERT', channel: 'other' });
+    await waitUntil(() => lines.some((l) => l.msg === 'connector state' && (l.publishedRows as number) >= 3), 20_000, 'a state line');
+    const state = lines.filter((l) => l.msg === 'connector state').at(-1)!;
+    expect(state).toMatchObject({ oversizedRows: 1, streaming: true });
+    expect(typeof state.slotLagBytes).toBe('number');
+    expect(typeof state.rowsPerSecond).toBe('number');
+    expect(String(state.confirmedLsn)).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
   });
 
   it('refuses to start with an unknown table, naming it', async () => {

@@ -45,6 +45,7 @@ export class PostgresConnector {
   private timers: NodeJS.Timeout[] = [];
   private wake: (() => void) | undefined;
   private lastStats = { at: Date.now(), rows: 0 };
+  private statusScheduled = false;
 
   constructor(
     private readonly config: ConnectorConfig,
@@ -160,7 +161,13 @@ export class PostgresConnector {
 
   private advanceTo(lsn: bigint): void {
     if (lsn > this.confirmed) this.confirmed = lsn;
-    this.sendStatus(false);
+    // one status message for all transactions completed in this turn of the event loop
+    if (this.statusScheduled) return;
+    this.statusScheduled = true;
+    setImmediate(() => {
+      this.statusScheduled = false;
+      this.sendStatus(false);
+    });
   }
 
   /** Sends the confirmed position when it moved (or always, for keepalive replies and the periodic status). */

@@ -113,7 +113,7 @@ export class DeliveryPipeline {
   }
 
   private dispatch(tx: Transaction): void {
-    const plan = planBatches(tx, this.types, this.messageName, this.publisher.maxMessageSize);
+    const plan = planBatches(tx, this.types, this.messageName, this.publisher);
     for (const o of plan.oversized) {
       this.stats.oversizedRows++;
       this.logger.warn(o, `row of ${o.table} is ${o.size} bytes, over the ${this.publisher.maxMessageSize}-byte message limit: not published`);
@@ -133,13 +133,15 @@ export class DeliveryPipeline {
     const gen = this.generation;
     const run = (async () => {
       while (lane.length && gen === this.generation) {
-        const item = lane[0];
-        const ok = await this.publishWithRetry(item.batch, gen);
-        if (!ok || gen !== this.generation) return;
-        lane.shift();
-        this.stats.publishedRows += item.batch.rows;
-        item.tx.remaining--;
-        if (item.tx.remaining === 0) this.advance();
+        const series = this.takeSeries(lane);
+        const accepted = await this.publishWithRetry(series.map((i) => i.batch), gen);
+        if (!accepted || gen !== this.generation) return;
+        for (let k = 0; k < accepted; k++) {
+          const item = lane.shift()!;
+          this.stats.publishedRows += item.batch.rows;
+          item.tx.remaining--;
+          if (item.tx.remaining === 0) this.advance();
+        }
       }
     })().finally(() => {
       if (this.running.get(channel) === run) this.running.delete(channel);
@@ -149,34 +151,52 @@ export class DeliveryPipeline {
     this.running.set(channel, run);
   }
 
-  /** Publishes a batch until accepted; false when the pipeline was reset meanwhile. */
-  private async publishWithRetry(batch: PublishBatch, gen: number): Promise<boolean> {
+  /** The head of a lane, plus as many following batches as one publishSeries call may carry. */
+  private takeSeries(lane: LaneItem[]): LaneItem[] {
+    const limits = this.publisher.publishSeries ? this.publisher.maxSeries : undefined;
+    if (!limits) return lane.slice(0, 1);
+    let bytes = lane[0].batch.bytes;
+    let n = 1;
+    while (n < lane.length && n < limits.count && bytes + lane[n].batch.bytes <= limits.bytes) bytes += lane[n++].batch.bytes;
+    return lane.slice(0, n);
+  }
+
+  /**
+   * Publishes batches of one channel, in order, until at least the first is accepted; resolves with how many
+   * leading batches were, or 0 when the pipeline was reset meanwhile.
+   */
+  private async publishWithRetry(batches: PublishBatch[], gen: number): Promise<number> {
     let delay = 100;
     for (;;) {
       try {
-        await this.publisher.publish(batch.channel, batch.messages);
-        return true;
+        if (batches.length > 1 && this.publisher.publishSeries) {
+          return await this.publisher.publishSeries(batches[0].channel, batches.map((b) => b.messages));
+        }
+        await this.publisher.publish(batches[0].channel, batches[0].messages);
+        return 1;
       } catch (err) {
-        if (gen !== this.generation) return false;
-        if (classifyPublishError(err) === 'too-large') return this.publishOneByOne(batch, gen);
+        if (gen !== this.generation) return 0;
+        if (classifyPublishError(err) === 'too-large') return (await this.publishOneByOne(batches[0], gen)) ? 1 : 0;
         this.stats.publishFailures++;
-        this.logger.warn({ err: String(err), channel: batch.channel, retryInMs: delay }, 'publish failed; retrying');
+        this.logger.warn({ err: String(err), channel: batches[0].channel, retryInMs: delay }, 'publish failed; retrying');
       }
       await sleep(delay);
-      if (gen !== this.generation) return false;
+      if (gen !== this.generation) return 0;
       delay = Math.min(delay * 2, 5000);
     }
   }
 
+  /** After a size refusal of a whole batch: each message alone; one still refused is counted and skipped. */
   private async publishOneByOne(batch: PublishBatch, gen: number): Promise<boolean> {
+    if (batch.messages.length === 1) {
+      const message = batch.messages[0];
+      this.stats.oversizedRows++;
+      this.logger.warn({ channel: batch.channel, id: message.id, size: sizeOf(message) }, 'message refused as too large: not published');
+      return true;
+    }
     for (const message of batch.messages) {
-      const single: PublishBatch = { channel: batch.channel, messages: [message], rows: 1 };
-      if (batch.messages.length === 1) {
-        this.stats.oversizedRows++;
-        this.logger.warn({ channel: batch.channel, id: message.id, size: sizeOf(message) }, 'message refused as too large: not published');
-        return true;
-      }
-      if (!(await this.publishWithRetry(single, gen))) return false;
+      const single: PublishBatch = { channel: batch.channel, messages: [message], rows: 1, bytes: sizeOf(message) };
+      if (!(await this.publishWithRetry([single], gen))) return false;
     }
     return true;
   }

@@ -17,6 +17,8 @@ export interface PublishBatch {
   messages: Message[];
   /** Rows in the batch, for throughput accounting. */
   rows: number;
+  /** Data + name bytes of all its messages. */
+  bytes: number;
 }
 
 /** A change that cannot be published because one message alone exceeds the size limit. */
@@ -37,7 +39,12 @@ const MAX_MESSAGES_PER_BATCH = 1000;
 const channelTags = new Map<string, string>();
 
 /** Plans the batches of `tx`. `types` must already know every column type of the changes' relations. */
-export function planBatches(tx: Transaction, types: RowJsonTypes, messageName: string, maxBytes: number): BatchPlan {
+export function planBatches(
+  tx: Transaction,
+  types: RowJsonTypes,
+  messageName: string,
+  limits: { maxMessageSize: number; maxBatchBytes: number },
+): BatchPlan {
   const nameBytes = Buffer.byteLength(messageName);
   const perChannel = new Map<string, Array<{ change: Change; data: string; size: number }>>();
   for (const change of tx.changes) {
@@ -58,7 +65,7 @@ export function planBatches(tx: Transaction, types: RowJsonTypes, messageName: s
     let base = '';
     let bytes = 0;
     for (const item of items) {
-      if (item.size > maxBytes) {
+      if (item.size > limits.maxMessageSize) {
         oversized.push({
           table: item.change.table.label,
           operation: item.change.operation,
@@ -68,15 +75,16 @@ export function planBatches(tx: Transaction, types: RowJsonTypes, messageName: s
         });
         continue;
       }
-      if (!current || bytes + item.size > maxBytes || current.messages.length >= MAX_MESSAGES_PER_BATCH) {
+      if (!current || bytes + item.size > limits.maxBatchBytes || current.messages.length >= MAX_MESSAGES_PER_BATCH) {
         base = `pg.${txKey}.${item.change.index}.${tag}`;
-        current = { channel, messages: [], rows: 0 };
+        current = { channel, messages: [], rows: 0, bytes: 0 };
         batches.push(current);
         bytes = 0;
       }
       current.messages.push({ id: `${base}:${current.messages.length}`, name: messageName, data: item.data });
       current.rows++;
       bytes += item.size;
+      current.bytes = bytes;
     }
   }
   return { batches, oversized };

@@ -7,6 +7,8 @@ export function nodePublisher(node: RealtimeNodeApi): Publisher {
     get maxMessageSize() {
       return node.maxMessageSize;
     },
+    // The engine checks each message against maxMessageSize, not the sum: a whole transaction fits one call.
+    maxBatchBytes: Number.MAX_SAFE_INTEGER,
     async publish(channel, messages) {
       // No connectionId or clientId: the change stream is Rowcast itself, not a client.
       await node.publish(channel, messages, {});

@@ -2,8 +2,10 @@
  * Measures the change stream's commit-to-publish throughput: ROWS rows in transactions of TX_ROWS, written to an
  * embedded PostgreSQL, streamed to a Rowcast engine in this process, in-process and through REST.
  * Run: node --import tsx packages/connector-postgres/src/bench/throughput.ts [rows] [txRows]
- * Prints rows/s from the first commit to the last accepted message, and the p50/p99 commit-to-accept delay of
- * the last row of each transaction.
+ * "live": the connector streams while the rows are written; prints rows/s from the first commit to the last
+ * accepted message and the p50/p99 commit-to-accept delay of each transaction's last row (on a busy machine the
+ * writer is the bottleneck). "backlog": the rows are written while the connector is stopped, then it drains them:
+ * rows/s from its start to the last accepted message is the stream's own rate.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,8 +28,8 @@ const server = await startServer(parseConfig({ port: 0, host: '127.0.0.1', keys:
 const sql = new pg.Client({ connectionString: pgServer.url });
 await sql.connect();
 
-for (const mode of ['in-process', 'rest'] as const) {
-  const table = `items_${mode.replace('-', '_')}`;
+for (const [mode, phase] of [['in-process', 'live'], ['rest', 'live'], ['in-process', 'backlog'], ['rest', 'backlog']] as const) {
+  const table = `items_${mode.replace('-', '_')}_${phase}`;
   await sql.query(`CREATE TABLE ${table} (id int PRIMARY KEY, customer text, amount numeric, at timestamptz DEFAULT now(), meta jsonb)`);
   const config = parseConnectorConfig({
     databaseUrl: pgServer.url,
@@ -38,9 +40,10 @@ for (const mode of ['in-process', 'rest'] as const) {
   const publisher = mode === 'rest'
     ? restPublisher({ endpoint: server.url, apiKey: `${KEY.name}:${KEY.secret}`, maxMessageSize: config.maxMessageSize })
     : nodePublisher(server.node);
-  const connector = new PostgresConnector(config, publisher, logger);
+  let connector = new PostgresConnector(config, publisher, logger);
   await connector.start();
   while (!connector.state().streaming) await new Promise((r) => setTimeout(r, 10));
+  if (phase === 'backlog') await connector.stop(); // the slot keeps what is written meanwhile
 
   const lastIdOfTx = new Map<number, number>(); // last row id of a transaction -> commit time
   const delays: number[] = [];
@@ -69,14 +72,24 @@ for (const mode of ['in-process', 'rest'] as const) {
     lastIdOfTx.set(to, performance.now());
   }
   const writtenAt = performance.now();
+  let streamStart = firstCommit;
+  if (phase === 'backlog') {
+    delays.length = 0;
+    lastIdOfTx.clear();
+    streamStart = performance.now();
+    connector = new PostgresConnector(config, mode === 'rest'
+      ? restPublisher({ endpoint: server.url, apiKey: `${KEY.name}:${KEY.secret}`, maxMessageSize: config.maxMessageSize })
+      : nodePublisher(server.node), logger);
+    await connector.start();
+  }
   while (accepted < ROWS) await new Promise((r) => setTimeout(r, 5));
-  const seconds = (lastAcceptedAt - firstCommit) / 1000;
+  const seconds = (lastAcceptedAt - streamStart) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   delays.sort((a, b) => a - b);
-  const pct = (p: number) => delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))].toFixed(1);
+  const pct = (p: number) => (delays.length ? delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))].toFixed(1) : '-');
   console.log(
-    `${mode.padEnd(10)} ${ROWS} rows in ${TX_ROWS}-row transactions: ${Math.round(ROWS / seconds)} rows/s ` +
+    `${mode.padEnd(10)} ${phase.padEnd(7)} ${ROWS} rows in ${TX_ROWS}-row transactions: ${Math.round(ROWS / seconds)} rows/s ` +
       `(write took ${((writtenAt - firstCommit) / 1000).toFixed(2)} s, stream ${seconds.toFixed(2)} s); ` +
       `commit-to-accept of a transaction's last row p50 ${pct(50)} ms, p99 ${pct(99)} ms; ` +
       `this process used ${cpuSeconds.toFixed(2)} CPU s (${Math.round(ROWS / cpuSeconds)} rows per CPU-second)`,

@@ -10,7 +10,11 @@ export class RecordingPublisher implements Publisher {
   failWith: Error | undefined;
   calls = 0;
 
-  constructor(readonly maxMessageSize = 65536) {}
+  readonly maxBatchBytes: number;
+
+  constructor(readonly maxMessageSize = 65536) {
+    this.maxBatchBytes = maxMessageSize;
+  }
 
   async publish(channel: string, messages: Message[]): Promise<void> {
     this.calls++;
