@@ -21,13 +21,13 @@ afterAll(async () => {
 });
 
 function realtime(options: Ably.ClientOptions): Ably.Realtime {
-  const client = new Ably.Realtime({ endpoint: '127.0.0.1', port: server.port, tls: false, ...options });
+  const client = new Ably.Realtime({ endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, ...options });
   opened.push(client);
   return client;
 }
 
 function rest(options: Ably.ClientOptions): Ably.Rest {
-  return new Ably.Rest({ endpoint: '127.0.0.1', port: server.port, tls: false, ...options });
+  return new Ably.Rest({ endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, ...options });
 }
 
 /** Asks the server for a token with a TokenRequest handed over by an authCallback, as an app would. */

@@ -16,13 +16,13 @@ afterAll(async () => {
 });
 
 function realtime(options: Ably.ClientOptions): Ably.Realtime {
-  const client = new Ably.Realtime({ endpoint: '127.0.0.1', port: server.port, tls: false, ...options });
+  const client = new Ably.Realtime({ endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, ...options });
   opened.push(client);
   return client;
 }
 
 function rest(options: Ably.ClientOptions): Ably.Rest {
-  return new Ably.Rest({ endpoint: '127.0.0.1', port: server.port, tls: false, ...options });
+  return new Ably.Rest({ endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, ...options });
 }
 
 /** Subscribes and collects messages; `until(n)` waits for n of them. */
