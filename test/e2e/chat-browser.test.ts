@@ -78,6 +78,9 @@ async function rowOf(msgId: string) {
 
 describe('the editable chat in two browsers', () => {
   it('shows both users as online after they enter nicknames', async () => {
+    await pageA.goto(rowcast.url);
+    await pageA.getByLabel('Nickname').waitFor();
+    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-join.png') });
     await joinChat(pageA, rowcast.url, 'Alice');
     await joinChat(pageB, rowcast.url, 'Bob');
     for (const page of [pageA, pageB]) {
@@ -267,6 +270,18 @@ describe('the editable chat in two browsers', () => {
     await pageA.screenshot({ path: join(ARTIFACTS, 'chat-mobile-people.png') });
     await pageA.keyboard.press('Escape');
     await panel.waitFor({ state: 'hidden' });
+  });
+
+  it('fits 360 px without sideways scrolling, even with a long unbroken word', async () => {
+    await pageA.setViewportSize({ width: 360, height: 740 });
+    const word = 'https://example.com/' + 'a-very-long-path-segment'.repeat(8);
+    await pageA.getByLabel('Message', { exact: true }).fill(word);
+    await pageA.getByLabel('Message', { exact: true }).press('Enter');
+    await messageItem(pageA, word).waitFor();
+    expect(await pageA.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    const box = await messageItem(pageA, word).locator('article').boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(360);
+    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-360.png') });
   });
 
   it('logged no console errors in either browser', () => {
