@@ -1,0 +1,77 @@
+/**
+ * Key names of one Rowcast cluster in Redis. Every key starts with the cluster's prefix, so several clusters
+ * (or test runs) share one Redis without seeing each other.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Hash { epoch, seq }: the channel's serial sequence (one per channel across the cluster). */
+  channelMeta(channel: string): string {
+    return `${this.prefix}ch:${channel}:meta`;
+  }
+
+  /** Sorted set of history records, scored by seq. */
+  channelHistory(channel: string): string {
+    return `${this.prefix}ch:${channel}:hist`;
+  }
+
+  /** Pub/sub channel carrying the channel's events, in serial order. */
+  channelEvents(channel: string): string {
+    return `${this.prefix}ev:${channel}`;
+  }
+
+  /** The channel name back from a pub/sub channel name. */
+  channelOfEvents(pubsubChannel: string): string {
+    return pubsubChannel.slice(`${this.prefix}ev:`.length);
+  }
+
+  /** Hash memberKey -> encoded member. */
+  presenceMembers(channel: string): string {
+    return `${this.prefix}ch:${channel}:pres`;
+  }
+
+  /** Sorted set memberKey, scored by entry order. */
+  presenceOrder(channel: string): string {
+    return `${this.prefix}ch:${channel}:preso`;
+  }
+
+  /** Counter giving presence entries their order. */
+  presenceCounter(): string {
+    return `${this.prefix}pres:counter`;
+  }
+
+  /** Hash `<channel>\0<memberKey>` -> '1': where one connection's members are. */
+  connectionPresence(connectionId: string): string {
+    return `${this.prefix}conn:${connectionId}:pres`;
+  }
+
+  /** Hash connectionId -> nodeId: the node that last entered presence for a connection. */
+  presenceOwners(): string {
+    return `${this.prefix}pres:owners`;
+  }
+
+  /** Set of connectionIds with members entered through a node. */
+  nodeConnections(nodeId: string): string {
+    return `${this.prefix}node:${nodeId}:conns`;
+  }
+
+  /** Liveness key of a node, expiring unless refreshed. */
+  nodeAlive(nodeId: string): string {
+    return `${this.prefix}node:${nodeId}:alive`;
+  }
+
+  /** When a node was first seen dead (ms since the epoch). */
+  nodeDeadSince(nodeId: string): string {
+    return `${this.prefix}node:${nodeId}:dead`;
+  }
+
+  /** Set of node ids that joined and were not reaped yet. */
+  nodes(): string {
+    return `${this.prefix}nodes`;
+  }
+
+  /** Resumable state of a connection (see RedisConnectionStateStore). */
+  connectionState(connectionId: string): string {
+    return `${this.prefix}conn:${connectionId}:state`;
+  }
+}

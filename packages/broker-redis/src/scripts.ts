@@ -1,0 +1,148 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * The Lua scripts: each runs atomically in Redis, which is what gives the cluster one serial sequence per
+ * channel and per-channel atomic presence changes without locks.
+ */
+
+/** Trims a history sorted set (KEYS[h]) by count, then by age from the head, as the memory store does. */
+const TRIM = `
+local function trim(hist, cutoff, maxEvents)
+  local n = redis.call('ZCARD', hist)
+  if n > maxEvents then redis.call('ZREMRANGEBYRANK', hist, 0, n - maxEvents - 1) end
+  while true do
+    local head = redis.call('ZRANGE', hist, 0, 0)
+    if #head == 0 or tonumber(string.sub(head[1], 1, 15)) >= cutoff then break end
+    redis.call('ZREMRANGEBYRANK', hist, 0, 0)
+  end
+end
+`;
+
+/**
+ * Sequences, stores and publishes one event.
+ * KEYS: meta, hist. ARGV: epochIfNew, tsPrefix, cutoff, maxEvents, histTtlMs, metaTtlMs, body, pubsubChannel.
+ * Returns the serial. A channel without meta (new, or expired) starts a new epoch, and any history of an
+ * older epoch goes with it.
+ */
+const PUBLISH = `${TRIM}
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+  redis.call('DEL', KEYS[2])
+end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local serial = epoch .. '-' .. string.format('%012d', seq)
+local record = ARGV[2] .. '|' .. serial .. '|' .. ARGV[7]
+redis.call('ZADD', KEYS[2], seq, record)
+trim(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PUBLISH', ARGV[8], record)
+return serial
+`;
+
+/**
+ * Appends an event whose serial is known (HistoryStore.append). KEYS: meta, hist.
+ * ARGV: epoch, seq, record, cutoff, maxEvents, histTtlMs, metaTtlMs.
+ */
+const APPEND = `${TRIM}
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if epoch ~= ARGV[1] then
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[1])
+end
+redis.call('HSET', KEYS[1], 'seq', ARGV[2])
+redis.call('ZADD', KEYS[2], tonumber(ARGV[2]), ARGV[3])
+trim(KEYS[2], tonumber(ARGV[4]), tonumber(ARGV[5]))
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+return 1
+`;
+
+/**
+ * The channel's sequence position, creating its epoch when it has none (so a serial handed out before the
+ * first event stays continuous with it). KEYS: meta. ARGV: epochIfNew, metaTtlMs. Returns { epoch, seq }.
+ */
+const POSITION = `
+if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+return { v[1], v[2] or '0' }
+`;
+
+/**
+ * Trims, then reads the history of a channel. KEYS: meta, hist. ARGV: cutoff, maxEvents, afterSeq ('-inf' for all).
+ * Returns { epoch or false, lastSeq, firstKeptSeq or false, records... }.
+ */
+const READ = `${TRIM}
+trim(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local from = ARGV[3]
+if from ~= '-inf' then from = '(' .. from end
+local out = { v[1] or false, v[2] or '0', first[2] or false }
+for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], from, '+inf')) do out[#out + 1] = r end
+return out
+`;
+
+/**
+ * Applies one presence change atomically. KEYS: members, order, counter, connectionPresence, owners, nodeConnections.
+ * ARGV: memberKey, isLeave ('1'/'0'), body, channel, connectionId, nodeId. Returns 1 when something changed.
+ */
+const PRESENCE_APPLY = `
+local field = ARGV[4] .. '\\0' .. ARGV[1]
+if ARGV[2] == '1' then
+  if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[4], field)
+  return 1
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[4], field, '1')
+redis.call('HSET', KEYS[5], ARGV[5], ARGV[6])
+redis.call('SADD', KEYS[6], ARGV[5])
+return 1
+`;
+
+/**
+ * Claims a dead node for reaping: only the caller that removes it from the node set wins, and the node's
+ * connections move to the claimer (so they are reaped by someone even if the claimer dies too).
+ * KEYS: nodes, deadConnections, claimerConnections, deadSince. ARGV: deadNodeId. Returns the moved connectionIds,
+ * or false when another node claimed first.
+ */
+const CLAIM_DEAD_NODE = `
+if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return false end
+local conns = redis.call('SMEMBERS', KEYS[2])
+if #conns > 0 then redis.call('SUNIONSTORE', KEYS[3], KEYS[3], KEYS[2]) end
+redis.call('DEL', KEYS[2], KEYS[4])
+return conns
+`;
+
+/** Scripts as typed functions on one ioredis client. */
+export interface RowcastScripts {
+  rowcastPublish(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<string>;
+  rowcastAppend(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<number>;
+  rowcastPosition(meta: string, epochIfNew: string, metaTtlMs: number): Promise<[string, string]>;
+  rowcastReadBuffer(meta: string, hist: string, cutoff: number, maxEvents: number, afterSeq: string): Promise<Array<Buffer | null>>;
+  rowcastPresenceApply(...keysAndArgv: Array<string | Uint8Array>): Promise<number>;
+  rowcastClaimDeadNode(nodes: string, deadConns: string, claimerConns: string, deadSince: string, deadNodeId: string): Promise<string[] | null>;
+}
+
+const defined = new WeakSet<Redis>();
+
+/** Defines the scripts on `redis` (once) and returns it typed with them. ioredis reloads them after NOSCRIPT. */
+export function withScripts(redis: Redis): Redis & RowcastScripts {
+  if (!defined.has(redis)) {
+    redis.defineCommand('rowcastPublish', { numberOfKeys: 2, lua: PUBLISH });
+    redis.defineCommand('rowcastAppend', { numberOfKeys: 2, lua: APPEND });
+    redis.defineCommand('rowcastPosition', { numberOfKeys: 1, lua: POSITION });
+    redis.defineCommand('rowcastRead', { numberOfKeys: 2, lua: READ });
+    redis.defineCommand('rowcastPresenceApply', { numberOfKeys: 6, lua: PRESENCE_APPLY });
+    redis.defineCommand('rowcastClaimDeadNode', { numberOfKeys: 4, lua: CLAIM_DEAD_NODE });
+    defined.add(redis);
+  }
+  return redis as Redis & RowcastScripts;
+}

@@ -1,0 +1,22 @@
+import { MemoryBroker, MemoryHistoryStore, MemoryPresenceStore } from '../memory/index.js';
+import { runBrokerSuite, runHistoryStoreSuite, runPresenceStoreSuite } from './index.js';
+
+runHistoryStoreSuite('memory', { newStore: ({ retention, clock }) => new MemoryHistoryStore(retention, clock) });
+
+runPresenceStoreSuite('memory', { newStore: () => new MemoryPresenceStore() });
+
+runBrokerSuite('memory', {
+  async newBackend(clock) {
+    let made = false;
+    return {
+      maxNodes: 1,
+      async node() {
+        if (made) throw new Error('the memory broker is single-node');
+        made = true;
+        const history = new MemoryHistoryStore({ ttlMs: 120_000, maxEventsPerChannel: 10_000 }, clock);
+        return { broker: new MemoryBroker(history, clock), history };
+      },
+      async close() {},
+    };
+  },
+});
