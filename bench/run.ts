@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { basename } from 'node:path';
 import { writeResult } from './lib/report.js';
 import { profileMarkdown, profilesSince, summarizeProfile } from './lib/profile-summary.js';
 import type { Benchmark } from './lib/benchmark.js';
@@ -17,7 +16,7 @@ const BENCHMARKS: Benchmark[] = [dbPath, fanout, writePath, changeStream, connec
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after
  * another, prints each table and writes bench/results/<name>.{md,json,svg} (smoke runs: bench/results/smoke/).
- * `--profile` runs the Rowcast servers under `node --cpu-prof` and appends a self-time summary to each table.
+ * `--profile` CPU-profiles the Rowcast servers during each measured window and appends a self-time summary.
  */
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -42,8 +41,7 @@ async function main(): Promise<void> {
       }
       const result = await b.run({ smoke, profileDir });
       if (profileDir) {
-        result.profiles = profilesSince(profileDir, started).map((f) =>
-          profileMarkdown(basename(f, '.cpuprofile').replace(/-\d+$/, ''), summarizeProfile(f)));
+        result.profiles = profilesSince(profileDir, started).map((p) => profileMarkdown(p.label, summarizeProfile(p.file)));
       }
       writeResult(result);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { startChild, type ChildHandle } from '../lib/proc.js';
-import { startRowcast } from '../lib/rowcast.js';
+import { measureWindow, startRowcast } from '../lib/rowcast.js';
 import { startBenchPostgres, type BenchPostgres } from '../lib/postgres.js';
 import { sleep } from '../lib/clock.js';
 import { fmt, median } from '../lib/stats.js';
@@ -39,7 +39,7 @@ async function startConsumer(consumer: Consumer, pgc: BenchPostgres, dbUrl: stri
       connector: [{ tablename: 'stream_rows', ablychannelname: 'rows', operation: 'INSERT' }],
       slotName: 'bench_stream', publicationName: 'bench_stream',
     },
-  }, { countChannel: 'rows', cpuProfDir: ctx.profileDir });
+  }, { countChannel: 'rows', cpuProfDir: ctx.profileDir, profileLabel: 'change-stream' });
 }
 
 /** Issue 7 benchmark 4: change-stream throughput, commit to channel publish, vs a decode-only consumer. */
@@ -59,15 +59,18 @@ export const changeStream: Benchmark = {
           const server = await startConsumer(consumer, pgc, dbUrl, ctx);
           const writer = await startChild('loadgen/pg-writer.ts', { args: { databaseUrl: dbUrl, table: 'stream_rows' } });
           try {
-            const w = await writer.call<WriteResult>('write', { rows: size.rows, perTransaction: size.perTransaction });
-            let c = await server.call<RowCounter>('counter');
-            let stalled = 0;
-            while (c.count < w.rows && stalled < 100) {
-              await sleep(100);
-              const next = await server.call<RowCounter>('counter');
-              stalled = next.count === c.count ? stalled + 1 : 0;
-              c = next;
-            }
+            const { w, c } = await measureWindow(server, async () => {
+              const w = await writer.call<WriteResult>('write', { rows: size.rows, perTransaction: size.perTransaction });
+              let c = await server.call<RowCounter>('counter');
+              let stalled = 0;
+              while (c.count < w.rows && stalled < 100) {
+                await sleep(100);
+                const next = await server.call<RowCounter>('counter');
+                stalled = next.count === c.count ? stalled + 1 : 0;
+                c = next;
+              }
+              return { w, c };
+            });
             const span = c.lastAt - w.startedAt;
             rounds.push({
               consumer, rows: w.rows, seen: c.count, writeMs: w.lastCommitAt - w.startedAt, commitToPublishMs: span,

@@ -1,5 +1,5 @@
 import { startChild, type ChildHandle } from '../lib/proc.js';
-import { BENCH_KEY_STRING, startRowcast } from '../lib/rowcast.js';
+import { BENCH_KEY_STRING, measureWindow, startRowcast } from '../lib/rowcast.js';
 import { sleep } from '../lib/clock.js';
 import { fmt } from '../lib/stats.js';
 import { ratio, type Benchmark, type RunContext } from '../lib/benchmark.js';
@@ -32,7 +32,7 @@ async function startSystem(kind: SystemKind, ctx: RunContext): Promise<ChildHand
   const nodeFlags = ['--expose-gc'];
   if (kind === 'ws') return startChild('peers/ws-broadcast.ts', { nodeFlags });
   if (kind === 'socketio') return startChild('peers/socketio-room.ts', { nodeFlags });
-  return startRowcast({}, { nodeFlags, cpuProfDir: ctx.profileDir });
+  return startRowcast({}, { nodeFlags, cpuProfDir: ctx.profileDir, profileLabel: 'connections-rowcast' });
 }
 
 /** Issue 7 benchmark 5: memory per idle connection and connect rate, 10,000 connections. */
@@ -52,7 +52,7 @@ export const connections: Benchmark = {
         await gen.call<OpenResult>('open', { count: 50, concurrency: 10 });
         await sleep(500);
         const before = await server.call<Memory>('memory');
-        const r = await gen.call<OpenResult>('open', { count, concurrency });
+        const r = await measureWindow(server, () => gen.call<OpenResult>('open', { count, concurrency }));
         await sleep(2000); // idle: let per-connection timers and buffers settle
         const after = await server.call<Memory>('memory');
         const stillOpen = (await gen.call<number>('open_count')) - 50;

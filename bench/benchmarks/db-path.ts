@@ -54,13 +54,14 @@ export const dbPath: Benchmark = {
         }
         const server = await startRowcast(config, {
           cpuProfDir: ctx.profileDir,
+          profileLabel: `db-path-${capture}`,
           triggerCapture: capture === 'trigger' ? { databaseUrl: dbUrl, table: 'chat_data', channel: 'incoming-chat', operations: ['INSERT'] } : undefined,
         });
         const gen = await startChild('loadgen/sdk-latency.ts', {
           args: { port: server.ready.port, key: BENCH_KEY_STRING, subscribers: size.subscribers, subscribeChannel: 'incoming-chat', publishChannel: 'outgoing-chat', useBinaryProtocol: true },
         });
         try {
-          const r = await gen.call<SdkLatencyResult>('run', { rate: size.rate, durationMs: size.durationMs, warmupMs: size.warmupMs, contentBytes });
+          const r = await server.profileWindow(() => gen.call<SdkLatencyResult>('run', { rate: size.rate, durationMs: size.durationMs, warmupMs: size.warmupMs, contentBytes }));
           outcomes.push({ capture, published: r.published, received: r.received, expected: r.expected, publishErrors: r.publishErrors, latency: summarize(r.latenciesMs),
             toInsert: summarize(r.toInsertMs), afterInsert: summarize(r.afterInsertMs), cdf: cdfPoints(r.latenciesMs) });
           console.log(`db-path ${capture}: ${r.received}/${r.expected} received, p50 ${fmt(outcomes.at(-1)!.latency.p50)} ms, p99 ${fmt(outcomes.at(-1)!.latency.p99)} ms`);

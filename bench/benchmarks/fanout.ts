@@ -1,5 +1,5 @@
 import { startChild, type ChildHandle } from '../lib/proc.js';
-import { BENCH_KEY_STRING, startRowcast } from '../lib/rowcast.js';
+import { BENCH_KEY_STRING, measureWindow, startRowcast } from '../lib/rowcast.js';
 import { cdfPoints, fmt, median, summarize, type Summary } from '../lib/stats.js';
 import { ratio, type Benchmark, type RunContext } from '../lib/benchmark.js';
 import type { SystemKind } from '../lib/raw-clients.js';
@@ -19,7 +19,7 @@ interface SystemOutcome {
 async function startSystem(kind: SystemKind, ctx: RunContext): Promise<ChildHandle<{ port: number }>> {
   if (kind === 'ws') return startChild('peers/ws-broadcast.ts');
   if (kind === 'socketio') return startChild('peers/socketio-room.ts');
-  return startRowcast({}, { cpuProfDir: ctx.profileDir });
+  return startRowcast({}, { cpuProfDir: ctx.profileDir, profileLabel: 'fanout-rowcast' });
 }
 
 /** Issue 7 benchmark 2: deliveries/s and publish-to-receive latency, 1,000 subscribers on one channel. */
@@ -45,7 +45,7 @@ export const fanout: Benchmark = {
           args: { kind, url: `ws://127.0.0.1:${server.ready.port}`, key: BENCH_KEY_STRING, channel: 'fanout', subscribers: size.subscribers, sampled, connectConcurrency: 100 },
         });
         try {
-          const r = await gen.call<FanoutRunResult>('run', { messages: size.messages, payloadBytes, window, warmup: Math.floor(size.messages / 10) });
+          const r = await measureWindow(server, () => gen.call<FanoutRunResult>('run', { messages: size.messages, payloadBytes, window, warmup: Math.floor(size.messages / 10) }));
           const o = outcomes.get(kind) ?? { kind, rounds: [], deliveriesPerSec: 0, latency: summarize([]), cdf: [] };
           o.rounds.push({ deliveriesPerSec: (r.deliveries / r.elapsedMs) * 1000, deliveries: r.deliveries, expected: r.expected, elapsedMs: r.elapsedMs });
           outcomes.set(kind, o);

@@ -25,21 +25,22 @@ const DDL = `CREATE TABLE ${TABLE} (id bigserial PRIMARY KEY, payload text, n in
 const SCRIPT = `\\set n random(1, 1000000)\nINSERT INTO ${TABLE} (payload, n) VALUES (md5(:n::text), :n);\n`;
 
 /** Starts what a scenario runs beside PostgreSQL while pgbench writes; returns how to stop it. */
-async function startCapture(s: Scenario, dbUrl: string, ctx: RunContext): Promise<() => Promise<void>> {
-  if (s === 'none') return async () => {};
+async function startCapture(s: Scenario, dbUrl: string, ctx: RunContext): Promise<{ stop(): Promise<void>; window<T>(f: () => Promise<T>): Promise<T> }> {
+  const plain = <T>(f: () => Promise<T>) => f();
+  if (s === 'none') return { stop: async () => {}, window: plain };
   if (s === 'trigger') {
     const c = await startChild('peers/trigger-listener.ts', { args: { databaseUrl: dbUrl, table: TABLE, channel: 'rows', operations: ['INSERT'] } });
-    return () => c.stop();
+    return { stop: () => c.stop(), window: plain };
   }
   if (s === 'floor') {
     const c = await startChild('peers/logical-floor.ts', { args: { databaseUrl: dbUrl, table: TABLE, slotName: 'bench_write_floor', publicationName: 'bench_write_floor' } });
-    return () => c.stop();
+    return { stop: () => c.stop(), window: plain };
   }
   const server = await startRowcast({
     database: { url: dbUrl },
     connector: { connector: [{ tablename: TABLE, ablychannelname: 'rows', operation: 'INSERT' }], slotName: 'bench_write', publicationName: 'bench_write' },
-  }, { cpuProfDir: ctx.profileDir });
-  return () => server.stop();
+  }, { cpuProfDir: ctx.profileDir, profileLabel: 'write-path' });
+  return { stop: () => server.stop(), window: (f) => server.profileWindow(f) };
 }
 
 /** Runs pgbench against the database and returns its TPS (excluding connection time). */
@@ -69,14 +70,14 @@ export const writePath: Benchmark = {
       for (let round = 0; round < size.rounds; round++) {
         const order = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]);
         for (const s of order) {
-          const stop = await startCapture(s, dbUrl, ctx);
+          const capture = await startCapture(s, dbUrl, ctx);
           try {
             await pgc.sql(dbUrl, 'CHECKPOINT');
             await sleep(500);
-            tps[s].push(await pgbench(pgc, 'bench_write', scriptFile, size.clients, size.seconds));
+            tps[s].push(await capture.window(() => pgbench(pgc, 'bench_write', scriptFile, size.clients, size.seconds)));
             console.log(`write-path ${s} round ${round + 1}: ${fmt(tps[s].at(-1)!)} tps`);
           } finally {
-            await stop();
+            await capture.stop();
           }
           // Rowcast's slot survives its server (durable by design); drop it so it does not hold WAL for the next runs.
           await pgc.sql(pgc.adminUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = 'bench_write' AND NOT active`);

@@ -4,7 +4,7 @@ import type { BenchResult } from './report.js';
 export interface RunContext {
   /** Seconds-long sizes for CI: keeps the code working, measures nothing. */
   smoke: boolean;
-  /** Write `node --cpu-prof` profiles of the Rowcast processes under bench/results/profiles/<name>/. */
+  /** Profile the Rowcast server during each measured window; profiles go to bench/results/profiles/<name>/. */
   profileDir?: string;
 }
 

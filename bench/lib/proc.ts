@@ -19,8 +19,7 @@ export interface ChildOptions {
   nodeFlags?: string[];
   /** Directory to write a `--cpu-prof` profile into (profiling the child). */
   cpuProfDir?: string;
-  /** File name of that profile (default: Node's CPU.<date>.<pid>...). */
-  cpuProfName?: string;
+
   /** Drop the child's stdout (servers that log every request). */
   quietStdout?: boolean;
   /** How long the child may take to become ready (default 180 s). */
@@ -41,7 +40,6 @@ export function startChild<Ready>(modulePath: string, opts: ChildOptions = {}): 
   const file = fileURLToPath(new URL(`../${modulePath}`, import.meta.url));
   const execArgv = ['--import', 'tsx', ...(opts.nodeFlags ?? [])];
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
-  if (opts.cpuProfDir && opts.cpuProfName) execArgv.push(`--cpu-prof-name=${opts.cpuProfName}.cpuprofile`);
   const child = fork(file, [], {
     execArgv,
     env: { ...process.env, BENCH_CHILD_ARGS: JSON.stringify(opts.args ?? {}) },

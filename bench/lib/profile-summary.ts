@@ -73,10 +73,11 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   return { file, totalMs, busyShare: busy / totalSamples, topFunctions: rank(fnSelf, top), areas: rank(areaSelf, 12) };
 }
 
-/** Profiles written into `dir` since `sinceMs`, newest last. */
-export function profilesSince(dir: string, sinceMs: number): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f))
-    .filter((f) => statSync(f).mtimeMs >= sinceMs).sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+/** Profiles (`<label>-<ms>.cpuprofile`) written into `dir` since `sinceMs`, oldest first, with their labels. */
+export function profilesSince(dir: string, sinceMs: number): Array<{ label: string; file: string }> {
+  return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => ({ f, file: join(dir, f) }))
+    .map(({ f, file }) => ({ label: f.replace(/-\d+\.cpuprofile$/, ''), file, mtime: statSync(file).mtimeMs }))
+    .filter((p) => p.mtime >= sinceMs).sort((a, b) => a.mtime - b.mtime).map(({ label, file }) => ({ label, file }));
 }
 
 /** Markdown for a profile summary: the busy share, code areas and top functions by self time. */

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { parseConfig, startServer } from '@rowcast/server';
 import { serveParent } from './proc.js';
 import { nowMs } from './clock.js';
+import { WindowProfiler } from './inspector-profile.js';
 import { settledMemory } from './memory.js';
 import { startTriggerCapture, type TriggerCaptureOptions } from '../peers/trigger-capture.js';
 
@@ -32,6 +33,7 @@ await serveParent<RowcastServerArgs, { port: number }>(async (args) => {
   const server = await startServer(config, { logger, configDir: args.configDir });
   const capture = args.triggerCapture ? await startTriggerCapture(args.triggerCapture, server.node) : undefined;
   const counter = { count: 0, firstAt: 0, lastAt: 0 };
+  const profiler = new WindowProfiler();
   if (args.countChannel) {
     server.node.onAccepted((event) => {
       if (event.kind !== 'message' || event.channel !== args.countChannel) return;
@@ -46,6 +48,8 @@ await serveParent<RowcastServerArgs, { port: number }>(async (args) => {
     handlers: {
       memory: () => settledMemory(),
       counter: () => ({ ...counter }),
+      profile_start: () => profiler.start(),
+      profile_stop: (a: { file: string }) => profiler.stop(a.file),
       async stop() {
         await capture?.stop();
         await server.close();
