@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { decode, encode } from '@msgpack/msgpack';
+import * as Ably from 'ably';
 import { startRowcast } from '../support/rowcast.ts';
 
 /**
@@ -192,5 +194,54 @@ describe('REST for browsers and hand-written clients', () => {
       body: JSON.stringify({ name: 'spoof', data: 'x', clientId: 'someone-else' }),
     });
     expect((await errorOf(res)).code).toBe(40012);
+  });
+});
+
+describe('REST under garbage', () => {
+  it('answers 500 malformed requests with Ably 4xx errors while a realtime pair loses nothing', async () => {
+    const options = { endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, key: 'app1.full:fullsecret' };
+    const a = new Ably.Realtime(options);
+    const b = new Ably.Realtime(options);
+    try {
+      const got: string[] = [];
+      await b.channels.get('calm').subscribe((m) => got.push(m.data as string));
+      const garbage = (i: number): [string, RequestInit] => {
+        const kinds: Array<[string, RequestInit]> = [
+          ['/channels/g/messages', { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/x-msgpack' }, body: randomBytes(64) }],
+          ['/channels/g/messages', { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/json' }, body: '[{"name":' }],
+          ['/channels/g/messages', { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/json' }, body: '[{"name":5,"data":true}]' }],
+          ['/messages', { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/json' }, body: '{"channels":5}' }],
+          ['/channels/g/messages', { headers: { authorization: `Basic ${randomBytes(12).toString('base64')}` } }],
+          ['/channels/g/messages', { headers: { authorization: `Bearer ${randomBytes(30).toString('base64')}` } }],
+          ['/channels/g/messages?limit=-4&direction=up', { headers: { authorization: FULL } }],
+          ['/keys/app1.full/requestToken', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"mac":7}' }],
+          ['/presence', { headers: { authorization: FULL } }],
+          ['/channels/%E0%A4%A/messages', { headers: { authorization: FULL } }],
+        ];
+        return kinds[i % kinds.length]!;
+      };
+      const statuses = new Set<number>();
+      const codes = new Set<number>();
+      const sent: string[] = [];
+      const publisher = a.channels.get('calm');
+      for (let round = 0; round < 10; round++) {
+        const answers = Array.from({ length: 50 }, async (_, j) => {
+          const [path, init] = garbage(round * 50 + j);
+          const res = await fetch(`${server.url}${path}`, init);
+          statuses.add(res.status);
+          codes.add(Number(res.headers.get('x-ably-errorcode')));
+        });
+        const data = `m${round}`;
+        await publisher.publish('n', data);
+        sent.push(data);
+        await Promise.all(answers);
+      }
+      expect([...statuses].every((s) => s >= 400 && s < 500)).toBe(true);
+      expect([...codes].every((c) => c >= 40000 && c < 50000)).toBe(true);
+      await expect.poll(() => got).toEqual(sent);
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 });

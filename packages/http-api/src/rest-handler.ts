@@ -60,8 +60,9 @@ function match(route: Route, segments: string[]): string[] | undefined {
 export function createRestHandler(deps: RestDeps): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (req, res, url) => {
+    const rawRoot = url.pathname.split('/')[1] ?? '';
+    if (!OWNED_ROOTS.has(rawRoot)) return false;
     const segments = splitPath(url.pathname);
-    if (!segments || segments.length === 0 || !OWNED_ROOTS.has(segments[0]!)) return false;
     const style: ResponseStyle = {
       format: responseFormat(req, url),
       envelope: url.searchParams.has('envelope'),
@@ -76,6 +77,7 @@ export function createRestHandler(deps: RestDeps): (req: IncomingMessage, res: S
     setCorsHeaders(req, res);
     let bodyRead = false;
     try {
+      if (!segments) throw new ErrorInfo('Malformed percent-encoding in the path', ErrorCode.BAD_REQUEST, 400);
       const candidates = ROUTES.map((route) => ({ route, params: match(route, segments) })).filter((c) => c.params);
       if (candidates.length === 0) throw new ErrorInfo(`No such REST resource: ${url.pathname}`, ErrorCode.NOT_FOUND, 404);
       const found = candidates.find((c) => c.route.method === req.method);
