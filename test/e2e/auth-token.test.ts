@@ -83,7 +83,7 @@ describe.each([
     }
   });
 
-  it('a 5-second token is renewed in-band with no message lost', async () => {
+  it('a 5-second token is renewed at each expiry (40142, renew, resume) with no message lost and the same connection', async () => {
     const auth = await startAuthEndpoint({ clientId: 'shorty', ttl: 5000 });
     try {
       const subscriber = realtime({ authUrl: auth.url, useBinaryProtocol });
