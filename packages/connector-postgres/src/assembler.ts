@@ -6,10 +6,14 @@ import type { Change, RawRow, Transaction } from './transaction.js';
 
 /**
  * Collects pgoutput messages into committed transactions of captured changes. Column values are kept as the text
- * PostgreSQL sent (the library's type parsers are replaced), to be rendered like row_to_json later.
+ * PostgreSQL sent (the library's type parsers are replaced), to be rendered like row_to_json later. A big
+ * transaction is handed over in slices of SLICE_CHANGES, so memory stays bounded (the pipeline pauses the stream);
+ * the slice points depend only on the transaction's content, so a replay cuts it, and names its messages, the same.
  */
+export const SLICE_CHANGES = 5000;
+
 export class TransactionAssembler {
-  private current: (Transaction & { nextIndex: number }) | undefined;
+  private current: { commitLsn: bigint; endLsn: bigint; changes: Change[]; nextIndex: number } | undefined;
   private readonly warned = new Set<string>();
 
   constructor(
@@ -67,6 +71,10 @@ export class TransactionAssembler {
     if (!table || table.channels[operation].length === 0) return;
     if (operation === 'UPDATE') this.checkToast(table, row);
     tx.changes.push({ table, relation, operation, row, index });
+    if (tx.changes.length >= SLICE_CHANGES) {
+      this.onCommit({ commitLsn: tx.commitLsn, endLsn: undefined, changes: tx.changes });
+      tx.changes = [];
+    }
   }
 
   private checkToast(table: CapturedTable, row: RawRow): void {

@@ -170,6 +170,25 @@ describe('PostgreSQL change stream (recording publisher)', () => {
     expect(String(state.confirmedLsn)).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
   });
 
+  it('streams a transaction bigger than a slice (12,000 rows) in order, confirming only after its last row', async () => {
+    await sql.query('CREATE TABLE bulk (id int PRIMARY KEY, v text)');
+    const pub = new RecordingPublisher();
+    const c = await startConnector([{ tablename: 'bulk', ablychannelname: 'bulk', operation: 'INSERT' }], pub);
+    await sql.query(`INSERT INTO bulk SELECT g, 'v' || g FROM generate_series(1, 12000) g`);
+    await waitUntil(() => pub.changes('bulk').length >= 12_000, 30_000, 'bulk rows');
+    const rows = pub.changes('bulk').map((ch) => ch.row);
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 12_000 }, (_, i) => i + 1));
+    expect(rows[11_999]).toEqual({ id: 12000, v: 'v12000' });
+    const ids = pub.published.map((p) => p.message.id);
+    expect(new Set(ids).size).toBe(12_000);
+    const commitEnd = (await sql.query(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l as string;
+    await waitUntil(
+      async () => (await sql.query('SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [c.state().confirmedLsn, commitEnd])).rows[0].ok,
+      20_000,
+      'the transaction to be confirmed',
+    );
+  });
+
   it('refuses to start with an unknown table, naming it', async () => {
     const c = new PostgresConnector(
       configFor([{ tablename: 'no_such_table', ablychannelname: 'x', operation: 'INSERT' }]),

@@ -16,7 +16,8 @@ import type { Transaction } from './transaction.js';
  */
 
 interface PendingTx {
-  endLsn: bigint;
+  /** Undefined for a slice of a big transaction that is not its last. */
+  endLsn: bigint | undefined;
   remaining: number;
   rows: number;
 }
@@ -205,7 +206,7 @@ export class DeliveryPipeline {
     let confirmed: bigint | undefined;
     while (this.order.length && this.order[0].remaining === 0) {
       const done = this.order.shift()!;
-      confirmed = done.endLsn;
+      if (done.endLsn !== undefined) confirmed = done.endLsn;
       this.addQueued(-done.rows);
     }
     if (confirmed !== undefined) this.events.onConfirmed(confirmed);

@@ -47,13 +47,17 @@ const MAX_SERIES_BYTES = 1024 * 1024;
 
 /**
  * `http://host:port` and `https://host[:port]` set host, port and TLS; anything else is passed as Ably's
- * `endpoint` (a host name, or a routing policy such as `main` for the hosted service).
+ * `endpoint` (a host name with a dot, or a routing policy such as `main` for the hosted service).
  */
 export function endpointOptions(endpoint: string): Partial<Ably.ClientOptions> {
   if (!/^https?:\/\//i.test(endpoint)) return { endpoint };
   const url = new URL(endpoint);
   const tls = url.protocol === 'https:';
   const port = url.port ? Number(url.port) : tls ? 443 : 80;
-  // A bare host without a dot (e.g. "localhost") is taken verbatim only for "localhost"; IPs and FQDNs have dots.
-  return tls ? { endpoint: url.hostname, tls: true, tlsPort: port } : { endpoint: url.hostname, tls: false, port };
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  // The SDK takes `endpoint` as a host only with a dot, "::" or "localhost"; a bare name ("rowcast" in a compose
+  // network) would be read as a routing policy, so it goes in restHost instead.
+  const verbatim = host === 'localhost' || host.includes('.') || host.includes(':');
+  const where = verbatim ? { endpoint: host } : { restHost: host };
+  return tls ? { ...where, tls: true, tlsPort: port } : { ...where, tls: false, port };
 }

@@ -16,11 +16,17 @@ export interface Change {
   index: number;
 }
 
-/** A committed transaction's captured changes, in order. */
+/**
+ * A committed transaction's captured changes, in order; or a slice of a big one (pgoutput sends a transaction
+ * only after it committed, so a slice can be published before the COMMIT message arrives).
+ */
 export interface Transaction {
   /** LSN of the commit record: names the transaction in message ids. */
   commitLsn: bigint;
-  /** End of the commit record: confirming it lets the slot move past this transaction. */
-  endLsn: bigint;
+  /**
+   * End of the commit record: confirming it lets the slot move past this transaction. Undefined on every slice of
+   * a big transaction but the last, which confirm nothing by themselves.
+   */
+  endLsn: bigint | undefined;
   changes: Change[];
 }
