@@ -1,6 +1,25 @@
 import type { EncodedFrame, TransportLink } from '../transport.js';
 
 /**
+ * Outboxes with frames waiting, flushed together by one setImmediate: with thousands of subscribers, one
+ * callback per turn instead of one per connection.
+ */
+const dirty = new Set<Outbox>();
+let flushScheduled = false;
+
+function scheduleFlush(outbox: Outbox): void {
+  dirty.add(outbox);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(() => {
+    flushScheduled = false;
+    const batch = [...dirty];
+    dirty.clear();
+    for (const o of batch) o.flush();
+  });
+}
+
+/**
  * A connection's outgoing queue. Frames queued during one event-loop turn are written together on the next
  * `setImmediate`, so a socket sees one write per turn however many messages it receives (the ~10x of
  * platform-facts.md). Unsent bytes (queued here plus held by the transport) are bounded: past the limit,
@@ -9,7 +28,6 @@ import type { EncodedFrame, TransportLink } from '../transport.js';
 export class Outbox {
   private queue: EncodedFrame[] = [];
   private queuedBytes = 0;
-  private scheduled = false;
   private overflowed = false;
 
   constructor(
@@ -31,16 +49,12 @@ export class Outbox {
     }
     this.queue.push(frame);
     this.queuedBytes += size;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.queue.length === 1) scheduleFlush(this);
     return true;
   }
 
   /** Writes everything queued now (before a close, so the last frames go out first). */
   flush(): void {
-    this.scheduled = false;
     if (!this.link || this.queue.length === 0) return;
     const frames = this.queue;
     this.queue = [];
