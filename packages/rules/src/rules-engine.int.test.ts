@@ -296,6 +296,38 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
     }
   });
 
+  it('with two nodes on one database, one delivers what both accept; the other takes over when it stops', async () => {
+    const rule: RuleConfigInput = { id: 'cluster', channelFilter: '^cluster:', target: { type: 'function', module: 'recorder-function.mjs' } };
+    const a = await startEngine([rule]);
+    const b = await startEngine([rule]);
+    try {
+      expect(a.lines.some((l) => l.msg === 'this node delivers rule events')).toBe(true);
+      expect(b.lines.some((l) => l.msg === 'this node delivers rule events')).toBe(false);
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const event = messageEvent('cluster:x', [{ name: `c${i}` }], i % 2 ? 'connA' : 'connB');
+        if (event.kind === 'message') ids.push(event.messages[0].id);
+        await (i % 2 ? a : b).engine.hook(event);
+      }
+      const rows = await rowsWhen('cluster', 20);
+      expect(rows.map((r) => r.delivery_id)).toEqual(ids);
+      await eventually(async () => ((await a.engine.queued()) === 0 ? true : undefined), 'an empty queue');
+      expect(a.engine.stats().cluster).toMatchObject({ enqueued: 10, delivered: 20 });
+      expect(b.engine.stats().cluster).toMatchObject({ enqueued: 10 });
+      expect(b.engine.stats().cluster.delivered).toBe(0);
+
+      await a.engine.stop();
+      await b.engine.hook(messageEvent('cluster:y', [{ name: 'after-failover' }]));
+      const after = await rowsWhen('cluster', 21);
+      expect(after[20].name).toBe('after-failover');
+      expect(b.lines.some((l) => l.msg === 'this node delivers rule events')).toBe(true);
+      expect(after.every((r) => r.deliveries === 1)).toBe(true);
+    } finally {
+      await a.engine.stop();
+      await b.engine.stop();
+    }
+  });
+
   it('uses an in-memory queue when no database is configured', async () => {
     const { engine } = await startEngine(
       [{ id: 'memory', channelFilter: '^mem$', target: { type: 'function', module: 'recorder-function.mjs' } }],

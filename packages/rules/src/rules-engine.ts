@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { AcceptedEvent, AcceptedHook } from '@rowcast/core';
@@ -10,6 +11,7 @@ import { envelopeMessage, envelopePresence, type EnvelopeItem } from './envelope
 import type { DeadLetter, DeliveryQueue, NewDelivery } from './queue/delivery-queue.js';
 import { MemoryDeliveryQueue } from './queue/memory-queue.js';
 import { PostgresDeliveryQueue } from './queue/postgres-queue.js';
+import { DeliveryLeadership, type QueueNotice } from './queue/delivery-leadership.js';
 import { RuleLane } from './rule-lane.js';
 import { Semaphore } from './semaphore.js';
 import { FunctionTarget } from './targets/function-target.js';
@@ -56,6 +58,10 @@ export class RulesEngine {
   private readonly runtime = new Map<string, RuntimeRule>();
   private readonly counters: RuleCounters = createCounters();
   private stopped = false;
+  /** With a database: whether this node is the one delivering. Without one, this node always delivers. */
+  private leadership?: DeliveryLeadership;
+  private resuming?: Promise<void>;
+  private halting: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly opts: RulesEngineOptions,
@@ -66,15 +72,32 @@ export class RulesEngine {
     this.hook = (event) => this.accept(event);
   }
 
-  /** Validates targets (function modules load, signing keys exist), opens the queue and resumes its backlog. */
+  /**
+   * Validates targets (function modules load, signing keys exist), opens the queue and, if this node is the one
+   * delivering (always without a database), resumes its backlog.
+   */
   static async start(opts: RulesEngineOptions): Promise<RulesEngine> {
+    const nodeId = randomBytes(6).toString('hex');
     const queue = opts.databaseUrl
-      ? await PostgresDeliveryQueue.open(opts.databaseUrl, opts.logger)
+      ? await PostgresDeliveryQueue.open(opts.databaseUrl, opts.logger, nodeId)
       : new MemoryDeliveryQueue();
     const engine = new RulesEngine(opts, queue);
     try {
       for (const rule of opts.rules) await engine.addRule(rule);
-      await engine.resume();
+      if (opts.databaseUrl) {
+        engine.leadership = new DeliveryLeadership(
+          opts.databaseUrl,
+          nodeId,
+          {
+            acquired: () => void (engine.resuming = engine.resume()),
+            lost: () => engine.haltLanes(),
+            notified: (notice) => engine.onNotice(notice),
+          },
+          opts.logger,
+        );
+        await engine.leadership.start();
+        await engine.resuming;
+      }
     } catch (err) {
       await engine.stop();
       throw err;
@@ -115,7 +138,26 @@ export class RulesEngine {
     clearTimeout(grace);
     for (const rule of this.runtime.values()) await rule.target.close();
     await stopped;
+    await this.halting;
+    // the lock is released only now, so no other node starts on a lane whose delivery was still in flight
+    await this.leadership?.stop();
     await this.queue.close();
+  }
+
+  /** Another node enqueued: wake those lanes (or rescan the queue). */
+  private onNotice(notice: QueueNotice): void {
+    if (notice.lanes === '*') void this.resume();
+    else for (const { ruleId, channel } of notice.lanes) this.lane(ruleId, channel)?.signal();
+  }
+
+  /** This node lost the delivery lock: stop every lane (another node takes over from the queue). */
+  private haltLanes(): void {
+    const lanes = [...this.runtime.values()].flatMap((rule) => {
+      const halted = [...rule.lanes.values()];
+      rule.lanes.clear();
+      return halted;
+    });
+    this.halting = Promise.all([this.halting, ...lanes.map((lane) => lane.stop())]);
   }
 
   private accept(event: AcceptedEvent): void | Promise<void> {
@@ -149,9 +191,10 @@ export class RulesEngine {
     }
   }
 
+  /** The lane of (rule, channel), created on demand; undefined when this node does not deliver. */
   private lane(ruleId: string, channel: string): RuleLane | undefined {
     const rule = this.runtime.get(ruleId);
-    if (!rule || this.stopped) return undefined;
+    if (!rule || this.stopped || (this.leadership && !this.leadership.isLeader)) return undefined;
     let lane = rule.lanes.get(channel);
     if (!lane) {
       const created: RuleLane = new RuleLane(channel, {
@@ -198,10 +241,18 @@ export class RulesEngine {
     this.runtime.set(config.id, { config, target, semaphore: new Semaphore(config.concurrency), lanes: new Map(), logger });
   }
 
-  /** Starts lanes for items a previous run left queued. */
+  /** Starts lanes for everything queued (left by a previous run, or by other nodes). */
   private async resume(): Promise<void> {
+    await this.halting; // lanes of a lost leadership must finish before new ones start on the same items
     const orphans = new Map<string, number>();
-    for (const { ruleId, channel } of await this.queue.lanes()) {
+    let lanes;
+    try {
+      lanes = await this.queue.lanes();
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).message }, 'rules: cannot read the queue to resume it');
+      return;
+    }
+    for (const { ruleId, channel } of lanes) {
       if (this.runtime.has(ruleId)) this.lane(ruleId, channel)?.signal();
       else orphans.set(ruleId, (orphans.get(ruleId) ?? 0) + 1);
     }

@@ -2,9 +2,12 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DeadLetter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery } from './delivery-queue.js';
 import { GroupCommit } from './group-commit.js';
+import { QUEUE_NOTIFY_CHANNEL } from './delivery-leadership.js';
 
 const QUEUE = 'rowcast_rule_queue';
 const DEAD = 'rowcast_rule_dead_letters';
+/** NOTIFY payloads must stay under 8000 bytes. */
+const MAX_NOTICE_BYTES = 7_900;
 
 /** Any constant: serialises the CREATE TABLE IF NOT EXISTS of several nodes starting at once. */
 const SCHEMA_LOCK = 0x726f7763; // "rowc"
@@ -59,13 +62,16 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   private readonly inserts: GroupCommit<NewDelivery>;
   private readonly deletes: GroupCommit<number>;
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly nodeId: string,
+  ) {
     this.inserts = new GroupCommit((items) => this.insert(items));
     this.deletes = new GroupCommit((seqs) => this.delete(seqs));
   }
 
-  /** Connects, creates the tables if missing, and returns the queue. */
-  static async open(databaseUrl: string, logger: Logger): Promise<PostgresDeliveryQueue> {
+  /** Connects, creates the tables if missing, and returns the queue; `nodeId` tags its enqueue notifications. */
+  static async open(databaseUrl: string, logger: Logger, nodeId = 'node'): Promise<PostgresDeliveryQueue> {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     // A dropped idle connection must not crash the server; the next query gets a fresh one.
     pool.on('error', (err) => logger.warn({ err: err.message }, 'rules queue: idle database connection failed'));
@@ -86,7 +92,7 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
       await pool.end();
       throw err;
     }
-    return new PostgresDeliveryQueue(pool);
+    return new PostgresDeliveryQueue(pool, nodeId);
   }
 
   enqueue(items: NewDelivery[]): Promise<void> {
@@ -94,16 +100,27 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   }
 
   private async insert(items: NewDelivery[]): Promise<void> {
-    // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in.
+    // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in. The same
+    // statement NOTIFYs the delivering node (sent at commit) with the lanes it touched, or '*' when too many to list.
     await this.pool.query(
-      `INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])`,
+      `WITH inserted AS (
+         INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])
+         RETURNING rule_id, channel
+       ), notice AS (
+         SELECT json_build_object('node', $6::text,
+                  'lanes', json_agg(DISTINCT jsonb_build_object('ruleId', rule_id, 'channel', channel)))::text AS body
+         FROM inserted
+       )
+       SELECT pg_notify('${QUEUE_NOTIFY_CHANNEL}', CASE WHEN octet_length(body) < ${MAX_NOTICE_BYTES} THEN body
+                ELSE json_build_object('node', $6::text, 'lanes', '*')::text END) FROM notice`,
       [
         items.map((i) => i.ruleId),
         items.map((i) => i.channel),
         items.map((i) => i.source),
         items.map((i) => i.deliveryId),
         items.map((i) => JSON.stringify(i.item)),
+        this.nodeId,
       ],
     );
   }
