@@ -35,12 +35,22 @@ afterAll(async () => {
 
 /** Hard-links node_modules (the root one and any workspace's own) from the installed tree into the clone. */
 function linkDependencies(from: string, to: string): void {
-  execFileSync('cp', ['-al', join(from, 'node_modules'), join(to, 'node_modules')]);
+  copyTree(join(from, 'node_modules'), join(to, 'node_modules'));
   for (const group of ['packages', 'apps']) {
     for (const ws of readdirSync(join(from, group))) {
       const nm = join(from, group, ws, 'node_modules');
-      if (existsSync(nm) && existsSync(join(to, group, ws))) execFileSync('cp', ['-al', nm, join(to, group, ws, 'node_modules')]);
+      if (existsSync(nm) && existsSync(join(to, group, ws))) copyTree(nm, join(to, group, ws, 'node_modules'));
     }
+  }
+}
+
+/** Hard links when source and temp dir share a filesystem (instant), else a real copy. */
+function copyTree(src: string, dest: string): void {
+  try {
+    execFileSync('cp', ['-al', src, dest], { stdio: 'ignore' });
+  } catch {
+    rmSync(dest, { recursive: true, force: true });
+    execFileSync('cp', ['-a', src, dest]);
   }
 }
 
