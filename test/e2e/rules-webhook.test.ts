@@ -198,6 +198,32 @@ describe('webhook rules', () => {
     expect(new Set(ids.slice(0, 4)).size).toBe(1);
   });
 
+  it('sees only what was accepted: a publish refused by capability and an idempotent duplicate reach no webhook', async () => {
+    const limited = new Ably.Realtime({ key: rowcast.keys.sub, clientId: 'mallory', endpoint: '127.0.0.1', port: rowcast.port, tls: false });
+    try {
+      await expect(limited.channels.get('orders:refused').publish('created', 'forged')).rejects.toMatchObject({ code: 40160 });
+    } finally {
+      limited.close();
+    }
+    const rest = new Ably.Rest({ key: rowcast.keys.full, endpoint: '127.0.0.1', port: rowcast.port, tls: false });
+    await rest.channels.get('orders:refused').publish('created', 'marker');
+    const idempotent = rest.channels.get('orders:idempotent');
+    await idempotent.publish({ id: 'order-7', name: 'created', data: 'once' });
+    await idempotent.publish({ id: 'order-7', name: 'created', data: 'once' });
+    await idempotent.publish({ id: 'order-8', name: 'created', data: 'marker' });
+    // Deliveries on a channel are in acceptance order, so once each marker arrived, anything wrongly queued
+    // before it on its channel (the forged message, the duplicate) would have arrived first.
+    await requestsTo('/hook', 6);
+    const byChannel = (channel: string) =>
+      received
+        .filter((r) => r.path === '/hook')
+        .map((r) => JSON.parse(r.body.toString()))
+        .filter((e) => e.channel === channel)
+        .map((e) => e.messages[0].data);
+    expect(byChannel('orders:refused')).toEqual(['marker']);
+    expect(byChannel('orders:idempotent')).toEqual(['once', 'marker']);
+  });
+
   it('sends presence events in a presence envelope', async () => {
     const channel = client.channels.get('lobby');
     await channel.presence.enter({ username: 'alice' });
