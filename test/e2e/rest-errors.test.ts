@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { decode, encode } from '@msgpack/msgpack';
 import * as Ably from 'ably';
 import { startRowcast } from '../support/rowcast.ts';
@@ -81,6 +82,35 @@ describe('REST errors', () => {
     });
     expect(res.status).toBe(413);
     expect((await errorOf(res)).code).toBe(40009);
+  });
+
+  it('a chunked body that grows past the limit is cut off with 40009 as soon as it does', async () => {
+    const { status, code, written } = await new Promise<{ status: number; code: string; written: number }>((resolve, reject) => {
+      const req = request(`${server.url}/channels/x/messages`, {
+        method: 'POST',
+        headers: { authorization: FULL, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      });
+      let written = 0;
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      req.on('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, code: String(res.headers['x-ably-errorcode']), written });
+        req.destroy();
+      });
+      req.on('error', (err) => (written > 0 ? undefined : reject(err)));
+      // Keep sending (up to 64 MiB) until the server answers: it must not wait for the end.
+      const pump = () => {
+        while (written < 64 * 1024 * 1024 && !req.destroyed) {
+          written += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        if (!req.destroyed) req.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+    expect(code).toBe('40009');
+    expect(written).toBeLessThan(64 * 1024 * 1024);
   });
 
   it('a message over maxMessageSize is refused with 40009', async () => {
