@@ -90,7 +90,8 @@ export async function spawnRowcast(
   writeFileSync(configPath, JSON.stringify({ host: '127.0.0.1', keys: TEST_KEYS, ...overrides, port, dataDir }, null, 2));
   const child = spawn(process.execPath, [join(REPO, 'packages/cli/bin/rowcast.js'), 'start', '--config', configPath], {
     cwd: REPO,
-    env: { ...process.env, PORT: '', ...opts.env },
+    // A cluster test opts in to Redis through its config or opts.env; others stay single-node even in CI's Redis run.
+    env: { ...process.env, PORT: '', REDIS_URL: '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -71,7 +71,7 @@ export interface LoadedConfig {
 
 /**
  * Finds and loads the config: `--config` path, else ROWCAST_CONFIG, else ./rowcast.config.json when it exists,
- * else the defaults. Applies env overrides: PORT, DATABASE_URL (database.url).
+ * else the defaults. Applies env overrides: PORT, DATABASE_URL (database.url), REDIS_URL (redis.url).
  */
 export function loadConfig(opts: { path?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
   const env = opts.env ?? process.env;
@@ -98,7 +98,7 @@ export function loadConfig(opts: { path?: string; cwd?: string; env?: NodeJS.Pro
   return { config, configDir: path ? dirname(path) : cwd, path };
 }
 
-/** Environment overrides (12-factor): PORT and DATABASE_URL win over the file. */
+/** Environment overrides (12-factor): PORT, DATABASE_URL and REDIS_URL win over the file. */
 export function applyEnv(config: RowcastConfig, env: NodeJS.ProcessEnv): void {
   if (env.PORT) {
     const port = Number(env.PORT);
@@ -106,4 +106,6 @@ export function applyEnv(config: RowcastConfig, env: NodeJS.ProcessEnv): void {
     config.port = port;
   }
   if (env.DATABASE_URL) config.database = { ...config.database, url: env.DATABASE_URL };
+  // REDIS_URL makes the node a member of the Redis cluster (server/src/engine-adapters.ts).
+  if (env.REDIS_URL) Object.assign(config, { redis: { ...(config as { redis?: object }).redis, url: env.REDIS_URL } });
 }

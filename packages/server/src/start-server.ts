@@ -10,6 +10,7 @@ import type { RowcastConfig } from './config.js';
 import { components as defaultComponents, type ComponentStarter } from './components.js';
 import type { ServerContext, Stoppable } from './context.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { createEngineAdapters } from './engine-adapters.js';
 import { RouteTable } from './http-routes.js';
 import { resolveKeys } from './keys.js';
 
@@ -54,7 +55,9 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     logger.info(`keys: ${keys.map((k) => k.name).join(', ')}`);
   }
   const auth = createAuthenticator({ keys });
-  const node = new RealtimeNode({ auth, logger, config: { serverId: `rowcast-${process.pid}`, ...config.realtime } });
+  const adapters = await createEngineAdapters(config, logger);
+  const node = new RealtimeNode({ auth, logger, config: { serverId: `rowcast-${process.pid}`, ...config.realtime }, ...adapters.ports });
+  await adapters.start(node);
 
   const routes = new RouteTable();
   const rest = createRestHandler({ node, auth, logger });
@@ -138,6 +141,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     await transport.close();
     http.closeAllConnections();
     await new Promise<void>((ok) => http.close(() => ok()));
+    await adapters.close().catch((err) => logger.error({ err }, 'closing the engine adapters failed'));
     const pg = stoppables.find((s) => s.name === 'embedded PostgreSQL');
     if (pg) await pg.stop().catch((err) => logger.error({ err }, 'stopping embedded PostgreSQL failed'));
   }
