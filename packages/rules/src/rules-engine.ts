@@ -174,6 +174,7 @@ export class RulesEngine {
   }
 
   private async enqueue(rules: readonly RuleConfig[], channel: string, source: RuleSource, items: EnvelopeItem[]): Promise<void> {
+    if (items.length === 0) return;
     if (this.stopped) throw errors.internal('integration rules are stopping; publish refused');
     const deliveries: NewDelivery[] = [];
     for (const rule of rules) {

@@ -9,7 +9,11 @@ export class GroupCommit<T> {
   private flushing = false;
   private scheduled = false;
 
-  constructor(private readonly flush: (items: T[]) => Promise<void>) {}
+  /** `maxItems` bounds one flush (a burst becomes several statements of reasonable size, in order). */
+  constructor(
+    private readonly flush: (items: T[]) => Promise<void>,
+    private readonly maxItems = 5_000,
+  ) {}
 
   add(items: T[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -38,8 +42,14 @@ export class GroupCommit<T> {
   private async run(): Promise<void> {
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
-    const batch = this.pending;
-    this.pending = [];
+    // whole adds only (each resolves with its flush); at least one, however large
+    let count = 0;
+    let take = 0;
+    while (take < this.pending.length && (take === 0 || count + this.pending[take].items.length <= this.maxItems)) {
+      count += this.pending[take].items.length;
+      take++;
+    }
+    const batch = this.pending.splice(0, take);
     try {
       await this.flush(batch.flatMap((entry) => entry.items));
       for (const entry of batch) entry.resolve();

@@ -45,6 +45,13 @@ describe('group commit', () => {
     expect(flushes).toEqual([[1, 2, 3, 4], [5, 6]]);
   });
 
+  it('splits a burst into bounded flushes without splitting an add or reordering', async () => {
+    const flushes: number[][] = [];
+    const group = new GroupCommit<number>(async (items) => void flushes.push(items), 3);
+    await Promise.all([group.add([1, 2]), group.add([3]), group.add([4, 5, 6, 7]), group.add([8])]);
+    expect(flushes).toEqual([[1, 2, 3], [4, 5, 6, 7], [8]]);
+  });
+
   it('rejects every add of a failed flush and keeps going', async () => {
     let fail = true;
     const group = new GroupCommit<number>(async () => {
