@@ -104,6 +104,34 @@ describe.each([
     await until(() => events.includes('update:flaky'), 'the update after resume');
     expect(events).toEqual(['enter:flaky', 'update:flaky']);
   });
+
+  it('capabilities: `presence` is needed to enter, `subscribe` to see others', async () => {
+    const channel = `presence-caps-${format}`;
+    const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions);
+    const tokenFor = async (clientId: string, ops: string[]) =>
+      (await rest.auth.requestToken({ clientId, capability: { [channel]: ops } })).token;
+
+    const watcher = await connect({ key: server.keys.full, clientId: 'watcher' });
+    const watched: string[] = [];
+    await watcher.channels.get(channel).presence.subscribe((p) => void watched.push(`${p.action}:${p.clientId}`));
+    await watcher.channels.get(channel).presence.enter();
+
+    const reader = await connect({ token: await tokenFor('reader', ['subscribe']), clientId: 'reader' });
+    const refused = await reader.channels.get(channel).presence.enter().catch((e: Ably.ErrorInfo) => e);
+    expect((refused as Ably.ErrorInfo).code).toBe(40160);
+
+    const blind = await connect({ token: await tokenFor('blind', ['presence']), clientId: 'blind' });
+    const blindSaw: string[] = [];
+    await blind.channels.get(channel).presence.subscribe((p) => void blindSaw.push(`${p.action}:${p.clientId}`));
+    await blind.channels.get(channel).presence.enter();
+    await until(() => watched.includes('enter:blind'), 'the watcher to see blind enter');
+    // blind sees its own enter (the SDK needs it) but not the watcher, who entered before and stays hidden.
+    await until(() => blindSaw.includes('enter:blind'), 'blind to see itself');
+    await watcher.channels.get(channel).presence.update('marker');
+    await blind.channels.get(channel).presence.update('own-marker');
+    await until(() => blindSaw.includes('update:blind'), 'blind to see its own update');
+    expect(blindSaw).toEqual(['enter:blind', 'update:blind']);
+  });
 });
 
 /** Attaches with a raw JSON socket and returns the frames until the SYNC ends. */
