@@ -47,7 +47,7 @@ export const changeStream: Benchmark = {
   name: 'change-stream',
   description: 'Change-stream throughput: 100,000 rows in 1,000-row transactions, commit to publish, vs the bare consumer',
   async run(ctx) {
-    const size = ctx.smoke ? { rows: 5000, perTransaction: 500, rounds: 1 } : { rows: 100_000, perTransaction: 1000, rounds: 2 };
+    const size = ctx.smoke ? { rows: 3000, perTransaction: 500, rounds: 1 } : { rows: 100_000, perTransaction: 1000, rounds: 2 };
     const pgc = await startBenchPostgres();
     const rounds: RoundResult[] = [];
     try {

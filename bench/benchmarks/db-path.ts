@@ -36,7 +36,7 @@ export const dbPath: Benchmark = {
   description: 'DB-driven chat path latency (rule, INSERT, capture, fan-out) vs trigger + pg_notify',
   async run(ctx) {
     const size = ctx.smoke
-      ? { subscribers: 5, rate: 50, durationMs: 3000, warmupMs: 500 }
+      ? { subscribers: 5, rate: 50, durationMs: 2000, warmupMs: 300 }
       : { subscribers: 100, rate: 500, durationMs: 30_000, warmupMs: 3000 };
     const contentBytes = 60;
     const pgc = await startBenchPostgres();

@@ -28,7 +28,7 @@ export const fanout: Benchmark = {
   description: '1,000 subscribers on one channel, 200-byte messages: Rowcast vs minimal ws vs socket.io',
   async run(ctx) {
     const size = ctx.smoke
-      ? { subscribers: 100, messages: 300, rounds: 1 }
+      ? { subscribers: 50, messages: 200, rounds: 1 }
       : { subscribers: 1000, messages: 3000, rounds: 2 };
     const payloadBytes = 200;
     const window = 8;

@@ -57,7 +57,7 @@ export const writePath: Benchmark = {
   name: 'write-path',
   description: 'Write-path cost: pgbench TPS with Rowcast capturing vs none vs trigger + pg_notify',
   async run(ctx) {
-    const size = ctx.smoke ? { seconds: 2, rounds: 1, clients: 8 } : { seconds: 15, rounds: 3, clients: 8 };
+    const size = ctx.smoke ? { seconds: 1, rounds: 1, clients: 8 } : { seconds: 15, rounds: 3, clients: 8 };
     const scenarios: Scenario[] = ['none', 'rowcast', 'trigger', 'floor'];
     const tps: Record<Scenario, number[]> = { none: [], rowcast: [], trigger: [], floor: [] };
     const dir = mkdtempSync(join(tmpdir(), 'rowcast-pgbench-'));
