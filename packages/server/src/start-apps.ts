@@ -96,12 +96,10 @@ async function startApp(ctx: ServerContext, app: AppConfig, pool: pg.Pool | unde
   return stoppable;
 }
 
-/** The server's first API key: from the context's key list when the server provides one, else the config's `keys`. */
+/** The server's first API key: the server puts the keys in use (configured or generated) in `config.keys`. */
 function defaultKeyName(ctx: ServerContext, app: string): string {
-  const fromCtx = (ctx as unknown as { keys?: Array<{ name: string }> }).keys;
-  const configured = fromCtx ?? (ctx.config.keys as unknown[] | undefined) ?? [];
-  for (const key of configured) {
-    if (typeof key === 'string') return key.split(':')[0];
+  const keys = Array.isArray(ctx.config.keys) ? (ctx.config.keys as unknown[]) : [];
+  for (const key of keys) {
     if (key && typeof key === 'object' && 'name' in key && typeof key.name === 'string') return key.name;
   }
   throw new Error(`app ${app}: no API key to sign tokens with; set apps[].keyName or configure keys`);
