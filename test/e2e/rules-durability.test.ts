@@ -34,6 +34,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
+// DATABASE_URL (set by CI's second run) overrides the config's database: the children get this test's database.
 const config = (): TestConfig => ({
   database: { url: db.url },
   rules: [
@@ -52,7 +53,7 @@ async function applied(): Promise<Array<{ delivery_id: string; channel: string; 
 
 describe('rules survive a SIGKILL', () => {
   it('delivers all 1,000 acknowledged publishes after a restart, none applied twice, in order per channel', async () => {
-    const first = await spawnRowcast(config());
+    const first = await spawnRowcast(config(), { env: { DATABASE_URL: db.url } });
     spawned.push(first);
     const client = new Ably.Realtime({ key: first.keys.full, clientId: 'loader', endpoint: '127.0.0.1', port: first.port, tls: false });
     try {
@@ -69,7 +70,7 @@ describe('rules survive a SIGKILL', () => {
     // the deliveries are slow, so most of them were still queued when the process died
     expect(beforeRestart).toBeLessThan(MESSAGES / 2);
 
-    const second = await spawnRowcast(config(), { dataDir: first.dataDir });
+    const second = await spawnRowcast(config(), { dataDir: first.dataDir, env: { DATABASE_URL: db.url } });
     spawned.push(second);
     const deadline = Date.now() + 60_000;
     let rows = await applied();

@@ -33,7 +33,7 @@ beforeAll(async () => {
         retry: { attempts: 4, backoffBaseMs: 20, backoffMaxMs: 100 },
       },
     ],
-  });
+  }, { env: { DATABASE_URL: db.url } }); // DATABASE_URL overrides the config's database: keep it this test's
 });
 
 afterAll(async () => {
