@@ -80,7 +80,7 @@ describe('the editable chat in two browsers', () => {
   it('shows both users as online after they enter nicknames', async () => {
     await pageA.goto(rowcast.url);
     await pageA.getByLabel('Nickname').waitFor();
-    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-join.png') });
+    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-join.png'), animations: 'disabled' });
     await joinChat(pageA, rowcast.url, 'Alice');
     await joinChat(pageB, rowcast.url, 'Bob');
     for (const page of [pageA, pageB]) {
@@ -136,7 +136,7 @@ describe('the editable chat in two browsers', () => {
     await pageA.getByLabel('Message', { exact: true }).fill('A message to delete');
     await pageA.getByRole('button', { name: 'Send' }).click();
     await messageItem(pageB, 'A message to delete').waitFor();
-    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-desktop.png') });
+    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-desktop.png'), animations: 'disabled' });
     const item = messageItem(pageA, 'A message to delete');
     await item.getByRole('button', { name: 'Delete message' }).click();
     await item.getByRole('button', { name: 'Confirm delete' }).click();
@@ -242,7 +242,7 @@ describe('the editable chat in two browsers', () => {
     await pageA.keyboard.press('Enter');
     const panel = pageA.getByRole('dialog', { name: 'How it works' });
     await panel.getByText('Change stream').waitFor();
-    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-architecture.png') });
+    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-architecture.png'), animations: 'disabled' });
     await pageA.keyboard.press('Escape');
     await panel.waitFor({ state: 'hidden' });
     expect(await trigger.evaluate((el) => el === document.activeElement)).toBe(true);
@@ -262,12 +262,12 @@ describe('the editable chat in two browsers', () => {
     await button.waitFor();
     expect(await button.innerText()).toContain('1');
     expect(await pageA.getByRole('complementary').isVisible()).toBe(false);
-    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-mobile.png') });
+    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-mobile.png'), animations: 'disabled' });
     await button.click();
     const panel = pageA.getByRole('dialog', { name: 'People' });
     await panel.getByRole('heading', { name: 'Online now (1)' }).waitFor();
     expect(await panel.getByRole('listitem').allInnerTexts()).toEqual([expect.stringContaining('Alice')]);
-    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-mobile-people.png') });
+    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-mobile-people.png'), animations: 'disabled' });
     await pageA.keyboard.press('Escape');
     await panel.waitFor({ state: 'hidden' });
   });
@@ -281,7 +281,7 @@ describe('the editable chat in two browsers', () => {
     expect(await pageA.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     const box = await messageItem(pageA, word).locator('article').boundingBox();
     expect(box!.x + box!.width).toBeLessThanOrEqual(360);
-    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-360.png') });
+    await pageA.screenshot({ path: join(ARTIFACTS, 'chat-360.png'), animations: 'disabled' });
   });
 
   it('logged no console errors in either browser', () => {
