@@ -108,7 +108,7 @@ describe.each([
   it('capabilities: `presence` is needed to enter, `subscribe` to see others', async () => {
     const channel = `presence-caps-${format}`;
     const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions);
-    const tokenFor = async (clientId: string, ops: string[]) =>
+    const tokenFor = async (clientId: string, ops: Ably.capabilityOp[]) =>
       (await rest.auth.requestToken({ clientId, capability: { [channel]: ops } })).token;
 
     const watcher = await connect({ key: server.keys.full, clientId: 'watcher' });

@@ -4,17 +4,17 @@ import type { AuthenticatorApi } from './auth/api.js';
 import type { ConnectionRegistry, EngineContext } from './context.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
-import { IdempotencyWindow } from './messages/idempotency.js';
 import { messageSize, normaliseMessage } from './messages/normalise.js';
 import { effectiveClientId } from './connection/identity.js';
 import { openConnection, type ConnectionHandle } from './connection/handshake.js';
 import type { RealtimeConnection } from './connection/connection.js';
 import { parseChannelName } from './channel/names.js';
 import { pageHistory } from './history-query.js';
-import { MemoryBroker, MemoryHistoryStore, MemoryPresenceStore } from './memory/index.js';
+import { MemoryBroker, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from './memory/index.js';
 import type { Broker } from './ports/broker.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { HistoryStore } from './ports/history-store.js';
+import type { IdempotencyStore } from './ports/idempotency-store.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import { memberKey, type PresenceStore } from './ports/presence-store.js';
 import type { ConnectParams, TransportLink } from './transport.js';
@@ -40,6 +40,8 @@ export interface RealtimeNodeOptions {
   history?: HistoryStore;
   broker?: Broker;
   presence?: PresenceStore;
+  /** Explicit message ids seen per channel; shared by a cluster so a retry through another node is still a duplicate. */
+  idempotency?: IdempotencyStore;
 }
 
 /**
@@ -50,7 +52,7 @@ export class RealtimeNode implements RealtimeNodeApi {
   readonly config: EngineConfig;
   private readonly ctx: EngineContext;
   private readonly hooks: AcceptedHook[] = [];
-  private readonly idempotency: IdempotencyWindow;
+  private readonly idempotency: IdempotencyStore;
   private readonly byKey = new Map<string, RealtimeConnection>();
   private readonly byId = new Map<string, RealtimeConnection>();
   private readonly heartbeatTimer: NodeJS.Timeout;
@@ -62,7 +64,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     const history =
       opts.history ?? new MemoryHistoryStore({ ttlMs: config.historyTtlMs, maxEventsPerChannel: config.historyMaxEventsPerChannel }, clock);
     const broker = opts.broker ?? new MemoryBroker(history, clock);
-    this.idempotency = new IdempotencyWindow(config.idempotencyWindowMs, () => clock.now());
+    this.idempotency = opts.idempotency ?? new MemoryIdempotencyStore(config.idempotencyWindowMs, clock);
     const registry: ConnectionRegistry = {
       byKey: (key) => this.byKey.get(key),
       add: (conn) => {
@@ -133,7 +135,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     const identity = { clientId: origin.clientId === '*' ? undefined : origin.clientId, wildcard: origin.clientId === '*' };
     const accepted: AcceptedMessage[] = [];
     const positions: number[] = [];
-    messages.forEach((raw, i) => {
+    const valid = messages.map((raw, i) => {
       const m = normaliseMessage(raw, `messages[${i}]`);
       const clientId = effectiveClientId(identity, m.clientId) ?? (m.clientId === undefined ? origin.defaultClientId : undefined);
       const size = messageSize({ ...m, clientId });
@@ -144,7 +146,15 @@ export class RealtimeNode implements RealtimeNodeApi {
           400,
         );
       }
-      if (m.id !== undefined && !this.idempotency.firstSighting(base, m.id)) return;
+      return { m, clientId };
+    });
+    // Explicit ids are checked only once every message is valid, so a refused publish records none of them.
+    const explicit = valid.filter((v) => v.m.id !== undefined);
+    const fresh = explicit.length ? await this.idempotency.firstSightings(base, explicit.map((v) => v.m.id!)) : [];
+    const duplicates = new Set(explicit.filter((_, k) => !fresh[k]));
+    valid.forEach((v, i) => {
+      if (duplicates.has(v)) return;
+      const { m, clientId } = v;
       const out: AcceptedMessage = { ...m, id: m.id ?? `${idBase}:${i}`, timestamp: now, serial: '', action: 0 };
       if (clientId !== undefined) out.clientId = clientId;
       if (origin.connectionId) out.connectionId = origin.connectionId;
@@ -249,9 +259,17 @@ export class RealtimeNode implements RealtimeNodeApi {
    */
   async close(): Promise<void> {
     clearInterval(this.heartbeatTimer);
+    this.disconnectAll();
+    await this.ctx.broker.close();
+  }
+
+  /**
+   * Sends DISCONNECTED to every connected client and drops the transports (first step of a shutdown: clients
+   * reconnect elsewhere or later and resume; publishes from components still work until close()).
+   */
+  disconnectAll(): void {
     const bye = new ErrorInfo('Server shutting down', ErrorCode.DISCONNECTED, 503);
     for (const conn of [...this.byId.values()]) conn.disconnect(bye);
-    await this.ctx.broker.close();
   }
 
   private async runHooks(event: AcceptedEvent): Promise<void> {

@@ -129,21 +129,25 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
-    await node.close();
+    logger.info(`shutting down: disconnecting ${node.connectionCount} connection(s)`);
+    node.disconnectAll();
     for (const s of [...stoppables].reverse()) {
       if (s.name === 'embedded PostgreSQL') continue;
       try {
         await s.stop();
+        logger.info(`${s.name} stopped`);
       } catch (err) {
         logger.error({ err }, `stopping ${s.name} failed`);
       }
     }
+    await node.close();
     await transport.close();
     http.closeAllConnections();
     await new Promise<void>((ok) => http.close(() => ok()));
     await adapters.close().catch((err) => logger.error({ err }, 'closing the engine adapters failed'));
     const pg = stoppables.find((s) => s.name === 'embedded PostgreSQL');
     if (pg) await pg.stop().catch((err) => logger.error({ err }, 'stopping embedded PostgreSQL failed'));
+    logger.info('Rowcast stopped');
   }
 
   return {
