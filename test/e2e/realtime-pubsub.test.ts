@@ -156,3 +156,29 @@ describe.each([
     ]);
   });
 });
+
+describe('across wire formats', () => {
+  it('binary, object and string data published over JSON arrive typed over msgpack, and back', async () => {
+    const json = new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol: false }) as Ably.ClientOptions);
+    const msgpack = new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol: true }) as Ably.ClientOptions);
+    opened.push(json, msgpack);
+    const channel = 'cross-format';
+    const atJson: Ably.InboundMessage[] = [];
+    const atMsgpack: Ably.InboundMessage[] = [];
+    await json.channels.get(channel).subscribe((m) => void atJson.push(m));
+    await msgpack.channels.get(channel).subscribe((m) => void atMsgpack.push(m));
+    const bytes = new Uint8Array([9, 8, 7, 0, 255]);
+    await json.channels.get(channel).publish('bin-from-json', bytes);
+    await msgpack.channels.get(channel).publish('bin-from-msgpack', bytes);
+    await json.channels.get(channel).publish('obj-from-json', { k: ['v'] });
+    await msgpack.channels.get(channel).publish('str-from-msgpack', 'plain');
+    await until(() => atJson.length === 4 && atMsgpack.length === 4, 'four messages on each side');
+    for (const side of [atJson, atMsgpack]) {
+      const byName = Object.fromEntries(side.map((m) => [m.name, m.data]));
+      expect(new Uint8Array(byName['bin-from-json'])).toEqual(bytes);
+      expect(new Uint8Array(byName['bin-from-msgpack'])).toEqual(bytes);
+      expect(byName['obj-from-json']).toEqual({ k: ['v'] });
+      expect(byName['str-from-msgpack']).toBe('plain');
+    }
+  });
+});
