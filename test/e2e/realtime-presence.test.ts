@@ -105,6 +105,17 @@ describe.each([
     expect(events).toEqual(['enter:flaky', 'update:flaky']);
   });
 
+  it('a client with echoMessages:false still sees its own presence events', async () => {
+    const channel = `presence-echo-${format}`;
+    const quiet = await connect({ key: server.keys.full, clientId: 'quiet', echoMessages: false });
+    const seen: string[] = [];
+    const ch = quiet.channels.get(channel);
+    await ch.presence.subscribe((p) => void seen.push(`${p.action}:${p.clientId}`));
+    await ch.presence.enter('here');
+    await until(() => seen.includes('enter:quiet'), 'its own enter');
+    expect((await ch.presence.get()).map((m) => m.clientId)).toEqual(['quiet']);
+  });
+
   it('capabilities: `presence` is needed to enter, `subscribe` to see others', async () => {
     const channel = `presence-caps-${format}`;
     const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions);
