@@ -56,8 +56,9 @@ it('keeps an SDK client with protocol heartbeats connected across many idle inte
       key: server.keys.full,
       transportParams: { heartbeats: 'true' },
       useBinaryProtocol: false,
-      // Makes the SDK's idle timeout maxIdleInterval + 300 ms + 100 ms, so a silent server would be noticed.
-      realtimeRequestTimeout: 300,
+      // Makes the SDK's idle timeout maxIdleInterval + 1500 ms + 100 ms (2 s), so a silent server would be noticed
+      // within the 4 s the test stays idle, while a loaded machine does not time out attaches.
+      realtimeRequestTimeout: 1500,
     }) as Ably.ClientOptions,
   );
   await client.connection.once('connected');
@@ -68,7 +69,7 @@ it('keeps an SDK client with protocol heartbeats connected across many idle inte
   const received: string[] = [];
   await client.channels.get('idle').subscribe((m) => void received.push(String(m.data)));
   // Idle for several maxIdleIntervals (the SDK would disconnect after maxIdleInterval + realtimeRequestTimeout).
-  await until(() => Date.now() - started > IDLE_MS * 8 && 'idle long enough', 'time to pass');
+  await until(() => Date.now() - started > IDLE_MS * 10 && 'idle long enough', 'time to pass');
   await client.channels.get('idle').publish('x', 'still here');
   await until(() => received.includes('still here'), 'the message');
   expect(states).toEqual([]);
