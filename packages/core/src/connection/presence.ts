@@ -3,7 +3,7 @@ import { Action, ErrorCode, ErrorInfo, PresenceAction, type ProtocolMessage } fr
 import { capabilityAllows } from '../auth/index.js';
 import type { AcceptedPresence } from '../node-api.js';
 import { parseChannelName } from '../channel/names.js';
-import { normaliseData } from '../messages/normalise.js';
+import { messageSize, normaliseData } from '../messages/normalise.js';
 import { effectiveClientId } from './identity.js';
 import type { RealtimeConnection } from './connection.js';
 
@@ -85,21 +85,34 @@ export async function leaveAllPresence(conn: RealtimeConnection, onlyChannel?: s
   }
 }
 
+/** A SYNC page also ends once its members' payloads pass this many bytes, so big member data cannot make huge frames. */
+const SYNC_PAGE_BYTES = 32 * 1024;
+
 /**
- * SYNC frames carrying the current members, `presenceSyncPageSize` per frame. The cursor in channelSerial is
- * `<syncId>:<page>`, and empty on the last page, which ends the sync (RTP18).
+ * SYNC frames carrying the current members: at most `pageSize` members and about SYNC_PAGE_BYTES of member data
+ * per frame. The cursor in channelSerial is `<syncId>:<page>`, and empty on the last page, which ends the sync
+ * (RTP18).
  */
 export function syncFrames(name: string, members: AcceptedPresence[], pageSize: number): ProtocolMessage[] {
   const syncId = randomBytes(6).toString('hex');
-  const frames: ProtocolMessage[] = [];
-  for (let i = 0; i < members.length; i += pageSize) {
-    const last = i + pageSize >= members.length;
-    frames.push({
-      action: Action.SYNC,
-      channel: name,
-      channelSerial: `${syncId}:${last ? '' : String(i / pageSize + 1)}`,
-      presence: members.slice(i, i + pageSize).map((m) => ({ ...m, action: PresenceAction.PRESENT })),
-    });
+  const pages: AcceptedPresence[][] = [];
+  let page: AcceptedPresence[] = [];
+  let bytes = 0;
+  for (const m of members) {
+    const size = messageSize(m);
+    if (page.length > 0 && (page.length >= pageSize || bytes + size > SYNC_PAGE_BYTES)) {
+      pages.push(page);
+      page = [];
+      bytes = 0;
+    }
+    page.push({ ...m, action: PresenceAction.PRESENT });
+    bytes += size;
   }
-  return frames;
+  if (page.length) pages.push(page);
+  return pages.map((presence, i) => ({
+    action: Action.SYNC,
+    channel: name,
+    channelSerial: `${syncId}:${i === pages.length - 1 ? '' : String(i + 1)}`,
+    presence,
+  }));
 }
