@@ -34,6 +34,7 @@ export async function start(ctx: ServerContext): Promise<Stoppable | undefined> 
       if (stoppable) stoppables.push(stoppable);
     }
   } catch (err) {
+    for (const s of stoppables.reverse()) await s.stop().catch(() => {}); // the apps that did start
     await pool?.end();
     throw err;
   }
