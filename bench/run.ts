@@ -9,9 +9,10 @@ import { fanout } from './benchmarks/fanout.js';
 import { connections } from './benchmarks/connections.js';
 import { changeStream } from './benchmarks/change-stream.js';
 import { writePath } from './benchmarks/write-path.js';
+import { rulesIdle } from './benchmarks/rules-idle.js';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-const BENCHMARKS: Benchmark[] = [dbPath, fanout, writePath, changeStream, connections];
+const BENCHMARKS: Benchmark[] = [dbPath, fanout, writePath, changeStream, connections, rulesIdle];
 
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after
