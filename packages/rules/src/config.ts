@@ -27,6 +27,8 @@ export const functionTargetSchema = z.object({
   timeoutMs: z.number().int().positive().default(30_000),
   /** Environment variables the function sees in `process.env` (like Lambda's), on top of the server's own. */
   env: z.record(z.string(), z.string()).optional(),
+  /** Heap limit of the function's worker (Lambda's memory size): a function that exceeds it is restarted. */
+  memoryMb: z.number().int().min(16).max(16_384).default(512),
 });
 
 /** Ably's rule format gives headers as `[{ name, value }]`; a plain object is accepted too. */

@@ -195,6 +195,27 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
     }
   });
 
+  it('restarts a function that runs out of memory; the server and the next message are fine', async () => {
+    const { engine, lines } = await startEngine([
+      {
+        id: 'hog',
+        channelFilter: '^hog$',
+        target: { type: 'function', module: 'misbehaving-function.mjs', memoryMb: 32 },
+        retry: { attempts: 1 },
+      },
+    ]);
+    try {
+      await engine.hook(messageEvent('hog', [{ name: 'hog' }, { name: 'after-hog' }]));
+      const rows = await rowsWhen('hog', 1);
+      expect(rows.map((r) => r.name)).toEqual(['after-hog']);
+      const [dead] = (await engine.deadLetters()).filter((d) => d.ruleId === 'hog');
+      expect(dead.lastError).toMatch(/function worker crashed: .*memory/i);
+      expect(lines.some((l) => l.msg === 'rule delivery failed for the last time; moved to dead letters')).toBe(true);
+    } finally {
+      await engine.stop();
+    }
+  });
+
   it('runs CommonJS handlers in the callback style', async () => {
     const { engine } = await startEngine([
       {

@@ -1,6 +1,6 @@
 // Test function (ESM, default export): misbehaves by message name. "spin" never returns (a busy loop that blocks
-// its thread), "hang" returns a promise that never settles, "throw" throws, "reject-later" leaves an unhandled
-// rejection behind and succeeds; anything else is recorded in `rule_log`.
+// its thread), "hang" returns a promise that never settles, "throw" throws, "hog" allocates until it runs out of
+// memory, "reject-later" leaves an unhandled rejection behind and succeeds; anything else is recorded in `rule_log`.
 import pg from 'pg';
 
 let pool;
@@ -14,6 +14,10 @@ export default async function (event) {
       return new Promise(() => {});
     case 'throw':
       throw new TypeError('thrown on purpose');
+    case 'hog': {
+      const hoard = [];
+      for (;;) hoard.push(new Array(1e6).fill(Math.random()));
+    }
     case 'reject-later':
       Promise.reject(new Error('stray rejection on purpose'));
       break;

@@ -51,6 +51,8 @@ class FunctionWorker {
       env,
       stdout: true,
       stderr: true,
+      // a function that runs out of memory kills its worker (ERR_WORKER_OUT_OF_MEMORY), not the server
+      resourceLimits: { maxOldGenerationSizeMb: config.memoryMb },
     });
     this.worker.unref();
     // The function's console output goes to the server's log, tagged with the rule, like Lambda's to CloudWatch.
