@@ -22,9 +22,22 @@ beforeAll(async () => {
     username text, msg_id text PRIMARY KEY, msg_data text, client_id text,
     incremental_record_id bigserial NOT NULL, created_at_timestamp bigint, is_edited boolean)`);
   const url = new URL(db.url);
+  // the original read these from the Lambda's environment; PORT here is the database's, not Rowcast's
+  const lambdaEnv = {
+    HOST: url.hostname,
+    PORT: url.port,
+    USER: decodeURIComponent(url.username),
+    PASSWORD: decodeURIComponent(url.password),
+    DATABASE: url.pathname.slice(1),
+  };
   rowcast = await startRowcast({
     database: { url: db.url },
     rules: [
+      {
+        id: 'original-lambda',
+        channelFilter: '^outgoing-chat-original$',
+        target: { type: 'function', module: './packages/rules/test-fixtures/original-style-lambda.js', env: lambdaEnv },
+      },
       {
         id: 'chat-writer',
         channelFilter: '^outgoing-chat$',
@@ -33,14 +46,7 @@ beforeAll(async () => {
         target: {
           type: 'function',
           module: './packages/rules/test-fixtures/chat-function.cjs',
-          // the original read these from the Lambda's environment; PORT here is the database's, not Rowcast's
-          env: {
-            HOST: url.hostname,
-            PORT: url.port,
-            USER: decodeURIComponent(url.username),
-            PASSWORD: decodeURIComponent(url.password),
-            DATABASE: url.pathname.slice(1),
-          },
+          env: lambdaEnv,
         },
       },
     ],
@@ -73,6 +79,20 @@ async function rowsWhen(check: (rows: any[]) => boolean): Promise<any[]> {
 }
 
 describe('the original chat function as a rule target', () => {
+  it('runs a Lambda written like the original unchanged (CommonJS .js, callback signature, sync return)', async () => {
+    await sql.query('TRUNCATE chat_data');
+    const bob = realtime({ key: rowcast.keys.full, clientId: 'bob' });
+    const chat = bob.channels.get('outgoing-chat-original');
+    await chat.publish('chatMsg', { username: 'bob', content: 'one' });
+    await chat.publish('chatMsg', { username: 'bob', content: 'two' });
+    const rows = await rowsWhen((r) => r.length === 2);
+    // the original fires its INSERT without waiting, on a new connection each: rows may land in either order
+    expect(rows.map((r) => [r.username, r.msg_data, r.client_id]).sort()).toEqual([
+      ['bob', 'one', 'bob'],
+      ['bob', 'two', 'bob'],
+    ]);
+  });
+
   it.each([
     ['msgpack', true],
     ['JSON', false],

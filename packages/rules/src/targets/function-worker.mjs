@@ -3,6 +3,9 @@
 // one handler call per `invoke` message. Calls run concurrently, like Lambda instances sharing one container.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Module } from 'node:module';
 
 const { modulePath, handlerName, functionName } = workerData;
 
@@ -48,9 +51,26 @@ function serialiseError(err) {
   return { name: 'Error', message: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err) };
 }
 
+/**
+ * Lambda code is often CommonJS in a `.js` file; inside a package marked `"type": "module"` Node loads it as ESM and
+ * it fails on its first `require`/`exports`. Such a file is then compiled as the CommonJS it is.
+ */
+async function loadModule(path) {
+  try {
+    return await import(pathToFileURL(path).href);
+  } catch (err) {
+    if (!(err instanceof ReferenceError) || !/\b(require|exports|module) is not defined in ES module scope/.test(err.message)) throw err;
+    const cjs = new Module(path);
+    cjs.filename = path;
+    cjs.paths = Module._nodeModulePaths(dirname(path));
+    cjs._compile(readFileSync(path, 'utf8'), path);
+    return { ...cjs.exports, default: cjs.exports };
+  }
+}
+
 let handler;
 try {
-  const mod = await import(pathToFileURL(modulePath).href);
+  const mod = await loadModule(modulePath);
   handler = pickHandler(mod);
   if (!handler) throw new Error(`${modulePath} exports no function named "${handlerName}"`);
   parentPort.postMessage({ type: 'ready' });
