@@ -141,6 +141,26 @@ describe.each([
     expect(c.connection.state).toBe('connected');
   });
 
+  it('stops delivering after detach and resumes after a new attach; occupancy follows', async () => {
+    const pub = await connect({ key: server.keys.full });
+    const sub = await connect({ key: server.keys.full });
+    const name = `detach-${format}`;
+    const received: string[] = [];
+    const ch = sub.channels.get(name);
+    await ch.subscribe((m) => void received.push(String(m.data)));
+    const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions);
+    expect((await rest.channels.get(name).status()).status.occupancy.metrics.subscribers).toBe(1);
+    await pub.channels.get(name).publish('m', 'one');
+    await until(() => received.includes('one'), 'the first message');
+    await ch.detach();
+    expect((await rest.channels.get(name).status()).status.occupancy.metrics.subscribers).toBe(0);
+    await pub.channels.get(name).publish('m', 'while-detached');
+    await ch.attach();
+    await pub.channels.get(name).publish('m', 'two');
+    await until(() => received.includes('two'), 'the message after re-attach');
+    expect(received).toEqual(['one', 'two']);
+  });
+
   it('delivers an Ably.Rest publish and a batch publish to a realtime subscriber', async () => {
     const sub = await connect({ key: server.keys.full });
     const channel = `rest-${format}`;
