@@ -25,6 +25,11 @@ export class RedisKeys {
     return pubsubChannel.slice(`${this.prefix}ev:`.length);
   }
 
+  /** Marks an explicit message id as seen on a channel (expires after the idempotency window). */
+  messageId(channel: string, id: string): string {
+    return `${this.prefix}ch:${channel}:id:${id}`;
+  }
+
   /** Hash memberKey -> encoded member. */
   presenceMembers(channel: string): string {
     return `${this.prefix}ch:${channel}:pres`;

@@ -1,9 +1,10 @@
 import { describe, inject } from 'vitest';
 import { Redis } from 'ioredis';
-import { runBrokerSuite, runHistoryStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
+import { runBrokerSuite, runHistoryStoreSuite, runIdempotencyStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
 import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisHistoryStore } from './redis-history-store.js';
+import { RedisIdempotencyStore } from './redis-idempotency-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 import { deletePrefix, uniquePrefix } from './testing/redis-test-support.js';
 
@@ -29,6 +30,12 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Redis adapters pass the shared port suite
   });
 
   runPresenceStoreSuite('redis', { newStore: () => new RedisPresenceStore({ redis: connect(), keys, nodeId: 'suite' }), cleanup });
+
+  runIdempotencyStoreSuite('redis', {
+    shared: true,
+    newStore: ({ windowMs, backend }) => new RedisIdempotencyStore({ redis: connect(), keys: new RedisKeys(`${prefix}${backend}:`), windowMs }),
+    cleanup,
+  });
 
   runBrokerSuite('redis', {
     async newBackend(clock) {

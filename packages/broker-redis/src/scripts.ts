@@ -121,6 +121,15 @@ redis.call('DEL', KEYS[2], KEYS[4])
 return conns
 `;
 
+/** Records message ids: KEYS are the ids' keys, ARGV[1] the window in ms. Returns 1 per first sighting, else 0. */
+const FIRST_SIGHTINGS = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = redis.call('SET', key, '1', 'NX', 'PX', ARGV[1]) and 1 or 0
+end
+return out
+`;
+
 /** Scripts as typed functions on one ioredis client. */
 export interface RowcastScripts {
   rowcastPublish(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<string>;
@@ -128,6 +137,7 @@ export interface RowcastScripts {
   rowcastPosition(meta: string, epochIfNew: string, metaTtlMs: number): Promise<[string, string]>;
   rowcastReadBuffer(meta: string, hist: string, cutoff: number, maxEvents: number, afterSeq: string): Promise<Array<Buffer | null>>;
   rowcastPresenceApply(...keysAndArgv: Array<string | Uint8Array>): Promise<number>;
+  rowcastFirstSightings(numberOfKeys: number, ...keysAndWindow: Array<string | number>): Promise<number[]>;
   rowcastClaimDeadNode(nodes: string, deadConns: string, claimerConns: string, deadSince: string, deadNodeId: string): Promise<string[] | null>;
 }
 
@@ -141,6 +151,8 @@ export function withScripts(redis: Redis): Redis & RowcastScripts {
     redis.defineCommand('rowcastPosition', { numberOfKeys: 1, lua: POSITION });
     redis.defineCommand('rowcastRead', { numberOfKeys: 2, lua: READ });
     redis.defineCommand('rowcastPresenceApply', { numberOfKeys: 6, lua: PRESENCE_APPLY });
+    // The number of keys varies per call: it is passed as the first argument.
+    redis.defineCommand('rowcastFirstSightings', { lua: FIRST_SIGHTINGS });
     redis.defineCommand('rowcastClaimDeadNode', { numberOfKeys: 4, lua: CLAIM_DEAD_NODE });
     defined.add(redis);
   }

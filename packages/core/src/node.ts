@@ -53,6 +53,8 @@ export class RealtimeNode implements RealtimeNodeApi {
   private readonly ctx: EngineContext;
   private readonly hooks: AcceptedHook[] = [];
   private readonly idempotency: IdempotencyStore;
+  /** Per channel, the last publish still waiting for its id check (see checkIds). */
+  private readonly idChecks = new Map<string, Promise<boolean[]>>();
   private readonly byKey = new Map<string, RealtimeConnection>();
   private readonly byId = new Map<string, RealtimeConnection>();
   private readonly heartbeatTimer: NodeJS.Timeout;
@@ -150,7 +152,8 @@ export class RealtimeNode implements RealtimeNodeApi {
     });
     // Explicit ids are checked only once every message is valid, so a refused publish records none of them.
     const explicit = valid.filter((v) => v.m.id !== undefined);
-    const fresh = explicit.length ? await this.idempotency.firstSightings(base, explicit.map((v) => v.m.id!)) : [];
+    const checked = this.checkIds(base, explicit.map((v) => v.m.id!));
+    const fresh = Array.isArray(checked) ? checked : await checked;
     const duplicates = new Set(explicit.filter((_, k) => !fresh[k]));
     valid.forEach((v, i) => {
       if (duplicates.has(v)) return;
@@ -202,6 +205,25 @@ export class RealtimeNode implements RealtimeNodeApi {
     const now = this.ctx.clock.now();
     await this.ctx.broker.publish(channel, { kind: 'presence', id: eventId, connectionId, timestamp: now, presence: changed });
     await this.runHooks({ kind: 'presence', channel, presence: changed });
+  }
+
+  /**
+   * Asks the idempotency store about explicit ids. The answer may take a round trip (a shared store), and a
+   * publish on the same channel must not overtake one still waiting: later publishes wait behind it. Without
+   * ids and nothing waiting, it answers synchronously, keeping the publish path synchronous.
+   */
+  private checkIds(channel: string, ids: string[]): boolean[] | Promise<boolean[]> {
+    const ahead = this.idChecks.get(channel);
+    if (!ids.length && !ahead) return [];
+    const check = (async () => {
+      if (ahead) await ahead.catch(() => undefined);
+      return ids.length ? this.idempotency.firstSightings(channel, ids) : [];
+    })();
+    this.idChecks.set(channel, check);
+    void check.finally(() => {
+      if (this.idChecks.get(channel) === check) this.idChecks.delete(channel);
+    }).catch(() => undefined);
+    return check;
   }
 
   onAccepted(hook: AcceptedHook): void {

@@ -1,3 +1,4 @@
 export * from './memory-broker.js';
 export * from './memory-history-store.js';
 export * from './memory-presence-store.js';
+export * from './memory-idempotency-store.js';

@@ -4,3 +4,4 @@ export * from './events.js';
 export * from './broker.js';
 export * from './history-store.js';
 export * from './presence-store.js';
+export * from './idempotency-store.js';

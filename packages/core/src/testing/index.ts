@@ -2,3 +2,4 @@ export { fakeClock, type FakeClock } from './fake-clock.js';
 export { runBrokerSuite, type BrokerNode, type BrokerSuiteOptions } from './broker-suite.js';
 export { runHistoryStoreSuite, type HistoryStoreSuiteOptions } from './history-store-suite.js';
 export { runPresenceStoreSuite, type PresenceStoreSuiteOptions } from './presence-store-suite.js';
+export { runIdempotencyStoreSuite, type IdempotencyStoreSuiteOptions } from './idempotency-store-suite.js';

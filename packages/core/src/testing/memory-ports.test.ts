@@ -1,5 +1,5 @@
-import { MemoryBroker, MemoryHistoryStore, MemoryPresenceStore } from '../memory/index.js';
-import { runBrokerSuite, runHistoryStoreSuite, runPresenceStoreSuite } from './index.js';
+import { MemoryBroker, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from '../memory/index.js';
+import { runBrokerSuite, runHistoryStoreSuite, runIdempotencyStoreSuite, runPresenceStoreSuite } from './index.js';
 
 runHistoryStoreSuite('memory', { newStore: ({ retention, clock }) => new MemoryHistoryStore(retention, clock) });
 
@@ -20,3 +20,5 @@ runBrokerSuite('memory', {
     };
   },
 });
+
+runIdempotencyStoreSuite('memory', { shared: false, newStore: ({ windowMs, clock }) => new MemoryIdempotencyStore(windowMs, clock) });
