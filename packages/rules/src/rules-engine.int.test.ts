@@ -1,59 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
-import { rulesSectionSchema, type RuleConfigInput } from './config.js';
-import { RulesEngine } from './rules-engine.js';
-import { capturingLogger, createRuleLog, eventually, messageEvent } from './testing/helpers.js';
+import type { RuleConfigInput } from './config.js';
+import { eventually, messageEvent } from './testing/helpers.js';
+import { engineHarness } from './testing/engine-harness.js';
 
-const fixtures = fileURLToPath(new URL('../test-fixtures/', import.meta.url));
-
-let db: TestDatabase;
-let sql: pg.Pool;
+let h: Awaited<ReturnType<typeof engineHarness>>;
+const startEngine = (...args: Parameters<typeof h.startEngine>) => h.startEngine(...args);
+const logRows = (ruleId: string) => h.logRows(ruleId);
+const rowsWhen = (ruleId: string, count: number) => h.rowsWhen(ruleId, count);
 
 beforeAll(async () => {
-  db = await createTestDatabase('rules');
-  await createRuleLog(db.url);
-  sql = new pg.Pool({ connectionString: db.url, max: 2 });
+  h = await engineHarness('rules');
 });
 
 afterAll(async () => {
-  await sql?.end();
-  await db?.drop();
+  await h?.close();
 });
 
-async function startEngine(rules: RuleConfigInput[], databaseUrl: string | undefined = db.url, stopGraceMs = 5_000) {
-  const { logger, lines } = capturingLogger();
-  const engine = await RulesEngine.start({
-    rules: rulesSectionSchema.parse(rules),
-    logger,
-    baseDir: fixtures,
-    databaseUrl,
-    appId: 'app1',
-    site: 'test-site',
-    resolveSigningKey: () => undefined,
-    functionEnv: { DATABASE_URL: db.url },
-    stopGraceMs,
-  });
-  return { engine, lines };
-}
-
-async function logRows(ruleId: string) {
-  const { rows } = await sql.query<{ delivery_id: string; channel: string; name: string; deliveries: number; envelope: any }>(
-    `SELECT delivery_id, channel, name, deliveries, envelope FROM rule_log WHERE rule_id = $1 ORDER BY applied`,
-    [ruleId],
-  );
-  return rows;
-}
-
-async function rowsWhen(ruleId: string, count: number) {
-  return eventually(async () => {
-    const rows = await logRows(ruleId);
-    return rows.length >= count ? rows : undefined;
-  }, `${count} deliveries for ${ruleId}`);
-}
-
-describe('rules engine with a function target and the PostgreSQL queue', () => {
+describe('rules engine: order, retries, restarts, several nodes', () => {
   it('delivers the Ably envelope in publish order per channel; unmatched channels cost nothing', async () => {
     const { engine } = await startEngine([
       { id: 'envelope', channelFilter: '^orders:', target: { type: 'function', module: 'recorder-function.mjs' } },
@@ -109,6 +72,7 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
     }
   });
 
+
   it('retries a function that fails twice: each message applied once, order kept, retries in the log (module state kept)', async () => {
     const { engine, lines } = await startEngine([
       {
@@ -141,100 +105,6 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
     }
   });
 
-  it('survives functions that hang, throw or leave rejections behind; gives up into dead letters', async () => {
-    const { engine, lines } = await startEngine([
-      {
-        id: 'bad',
-        channelFilter: '^bad:',
-        target: { type: 'function', module: 'misbehaving-function.mjs', timeoutMs: 300 },
-        retry: { attempts: 2, backoffBaseMs: 10, backoffMaxMs: 10 },
-      },
-    ]);
-    try {
-      for (const name of ['hang', 'throw', 'reject-later']) await engine.hook(messageEvent(`bad:${name}`, [{ name }]));
-      await engine.hook(messageEvent('bad:hang', [{ name: 'after-hang' }]));
-
-      const rows = await rowsWhen('bad', 2);
-      expect(rows.map((r) => r.name).sort()).toEqual(['after-hang', 'reject-later']);
-      const dead = await eventually(async () => {
-        const letters = (await engine.deadLetters()).filter((d) => d.ruleId === 'bad');
-        return letters.length >= 2 ? letters : undefined;
-      }, 'two dead letters');
-      const reasons = Object.fromEntries(dead.map((d) => [(d.item as { name: string }).name, d.lastError]));
-      expect(reasons).toEqual({ hang: 'function timed out after 300 ms', throw: 'function threw TypeError: thrown on purpose' });
-      expect(dead.every((d) => d.attempts === 2)).toBe(true);
-      // a hung promise leaves the worker responsive: it is kept (and its module state with it)
-      expect(lines.some((l) => l.msg === 'function worker does not respond after a timeout; replacing it')).toBe(false);
-      expect(lines.filter((l) => l.msg === 'rule delivery failed for the last time; moved to dead letters')).toHaveLength(2);
-      expect(lines.some((l) => String(l.msg).includes('stray rejection on purpose'))).toBe(true);
-      const { rows: table } = await sql.query(`SELECT count(*)::int AS n FROM rowcast_rule_dead_letters WHERE rule_id = 'bad'`);
-      expect(table[0].n).toBe(2);
-    } finally {
-      await engine.stop();
-    }
-  });
-
-  it('replaces a worker stuck in a busy loop; the next message on the channel is delivered', async () => {
-    const { engine, lines } = await startEngine([
-      {
-        id: 'spin',
-        channelFilter: '^spin$',
-        target: { type: 'function', module: 'misbehaving-function.mjs', timeoutMs: 300 },
-        retry: { attempts: 2, backoffBaseMs: 10, backoffMaxMs: 10 },
-      },
-    ]);
-    try {
-      await engine.hook(messageEvent('spin', [{ name: 'spin' }, { name: 'after-spin' }]));
-      const rows = await rowsWhen('spin', 1);
-      expect(rows.map((r) => r.name)).toEqual(['after-spin']);
-      const [dead] = (await engine.deadLetters()).filter((d) => d.ruleId === 'spin');
-      expect(dead).toMatchObject({ attempts: 2, lastError: 'function timed out after 300 ms' });
-      expect(lines.filter((l) => l.msg === 'function worker does not respond after a timeout; replacing it')).toHaveLength(2);
-    } finally {
-      await engine.stop();
-    }
-  });
-
-  it('restarts a function that runs out of memory; the server and the next message are fine', async () => {
-    const { engine, lines } = await startEngine([
-      {
-        id: 'hog',
-        channelFilter: '^hog$',
-        target: { type: 'function', module: 'misbehaving-function.mjs', memoryMb: 32 },
-        retry: { attempts: 1 },
-      },
-    ]);
-    try {
-      await engine.hook(messageEvent('hog', [{ name: 'hog' }, { name: 'after-hog' }]));
-      const rows = await rowsWhen('hog', 1);
-      expect(rows.map((r) => r.name)).toEqual(['after-hog']);
-      const [dead] = (await engine.deadLetters()).filter((d) => d.ruleId === 'hog');
-      expect(dead.lastError).toMatch(/function worker crashed: .*memory/i);
-      expect(lines.some((l) => l.msg === 'rule delivery failed for the last time; moved to dead letters')).toBe(true);
-    } finally {
-      await engine.stop();
-    }
-  });
-
-  it('runs CommonJS handlers in the callback style', async () => {
-    const { engine } = await startEngine([
-      {
-        id: 'callback',
-        channelFilter: '^cb$',
-        target: { type: 'function', module: 'callback-function.cjs' },
-        retry: { attempts: 1 },
-      },
-    ]);
-    try {
-      await engine.hook(messageEvent('cb', [{ name: 'fail' }, { name: 'works', data: 'x' }]));
-      const rows = await rowsWhen('callback', 1);
-      expect(rows.map((r) => r.name)).toEqual(['works']);
-      const dead = await eventually(async () => ((await engine.deadLetters()).some((d) => d.ruleId === 'callback') ? true : undefined), 'a dead letter');
-      expect(dead).toBe(true);
-    } finally {
-      await engine.stop();
-    }
-  });
 
   it('delivers what a stopped engine left queued when a new one starts on the same database', async () => {
     const rule: RuleConfigInput = {
@@ -267,17 +137,18 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
     }
   });
 
+
   it('cuts a hung delivery short on stop without counting it as an attempt; it is delivered after a restart', async () => {
     const rule: RuleConfigInput = {
       id: 'shutdown',
       channelFilter: '^shutdown$',
       target: { type: 'function', module: 'misbehaving-function.mjs', timeoutMs: 60_000 },
     };
-    const first = await startEngine([rule], db.url, 200);
+    const first = await startEngine([rule], h.db.url, 200);
     await first.engine.hook(messageEvent('shutdown', [{ name: 'hang' }, { name: 'next' }]));
     await eventually(async () => (first.engine.stats().shutdown?.enqueued === 2 ? true : undefined), 'the enqueue');
     await first.engine.stop(); // returns after the grace period, not after the 60 s timeout
-    const { rows } = await sql.query(
+    const { rows } = await h.sql.query(
       `SELECT item->>'name' AS name, attempts FROM rowcast_rule_queue WHERE rule_id = 'shutdown' ORDER BY seq`,
     );
     expect(rows).toEqual([
@@ -285,7 +156,7 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
       { name: 'next', attempts: 0 },
     ]);
     expect(first.lines.some((l) => l.msg === 'rule delivery failed; will retry')).toBe(false);
-    await sql.query(`DELETE FROM rowcast_rule_queue WHERE rule_id = 'shutdown' AND item->>'name' = 'hang'`);
+    await h.sql.query(`DELETE FROM rowcast_rule_queue WHERE rule_id = 'shutdown' AND item->>'name' = 'hang'`);
     const second = await startEngine([rule]);
     try {
       expect((await rowsWhen('shutdown', 1)).map((r) => r.name)).toEqual(['next']);
@@ -294,28 +165,6 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
     }
   });
 
-  it('hands a non-enveloped function the bare data: objects parsed, binary as a Buffer, text as is', async () => {
-    const { engine } = await startEngine([
-      { id: 'bare', channelFilter: '^bare$', enveloped: false, target: { type: 'function', module: 'bare-function.mjs' } },
-    ]);
-    try {
-      await engine.hook(
-        messageEvent('bare', [
-          { name: 'obj', data: '{"a":[1,2]}', encoding: 'json' },
-          { name: 'bin', data: new Uint8Array([0, 7, 255]) },
-          { name: 'txt', data: 'hello' },
-        ]),
-      );
-      const rows = await rowsWhen('bare', 3);
-      expect(rows.map((r) => r.envelope)).toEqual([
-        { kind: 'object', value: { a: [1, 2] } },
-        { kind: 'buffer', bytes: [0, 7, 255] },
-        { kind: 'string', value: 'hello' },
-      ]);
-    } finally {
-      await engine.stop();
-    }
-  });
 
   it('with two nodes on one database, one delivers what both accept; the other takes over when it stops', async () => {
     const rule: RuleConfigInput = { id: 'cluster', channelFilter: '^cluster:', target: { type: 'function', module: 'recorder-function.mjs' } };
@@ -349,6 +198,7 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
     }
   });
 
+
   it('uses an in-memory queue when no database is configured', async () => {
     const { engine } = await startEngine(
       [{ id: 'memory', channelFilter: '^mem$', target: { type: 'function', module: 'recorder-function.mjs' } }],
@@ -363,9 +213,4 @@ describe('rules engine with a function target and the PostgreSQL queue', () => {
     }
   });
 
-  it('refuses to start when a function module is missing', async () => {
-    await expect(
-      startEngine([{ id: 'missing', channelFilter: 'x', target: { type: 'function', module: 'nope.mjs' } }]),
-    ).rejects.toThrow(/rule "missing": function module .*nope\.mjs does not exist/);
-  });
 });
