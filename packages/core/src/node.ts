@@ -6,6 +6,7 @@ import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
 import { messageSize, normaliseMessage } from './messages/normalise.js';
 import { effectiveClientId } from './connection/identity.js';
+import { Attachment } from './connection/attachment.js';
 import { openConnection, type ConnectionHandle } from './connection/handshake.js';
 import type { RealtimeConnection } from './connection/connection.js';
 import { parseChannelName } from './channel/names.js';
@@ -252,9 +253,9 @@ export class RealtimeNode implements RealtimeNodeApi {
 
   async channelDetails(channel: string): Promise<ChannelDetails> {
     const { base } = parseChannelName(channel);
-    const subs = [...this.ctx.hub.subscribers(base)] as Array<{ conn?: RealtimeConnection; rights?: { subscribe: boolean; presenceSubscribe: boolean } }>;
+    const subs = [...this.ctx.hub.subscribers(base)].filter((s): s is Attachment => s instanceof Attachment);
     const members = await this.ctx.presence.members(base);
-    const connections = new Set(subs.map((s) => s.conn?.id));
+    const connections = new Set(subs.map((s) => s.conn.id));
     const presenceConnections = new Set(members.map((m) => m.connectionId));
     return {
       channelId: base,
@@ -265,10 +266,10 @@ export class RealtimeNode implements RealtimeNodeApi {
           metrics: {
             connections: connections.size,
             publishers: subs.length,
-            subscribers: subs.filter((s) => s.rights?.subscribe).length,
+            subscribers: subs.filter((s) => s.rights.subscribe).length,
             presenceConnections: presenceConnections.size,
             presenceMembers: members.length,
-            presenceSubscribers: subs.filter((s) => s.rights?.presenceSubscribe).length,
+            presenceSubscribers: subs.filter((s) => s.rights.presenceSubscribe).length,
           },
         },
       },
