@@ -47,6 +47,9 @@ async function subscriber(channel: string) {
   return { seen, order };
 }
 
+/** Slots are per cluster and outlive a failed run: name them per run. */
+const RUN = Math.random().toString(36).slice(2, 8);
+
 function connectorConfig(databaseUrl: string, channel: string): string {
   const file = join(temp, `${channel}.json`);
   writeFileSync(
@@ -55,7 +58,7 @@ function connectorConfig(databaseUrl: string, channel: string): string {
       databaseUrl,
       connector: [{ tablename: 'items', ablychannelname: channel, operation: 'INSERT' }],
       ably: { apiKey: server.keys.full },
-      slotName: `${channel.replace(/-/g, '_')}_slot`,
+      slotName: `${channel.replace(/-/g, '_')}_${RUN}`,
       publicationName: `${channel.replace(/-/g, '_')}_pub`,
     }),
   );
@@ -101,6 +104,7 @@ describe('connector crash and PostgreSQL restart', () => {
   it(`kill -9 of the connector in the middle of ${TOTAL} inserts, then restart: 0 missing, 0 duplicates`, async () => {
     db = await createTestDatabase('ccrash');
     const sql = new pg.Client({ connectionString: db.url });
+    sql.on('error', () => {});
     await sql.connect();
     try {
       await sql.query('CREATE TABLE items (id int PRIMARY KEY, payload text)');
@@ -114,7 +118,7 @@ describe('connector crash and PostgreSQL restart', () => {
       expect(atKill).toBeLessThan(TOTAL);
       const second = await startConnector(config);
       await writing;
-      await expect.poll(() => sub.seen.size, { timeout: 90_000, interval: 100 }).toBe(TOTAL);
+      await expect.poll(() => sub.seen.size, { timeout: 180_000, interval: 100 }).toBe(TOTAL);
       // a last row: once it arrives, everything re-sent before it has arrived too (one channel, in order)
       await sql.query(`INSERT INTO items VALUES (${TOTAL + 1}, 'sentinel')`);
       await expect.poll(() => sub.seen.has(TOTAL + 1), { timeout: 30_000 }).toBe(true);
@@ -125,7 +129,7 @@ describe('connector crash and PostgreSQL restart', () => {
     } finally {
       await sql.end();
     }
-  });
+  }, 240_000);
 
   it(`PostgreSQL stopped and started in the middle of ${TOTAL} inserts: 0 missing, 0 duplicates`, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rowcast-conn-pg-'));
@@ -134,6 +138,7 @@ describe('connector crash and PostgreSQL restart', () => {
     try {
       const url = pgServer.url;
       let sql = new pg.Client({ connectionString: url });
+      sql.on('error', () => {});
       await sql.connect();
       await sql.query('CREATE TABLE items (id int PRIMARY KEY, payload text)');
       const sub = await subscriber('pgrestart-items');
@@ -145,9 +150,10 @@ describe('connector crash and PostgreSQL restart', () => {
       pgServer = undefined;
       pgServer = await startEmbeddedPostgres({ dataDir, port });
       sql = new pg.Client({ connectionString: url });
+      sql.on('error', () => {});
       await sql.connect();
       await insertRange(sql, TOTAL / 2 + 1, TOTAL);
-      await expect.poll(() => sub.seen.size, { timeout: 90_000, interval: 100 }).toBe(TOTAL);
+      await expect.poll(() => sub.seen.size, { timeout: 180_000, interval: 100 }).toBe(TOTAL);
       await sql.query(`INSERT INTO items VALUES (${TOTAL + 1}, 'sentinel')`);
       await expect.poll(() => sub.seen.has(TOTAL + 1), { timeout: 30_000 }).toBe(true);
       sub.order.pop();
@@ -160,5 +166,5 @@ describe('connector crash and PostgreSQL restart', () => {
       await pgServer?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 240_000);
 });

@@ -73,7 +73,7 @@ async function rowJson(table: string, where: string, params: unknown[]): Promise
   return (await sql.query(`SELECT row_to_json(t) AS j FROM ${table} t WHERE ${where}`, params)).rows[0].j;
 }
 
-describe('rowcast connector with the original configuration files', () => {
+describe('rowcast connector with the original configuration files', { timeout: 180_000 }, () => {
   it("chat.json verbatim (address and key filled in): the chat's INSERT and UPDATE reach incoming-chat through REST", async () => {
     const original = JSON.parse(readFileSync(join(FIXTURES, 'chat.json'), 'utf8'));
     const filled = { ...original, dbConfig: address(), ably: { ...original.ably, apiKey: server.keys.full } };

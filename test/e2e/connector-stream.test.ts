@@ -10,7 +10,7 @@ import { startRowcast, type TestRowcast } from '../support/rowcast.ts';
  * The connector runs inside `rowcast start` (config section `connector`), publishing in-process.
  */
 
-const CHANGES = 10_000;
+const CHANGES = Number(process.env.CHANGES ?? 10_000);
 let db: TestDatabase;
 let sql: pg.Client;
 let server: TestRowcast;
@@ -21,9 +21,9 @@ beforeAll(async () => {
   sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
   await sql.query(`
-    CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric(12,2), tags text[],
+    CREATE TABLE orders (id int PRIMARY KEY, customer text NOT NULL, amount numeric(12,2), tags text[],
                          meta jsonb, placed_at timestamptz DEFAULT now());
-    CREATE TABLE events (id bigserial PRIMARY KEY, kind text, payload json, at timestamp DEFAULT localtimestamp,
+    CREATE TABLE events (id bigint PRIMARY KEY, kind text, payload json, at timestamp DEFAULT localtimestamp,
                          flag boolean, score double precision);`);
   server = await startRowcast({
     database: { url: db.url },
@@ -54,6 +54,21 @@ function prng(seed: number): () => number {
   };
 }
 
+/** Where a stall is: what the subscriber got, what the server's history holds, how far the slot confirmed. */
+async function diagnose(received: Record<string, Ably.Message[]>): Promise<string> {
+  const rest = new Ably.Rest({ key: server.keys.full, endpoint: '127.0.0.1', port: server.port, tls: false });
+  const history: Record<string, number> = {};
+  for (const name of ['orders', 'events']) history[name] = (await rest.channels.get(name).history({ limit: 1000 })).items.length;
+  const slot = await sql.query(`SELECT confirmed_flush_lsn::text AS c, active, pg_current_wal_lsn()::text AS now FROM pg_replication_slots WHERE slot_name = $1`, [`${db.name}_slot`]);
+  return JSON.stringify({
+    received: { orders: received.orders.length, events: received.events.length },
+    historyUpTo1000: history,
+    slot: slot.rows[0],
+    connection: client.connection.state,
+    channels: ['orders', 'events'].map((n) => client.channels.get(n).state),
+  });
+}
+
 describe('change stream to SDK subscribers', () => {
   it(`delivers ${CHANGES} INSERT/UPDATE/DELETE changes on two tables, in commit order, rows equal to row_to_json`, async () => {
     const received: Record<string, Ably.Message[]> = { orders: [], events: [] };
@@ -62,67 +77,68 @@ describe('change stream to SDK subscribers', () => {
     }
     const expected: Record<string, Array<{ type: string; row: unknown }>> = { orders: [], events: [] };
     const live: Record<string, number[]> = { orders: [], events: [] };
+    const nextId: Record<string, number> = { orders: 1, events: 1 };
     const random = prng(42);
+    const lit = (v: unknown) => sql.escapeLiteral(typeof v === 'string' ? v : JSON.stringify(v));
     let done = 0;
     let tx = 0;
     while (done < CHANGES) {
       const rollback = ++tx % 40 === 0; // rolled-back work must never appear
-      const pending: Array<{ table: string; type: string; row: unknown }> = [];
-      await sql.query('BEGIN');
+      // one round trip per transaction: its statements in one simple query, each returning row_to_json of its row
+      const statements: Array<{ table: string; type: string; sql: string }> = [];
+      const ids = { orders: [...live.orders], events: [...live.events] };
       const size = 1 + Math.floor(random() * 30);
-      for (let i = 0; i < size && done + pending.length < CHANGES; i++) {
+      for (let i = 0; i < size && done + statements.length < CHANGES; i++) {
         const table = random() < 0.5 ? 'orders' : 'events';
-        const ids = live[table];
         const r = random();
-        let res: pg.QueryResult;
-        let type: string;
-        if (ids.length < 5 || r < 0.5) {
-          type = 'INSERT';
-          res =
-            table === 'orders'
-              ? await sql.query(
-                  `INSERT INTO orders AS t (customer, amount, tags, meta) VALUES ($1, $2, $3, $4) RETURNING t.id, row_to_json(t) AS j`,
-                  [`c${tx}-${i} "q"`, (random() * 1000).toFixed(2), ['a', `t${i}`], { tx, i, nested: { ok: true } }],
-                )
-              : await sql.query(
-                  `INSERT INTO events AS t (kind, payload, flag, score) VALUES ($1, $2, $3, $4) RETURNING t.id, row_to_json(t) AS j`,
-                  [`k${i}`, JSON.stringify({ tx, list: [1, 2, 3] }), random() < 0.5, random() * 1e6],
-                );
-          ids.push(Number(res.rows[0].id));
+        const returning = 'RETURNING row_to_json(t) AS j';
+        if (ids[table].length < 5 || r < 0.5) {
+          const id = nextId[table]++;
+          ids[table].push(id);
+          statements.push({
+            table,
+            type: 'INSERT',
+            sql:
+              table === 'orders'
+                ? `INSERT INTO orders AS t (id, customer, amount, tags, meta) VALUES (${id}, ${lit(`c${tx}-${i} "q" \\ ü`)}, ${(random() * 1000).toFixed(2)}, ARRAY['a', ${lit(`t${i}`)}], ${lit({ tx, i, nested: { ok: true } })}) ${returning}`
+                : `INSERT INTO events AS t (id, kind, payload, flag, score) VALUES (${id}, ${lit(`k${i}`)}, ${lit({ tx, list: [1, 2, 3] })}, ${random() < 0.5}, ${random() * 1e6}) ${returning}`,
+          });
         } else if (r < 0.85) {
-          type = 'UPDATE';
-          const id = ids[Math.floor(random() * ids.length)];
-          res =
-            table === 'orders'
-              ? await sql.query(`UPDATE orders t SET amount = amount + 1, tags = tags || $2 WHERE id = $1 RETURNING t.id, row_to_json(t) AS j`, [id, [`u${tx}`]])
-              : await sql.query(`UPDATE events t SET flag = NOT flag, score = score / 3 WHERE id = $1 RETURNING t.id, row_to_json(t) AS j`, [id]);
+          const id = ids[table][Math.floor(random() * ids[table].length)];
+          statements.push({
+            table,
+            type: 'UPDATE',
+            sql:
+              table === 'orders'
+                ? `UPDATE orders t SET amount = amount + 1, tags = tags || ARRAY[${lit(`u${tx}`)}] WHERE id = ${id} ${returning}`
+                : `UPDATE events t SET flag = NOT flag, score = score / 3 WHERE id = ${id} ${returning}`,
+          });
         } else {
-          type = 'DELETE';
-          const at = Math.floor(random() * ids.length);
-          const id = ids[at];
-          ids.splice(at, 1);
-          res = await sql.query(`DELETE FROM ${table} t WHERE id = $1 RETURNING t.id, row_to_json(t) AS j`, [id]);
+          const at = Math.floor(random() * ids[table].length);
+          const id = ids[table][at];
+          ids[table].splice(at, 1);
+          statements.push({ table, type: 'DELETE', sql: `DELETE FROM ${table} t WHERE id = ${id} ${returning}` });
         }
-        pending.push({ table, type, row: res.rows[0].j });
       }
-      if (rollback) {
-        await sql.query('ROLLBACK');
-        // forget ids inserted or deleted in the rolled-back transaction by re-reading what exists
-        for (const table of ['orders', 'events']) {
-          live[table] = (await sql.query(`SELECT id FROM ${table} ORDER BY id`)).rows.map((x) => Number(x.id));
-        }
-        continue;
-      }
-      await sql.query('COMMIT');
-      for (const p of pending) expected[p.table].push({ type: p.type, row: p.row });
-      done += pending.length;
+      const results = (await sql.query(
+        `BEGIN; ${statements.map((st) => st.sql).join('; ')}; ${rollback ? 'ROLLBACK' : 'COMMIT'}`,
+      )) as unknown as pg.QueryResult[];
+      if (rollback) continue;
+      statements.forEach((st, k) => expected[st.table].push({ type: st.type, row: results[k + 1].rows[0].j }));
+      live.orders = ids.orders;
+      live.events = ids.events;
+      done += statements.length;
     }
     expect(expected.orders.length + expected.events.length).toBe(CHANGES);
 
     for (const name of ['orders', 'events']) {
-      await expect
-        .poll(() => received[name].length, { timeout: 60_000, interval: 100 })
-        .toBeGreaterThanOrEqual(expected[name].length);
+      try {
+        await expect
+          .poll(() => received[name].length, { timeout: 120_000, interval: 100 })
+          .toBeGreaterThanOrEqual(expected[name].length);
+      } catch (err) {
+        throw new Error(`${name}: ${await diagnose(received)}\n${(err as Error).message}`);
+      }
     }
     for (const name of ['orders', 'events']) {
       const got = received[name].map((m) => {
@@ -136,5 +152,5 @@ describe('change stream to SDK subscribers', () => {
       const ids = received[name].map((m) => m.id);
       expect(new Set(ids).size).toBe(ids.length);
     }
-  });
+  }, 240_000);
 });

@@ -40,7 +40,7 @@ async function slotConfirmedBefore(lsn: string, slot: string): Promise<boolean> 
   return r.rows[0].before;
 }
 
-describe('realtime server unreachable', () => {
+describe('realtime server unreachable', { timeout: 180_000 }, () => {
   it('retries, confirms nothing meanwhile, then delivers every change once and in order', async () => {
     const port = await freePort(); // nothing listens here yet
     const slot = `${db.name}_slot`;
