@@ -85,6 +85,7 @@ export class PostgresConnector {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.wake?.();
+    this.sendStatus(false); // what was accepted is confirmed before the stream closes, so a restart re-sends less
     await this.session?.stop();
     await this.loop;
     await this.pipeline.reset();
