@@ -41,7 +41,7 @@ const config = (): TestConfig => ({
     {
       id: 'durable',
       channelFilter: '^durable:',
-      target: { type: 'function', module: recorder, env: { DELAY_MS: '15' } },
+      target: { type: 'function', module: recorder, env: { DELAY_MS: '25' } },
     },
   ],
 });
