@@ -1,8 +1,8 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 /** A running embedded PostgreSQL cluster. */
@@ -40,6 +40,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const onLog = opts.onLog ?? (() => {});
   const bins = await postgresBinaries();
   const ids = userInfo().uid === 0 ? postgresUserIds() : undefined;
+  if (ids) await assertReachableByPostgresUser(ids, bins.postgres, opts.dataDir);
   if (!existsSync(join(opts.dataDir, 'PG_VERSION'))) {
     await initialise(bins.initdb, opts.dataDir, ids, onLog);
   } else {
@@ -109,6 +110,25 @@ function postgresUserIds(): OsIds {
     // PostgreSQL refuses to run as root: a root-only machine needs an unprivileged user to run it as.
     execFileSync('useradd', ['--system', '--user-group', '--no-create-home', USER]);
     return postgresUserIds();
+  }
+}
+
+/**
+ * As root the cluster runs as `postgres`, which must be able to reach the binaries and the data directory: a
+ * checkout under a 0700 home (/root) is not. Say so plainly instead of letting initdb fail with EACCES.
+ */
+async function assertReachableByPostgresUser(ids: OsIds, binary: string, dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  await chown(dataDir, ids.uid, ids.gid);
+  for (const [what, path, test] of [['binaries', binary, '-x'], ['data directory', dirname(dataDir), '-x']] as const) {
+    const probe = spawnSync('test', [test, path], { ...ids });
+    if (probe.status !== 0) {
+      throw new Error(
+        `The embedded PostgreSQL runs as the OS user "${USER}" (it refuses root), and that user cannot reach its ${what} ` +
+          `at ${path}. Put Rowcast (or its data directory) where other users can read it, e.g. not under /root, ` +
+          `or set DATABASE_URL to use an existing PostgreSQL.`,
+      );
+    }
   }
 }
 
