@@ -39,7 +39,6 @@ export function attachWebSocketTransport(server: Server, node: RealtimeNode, opt
   };
 
   const accept = (ws: WebSocket, url: URL) => {
-    (ws as unknown as { _socket: { setNoDelay(v: boolean): void } })._socket.setNoDelay(true);
     const handle = node.connect(parseConnectParams(url), new WsLink(ws));
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
