@@ -151,6 +151,28 @@ describe('rowcast connector with the original configuration files', { timeout: 1
     expect(removed.changes()).toEqual([{ table: 'users', type: 'DELETE', row: beforeDelete }]);
   });
 
+  it('rowcast start with `connector: "<chat.json as published>"` captures its own database in-process', async () => {
+    const file = join(temp, 'chat-as-published.json');
+    writeFileSync(file, readFileSync(join(FIXTURES, 'chat.json'))); // blank dbConfig: Rowcast's database is used
+    process.env.CONNECTOR_SLOT_NAME = `${db.name}_inproc`;
+    process.env.CONNECTOR_PUBLICATION_NAME = `${db.name}_inproc`;
+    const own = await startRowcast({ database: { url: db.url }, connector: file });
+    delete process.env.CONNECTOR_SLOT_NAME;
+    delete process.env.CONNECTOR_PUBLICATION_NAME;
+    const sub = new Ably.Realtime({ key: own.keys.full, endpoint: '127.0.0.1', port: own.port, tls: false });
+    try {
+      const got: Ably.Message[] = [];
+      await sub.channels.get('incoming-chat').subscribe((m) => got.push(m));
+      await sql.query(`INSERT INTO chat_data(username, msg_id, msg_data) VALUES ('dee', 'inproc-1', 'from rowcast start')`);
+      const row = await rowJson('chat_data', 'msg_id = $1', ['inproc-1']);
+      await expect.poll(() => got.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+      expect(JSON.parse(got[0].data as string)).toEqual({ table: 'chat_data', type: 'INSERT', row });
+    } finally {
+      sub.close();
+      await own.close();
+    }
+  });
+
   it('refuses to start on an unknown table or operation, saying which', async () => {
     const file = join(temp, 'bad.json');
     writeFileSync(file, JSON.stringify({ dbConfig: address(), connector: [{ tablename: 'chat_dta', ablychannelname: 'x', operation: 'INSERT' }], ably: { apiKey: server.keys.full } }));

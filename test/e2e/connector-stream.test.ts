@@ -6,7 +6,8 @@ import { startRowcast, type TestRowcast } from '../support/rowcast.ts';
 
 /**
  * Issue 4, "Done when" 1: 10,000 INSERT/UPDATE/DELETE changes over many transactions on two tables reach an `ably`
- * SDK subscriber, all of them, in commit order, each `row` deep-equal to row_to_json of the row as committed.
+ * SDK subscriber, all of them, in commit order, each `row` deep-equal to row_to_json of the row as committed
+ * (per table channel, and on one channel both tables map to, in commit order across the tables).
  * The connector runs inside `rowcast start` (config section `connector`), publishing in-process.
  */
 
@@ -31,6 +32,9 @@ beforeAll(async () => {
       connector: ['INSERT', 'UPDATE', 'DELETE'].flatMap((operation) => [
         { tablename: 'orders', ablychannelname: 'orders', operation },
         { tablename: 'public.events', ablychannelname: 'events', operation: operation.toLowerCase() },
+        // both tables onto one more channel: commit order across tables
+        { tablename: 'orders', ablychannelname: 'all-changes', operation },
+        { tablename: 'events', ablychannelname: 'all-changes', operation },
       ]),
       slotName: `${db.name}_slot`,
       publicationName: `${db.name}_pub`,
@@ -61,7 +65,7 @@ async function diagnose(received: Record<string, Ably.Message[]>): Promise<strin
   for (const name of ['orders', 'events']) history[name] = (await rest.channels.get(name).history({ limit: 1000 })).items.length;
   const slot = await sql.query(`SELECT confirmed_flush_lsn::text AS c, active, pg_current_wal_lsn()::text AS now FROM pg_replication_slots WHERE slot_name = $1`, [`${db.name}_slot`]);
   return JSON.stringify({
-    received: { orders: received.orders.length, events: received.events.length },
+    received: Object.fromEntries(Object.entries(received).map(([k, v]) => [k, v.length])),
     historyUpTo1000: history,
     slot: slot.rows[0],
     connection: client.connection.state,
@@ -71,11 +75,12 @@ async function diagnose(received: Record<string, Ably.Message[]>): Promise<strin
 
 describe('change stream to SDK subscribers', () => {
   it(`delivers ${CHANGES} INSERT/UPDATE/DELETE changes on two tables, in commit order, rows equal to row_to_json`, async () => {
-    const received: Record<string, Ably.Message[]> = { orders: [], events: [] };
-    for (const name of ['orders', 'events']) {
+    const CHANNELS = ['orders', 'events', 'all-changes'];
+    const received: Record<string, Ably.Message[]> = { orders: [], events: [], 'all-changes': [] };
+    for (const name of CHANNELS) {
       await client.channels.get(name).subscribe((m) => received[name].push(m));
     }
-    const expected: Record<string, Array<{ type: string; row: unknown }>> = { orders: [], events: [] };
+    const expected: Record<string, Array<{ type: string; row: unknown; table?: string }>> = { orders: [], events: [], 'all-changes': [] };
     const live: Record<string, number[]> = { orders: [], events: [] };
     const nextId: Record<string, number> = { orders: 1, events: 1 };
     const random = prng(42);
@@ -124,14 +129,17 @@ describe('change stream to SDK subscribers', () => {
         `BEGIN; ${statements.map((st) => st.sql).join('; ')}; ${rollback ? 'ROLLBACK' : 'COMMIT'}`,
       )) as unknown as pg.QueryResult[];
       if (rollback) continue;
-      statements.forEach((st, k) => expected[st.table].push({ type: st.type, row: results[k + 1].rows[0].j }));
+      statements.forEach((st, k) => {
+        expected[st.table].push({ type: st.type, row: results[k + 1].rows[0].j });
+        expected['all-changes'].push({ table: st.table, type: st.type, row: results[k + 1].rows[0].j });
+      });
       live.orders = ids.orders;
       live.events = ids.events;
       done += statements.length;
     }
     expect(expected.orders.length + expected.events.length).toBe(CHANGES);
 
-    for (const name of ['orders', 'events']) {
+    for (const name of CHANNELS) {
       try {
         await expect
           .poll(() => received[name].length, { timeout: 120_000, interval: 100 })
@@ -140,15 +148,19 @@ describe('change stream to SDK subscribers', () => {
         throw new Error(`${name}: ${await diagnose(received)}\n${(err as Error).message}`);
       }
     }
-    for (const name of ['orders', 'events']) {
+    for (const name of CHANNELS) {
       const got = received[name].map((m) => {
         expect(m.name).toBe('New message from the Ably/ Postgres connector');
         expect(typeof m.data).toBe('string');
         return JSON.parse(m.data as string) as { table: string; type: string; row: unknown };
       });
       expect(got.length).toBe(expected[name].length);
-      expect(got.map((g) => g.table).every((t) => t === name)).toBe(true);
-      expect(got.map(({ type, row }) => ({ type, row }))).toEqual(expected[name]);
+      if (name === 'all-changes') {
+        expect(got).toEqual(expected[name]);
+      } else {
+        expect(got.map((g) => g.table).every((t) => t === name)).toBe(true);
+        expect(got.map(({ type, row }) => ({ type, row }))).toEqual(expected[name]);
+      }
       const ids = received[name].map((m) => m.id);
       expect(new Set(ids).size).toBe(ids.length);
     }
