@@ -19,6 +19,7 @@ import { HttpTarget, type SigningKey } from './targets/http-target.js';
 import type { DeliveryTarget, TargetOptions } from './targets/target.js';
 
 const STOP_GRACE_MS = 5_000;
+const SWEEP_INTERVAL_MS = 30_000;
 
 export interface RulesEngineOptions {
   rules: RuleConfig[];
@@ -62,6 +63,8 @@ export class RulesEngine {
   private leadership?: DeliveryLeadership;
   private resuming?: Promise<void>;
   private halting: Promise<unknown> = Promise.resolve();
+  private sweepTimer?: NodeJS.Timeout;
+  private readonly warnedOrphans = new Set<string>();
 
   private constructor(
     private readonly opts: RulesEngineOptions,
@@ -96,6 +99,11 @@ export class RulesEngine {
           opts.logger,
         );
         await engine.leadership.start();
+        // A NOTIFY can be missed (the listening session was being replaced): the leader rescans now and then.
+        engine.sweepTimer = setInterval(() => {
+          if (engine.leadership?.isLeader) void engine.resume();
+        }, SWEEP_INTERVAL_MS);
+        engine.sweepTimer.unref();
         await engine.resuming;
       }
     } catch (err) {
@@ -131,6 +139,7 @@ export class RulesEngine {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.sweepTimer);
     const lanes = [...this.runtime.values()].flatMap((rule) => [...rule.lanes.values()]);
     const stopped = Promise.all(lanes.map((lane) => lane.stop()));
     let grace: NodeJS.Timeout | undefined;
@@ -258,6 +267,8 @@ export class RulesEngine {
       else orphans.set(ruleId, (orphans.get(ruleId) ?? 0) + 1);
     }
     for (const [ruleId, channels] of orphans) {
+      if (this.warnedOrphans.has(ruleId)) continue;
+      this.warnedOrphans.add(ruleId);
       this.opts.logger.warn({ rule: ruleId, channels }, 'queued deliveries belong to a rule no longer configured; left in the queue');
     }
   }
