@@ -2,7 +2,6 @@ export { RedisKeys } from './keys.js';
 export { RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
 export { RedisHistoryStore, type RedisHistoryOptions } from './redis-history-store.js';
 export { RedisPresenceStore, type RedisPresenceOptions } from './redis-presence-store.js';
-export { RedisIdempotencyStore } from './redis-idempotency-store.js';
 export { NodeLiveness, type NodeLivenessOptions } from './node-liveness.js';
 export { leaveConnectionPresence, type PublishPresence } from './leave-connection.js';
 export { createRedisEngine, type RedisEngine, type RedisEngineOptions } from './redis-engine.js';

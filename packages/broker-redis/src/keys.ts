@@ -27,7 +27,12 @@ export class RedisKeys {
 
   /** Marks an explicit message id as seen on a channel (expires after the idempotency window). */
   messageId(channel: string, id: string): string {
-    return `${this.prefix}ch:${channel}:id:${id}`;
+    return `${this.messageIdPrefix(channel)}${id}`;
+  }
+
+  /** What messageId() puts before the id (the publish script builds the keys from it). */
+  messageIdPrefix(channel: string): string {
+    return `${this.prefix}ch:${channel}:id:`;
   }
 
   /** Hash memberKey -> encoded member. */

@@ -24,6 +24,8 @@ export interface RedisBrokerOptions {
   /** The history the publish script appends to (same Redis, same keys). */
   history: RedisHistoryStore;
   clock: Clock;
+  /** How long explicit message ids are remembered cluster-wide (see ChannelEventInput.explicitIds). */
+  idempotencyWindowMs: number;
   logger?: Logger;
 }
 
@@ -31,7 +33,8 @@ export interface RedisBrokerOptions {
  * Broker for a cluster of nodes on one Redis. `publish` runs one Lua script that takes the channel's next seq,
  * appends the event to the channel's history and PUBLISHes it, atomically: one serial sequence per channel
  * across the cluster, history written before anyone can see the event, and pub/sub order equal to serial
- * order. Each node's subscriber connection feeds a ChannelFeed per channel, which fills gaps from history
+ * order. The same script drops a repeat of explicit message ids published before (through any node), so
+ * dedupe and publish cannot be split by a crash. Each node's subscriber connection feeds a ChannelFeed per channel, which fills gaps from history
  * (after a Redis reconnect) so the listener still sees every event once, in order.
  *
  * "Accepted" means the script ran: `publish` resolves only with the serial the script returned, and the
@@ -81,7 +84,11 @@ export class RedisBroker implements Broker {
       Math.max(CHANNEL_META_TTL_MS, retention.ttlMs),
       encodeEventBody(input),
       keys.channelEvents(channel),
+      keys.messageIdPrefix(channel),
+      this.opts.idempotencyWindowMs,
+      ...(input.explicitIds ?? []),
     );
+    if (serial === null) return { ...input, channel, serial: '', duplicate: true };
     const event: ChannelEvent = { ...input, channel, serial };
     event.messages?.forEach((m, i) => {
       m.serial = messageSerial(serial, i);

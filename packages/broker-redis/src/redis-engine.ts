@@ -6,7 +6,6 @@ import { leaveConnectionPresence, type PublishPresence } from './leave-connectio
 import { NodeLiveness } from './node-liveness.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisHistoryStore } from './redis-history-store.js';
-import { RedisIdempotencyStore } from './redis-idempotency-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 
 export interface RedisEngineOptions {
@@ -30,7 +29,6 @@ export interface RedisEngine {
   broker: RedisBroker;
   history: RedisHistoryStore;
   presence: RedisPresenceStore;
-  idempotency: RedisIdempotencyStore;
   /** Joins the cluster; members of dead nodes are made to leave through `publishPresence`. */
   start(publishPresence: PublishPresence): Promise<void>;
   /** Leaves the cluster and closes the connections (after the node closed its broker). */
@@ -38,7 +36,7 @@ export interface RedisEngine {
 }
 
 /**
- * Connects to Redis and builds the node's Broker, HistoryStore, PresenceStore and IdempotencyStore on one commands connection
+ * Connects to Redis and builds the node's Broker, HistoryStore and PresenceStore on one commands connection
  * (the broker adds a subscriber connection). Fails if Redis cannot be reached at startup, so a misconfigured
  * node does not run alone; later outages are ridden out by ioredis' reconnects.
  */
@@ -51,9 +49,8 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
   const keys = new RedisKeys(opts.prefix ?? 'rowcast:');
   const nodeId = randomBytes(6).toString('hex');
   const history = new RedisHistoryStore({ redis, keys, retention: opts.retention, clock });
-  const broker = new RedisBroker({ redis, keys, history, clock, logger });
+  const broker = new RedisBroker({ redis, keys, history, clock, logger, idempotencyWindowMs: opts.idempotencyWindowMs });
   const presence = new RedisPresenceStore({ redis, keys, nodeId });
-  const idempotency = new RedisIdempotencyStore({ redis, keys, windowMs: opts.idempotencyWindowMs });
   let liveness: NodeLiveness | undefined;
   return {
     nodeId,
@@ -61,7 +58,6 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
     broker,
     history,
     presence,
-    idempotency,
     async start(publishPresence) {
       liveness = new NodeLiveness({
         redis,

@@ -1,10 +1,9 @@
 import { describe, inject } from 'vitest';
 import { Redis } from 'ioredis';
-import { runBrokerSuite, runHistoryStoreSuite, runIdempotencyStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
+import { runBrokerSuite, runHistoryStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
 import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisHistoryStore } from './redis-history-store.js';
-import { RedisIdempotencyStore } from './redis-idempotency-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 import { deletePrefix, uniquePrefix } from './testing/redis-test-support.js';
 
@@ -31,13 +30,8 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Redis adapters pass the shared port suite
 
   runPresenceStoreSuite('redis', { newStore: () => new RedisPresenceStore({ redis: connect(), keys, nodeId: 'suite' }), cleanup });
 
-  runIdempotencyStoreSuite('redis', {
-    shared: true,
-    newStore: ({ windowMs, backend }) => new RedisIdempotencyStore({ redis: connect(), keys: new RedisKeys(`${prefix}${backend}:`), windowMs }),
-    cleanup,
-  });
-
   runBrokerSuite('redis', {
+    dedupesExplicitIds: true,
     async newBackend(clock) {
       const brokers: RedisBroker[] = [];
       return {
@@ -45,7 +39,7 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Redis adapters pass the shared port suite
         async node() {
           const redis = connect();
           const history = new RedisHistoryStore({ redis, keys, retention: { ttlMs: 120_000, maxEventsPerChannel: 10_000 }, clock });
-          const broker = new RedisBroker({ redis, keys, history, clock });
+          const broker = new RedisBroker({ redis, keys, history, clock, idempotencyWindowMs: 60_000 });
           brokers.push(broker);
           return { broker, history };
         },

@@ -20,11 +20,20 @@ end
 
 /**
  * Sequences, stores and publishes one event.
- * KEYS: meta, hist. ARGV: epochIfNew, tsPrefix, cutoff, maxEvents, histTtlMs, metaTtlMs, body, pubsubChannel.
- * Returns the serial. A channel without meta (new, or expired) starts a new epoch, and any history of an
- * older epoch goes with it.
+ * KEYS: meta, hist. ARGV: epochIfNew, tsPrefix, cutoff, maxEvents, histTtlMs, metaTtlMs, body, pubsubChannel,
+ * idKeyPrefix, idWindowMs, explicit ids...
+ * Returns the serial, or false when every explicit id was already published in the window (a repeat: nothing
+ * happens). A channel without meta (new, or expired) starts a new epoch, and any history of an older epoch goes
+ * with it.
  */
 const PUBLISH = `${TRIM}
+local nIds = #ARGV - 10
+if nIds > 0 then
+  local seen = 0
+  for i = 11, #ARGV do seen = seen + redis.call('EXISTS', ARGV[9] .. ARGV[i]) end
+  if seen == nIds then return false end
+  for i = 11, #ARGV do redis.call('SET', ARGV[9] .. ARGV[i], '1', 'PX', ARGV[10]) end
+end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
   epoch = ARGV[1]
@@ -132,7 +141,7 @@ return out
 
 /** Scripts as typed functions on one ioredis client. */
 export interface RowcastScripts {
-  rowcastPublish(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<string>;
+  rowcastPublish(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<string | null>;
   rowcastAppend(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<number>;
   rowcastPosition(meta: string, epochIfNew: string, metaTtlMs: number): Promise<[string, string]>;
   rowcastReadBuffer(meta: string, hist: string, cutoff: number, maxEvents: number, afterSeq: string): Promise<Array<Buffer | null>>;

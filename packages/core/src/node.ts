@@ -173,7 +173,9 @@ export class RealtimeNode implements RealtimeNodeApi {
       connectionId: origin.connectionId,
       timestamp: now,
       messages: accepted,
+      explicitIds: explicit.length ? explicit.filter((v) => !duplicates.has(v)).map((v) => v.m.id!) : undefined,
     });
+    if (event.duplicate) return { serials };
     await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
     event.messages!.forEach((m, k) => (serials[positions[k]] = m.serial));
     return { serials };

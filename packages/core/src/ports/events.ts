@@ -12,6 +12,13 @@ export interface ChannelEventInput {
   timestamp: number;
   messages?: AcceptedMessage[];
   presence?: AcceptedPresence[];
+  /**
+   * Message ids the publisher chose (idempotent publishing). A broker shared by several nodes checks them in the
+   * same atomic step that sequences the event: when every one of them was already published inside the
+   * idempotency window, the event is a repeat (a retry through another node, the change stream re-sending after
+   * a failover) and is dropped, reported by `duplicate`.
+   */
+  explicitIds?: string[];
 }
 
 /** An event after the broker sequenced it onto its channel. */
@@ -19,4 +26,6 @@ export interface ChannelEvent extends ChannelEventInput {
   channel: string;
   /** The channel's serial for this event; totally ordered per channel (see channel/serial.ts). */
   serial: string;
+  /** Set when the broker dropped the event as a repeat of `explicitIds` (nothing stored or delivered, no serial). */
+  duplicate?: boolean;
 }

@@ -19,6 +19,8 @@ export interface BrokerSuiteOptions {
    * a cluster broker gives each node its own connections to the same backend.
    */
   newBackend(clock: FakeClock): Promise<{ node(): Promise<BrokerNode>; maxNodes: number; close(): Promise<void> }>;
+  /** Whether the broker drops repeats of `explicitIds` itself (cluster brokers; the memory node does it before). */
+  dedupesExplicitIds: boolean;
 }
 
 /**
@@ -135,6 +137,26 @@ export function runBrokerSuite(name: string, opts: BrokerSuiteOptions): void {
       const after = seen.get(ch)!.filter((e) => isAfter(e.serial, from)).map((e) => parseSerial(e.serial)!.seq);
       expect(after).toEqual(Array.from({ length: expected }, (_, i) => parseSerial(from)!.seq + 1 + i));
       expect(after).toContain(parseSerial(last.serial)!.seq);
+    });
+
+    it('drops an event whose explicit ids were all published before, through any node', async (ctx) => {
+      if (!opts.dedupesExplicitIds) ctx.skip();
+      const b = await backend();
+      const [first, second] = [await b.node(), b.maxNodes > 1 ? await b.node() : undefined];
+      const other = second ?? first;
+      const seen = collect(other.broker);
+      const ch = channel();
+      other.broker.subscribe(ch);
+      await other.broker.currentSerial(ch);
+      const original = await first.broker.publish(ch, { ...input('once', 2), explicitIds: ['tx1:0', 'tx1:1'] });
+      const repeat = await other.broker.publish(ch, { ...input('once', 2), explicitIds: ['tx1:0', 'tx1:1'] });
+      const partly = await other.broker.publish(ch, { ...input('new', 2), explicitIds: ['tx1:1', 'tx2:0'] });
+      expect(original.duplicate).toBeFalsy();
+      expect(repeat.duplicate).toBe(true);
+      expect(partly.duplicate).toBeFalsy();
+      await waitFor(() => seen.get(ch)?.length === 2, 'two events');
+      expect(seen.get(ch)!.map((e) => e.serial)).toEqual([original.serial, partly.serial]);
+      expect((await other.history.events(ch)).map((e) => e.serial)).toEqual([original.serial, partly.serial]);
     });
 
     it('gives every node of a cluster the same order when all publish at once', async (ctx) => {

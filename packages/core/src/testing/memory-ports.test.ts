@@ -6,6 +6,7 @@ runHistoryStoreSuite('memory', { newStore: ({ retention, clock }) => new MemoryH
 runPresenceStoreSuite('memory', { newStore: () => new MemoryPresenceStore() });
 
 runBrokerSuite('memory', {
+  dedupesExplicitIds: false,
   async newBackend(clock) {
     let made = false;
     return {
