@@ -8,7 +8,7 @@ interface Slot {
 }
 
 /** How many recent results are kept to re-acknowledge messages the SDK re-sends after a resume. */
-const REMEMBERED_RESULTS = 1000;
+const REMEMBERED_RESULTS = 256;
 
 /**
  * Acknowledges publishes in msgSerial order even though they complete out of order (hooks are async).
@@ -17,12 +17,25 @@ const REMEMBERED_RESULTS = 1000;
 export class AckQueue {
   private readonly slots: Slot[] = [];
   private readonly results = new Map<number, Array<string | null>>();
+  private readonly inFlight = new Map<number, Promise<Array<string | null>>>();
 
   constructor(private readonly send: (pm: ProtocolMessage) => void) {}
 
-  /** A message the connection already acknowledged (re-sent after resume): its serials, for a repeat ACK. */
-  previousResult(msgSerial: number): Array<string | null> | undefined {
-    return this.results.get(msgSerial);
+  /**
+   * The outcome of a msgSerial this connection already received: the SDK re-sends unacknowledged messages after
+   * a resume, and they must be acknowledged again, not published twice. Undefined for a new msgSerial.
+   */
+  previousResult(msgSerial: number): Array<string | null> | Promise<Array<string | null>> | undefined {
+    return this.results.get(msgSerial) ?? this.inFlight.get(msgSerial);
+  }
+
+  /** Records a publish in progress, so a re-sent copy can wait for its outcome. */
+  track(msgSerial: number, outcome: Promise<Array<string | null>>): void {
+    this.inFlight.set(msgSerial, outcome);
+    const done = () => {
+      if (this.inFlight.get(msgSerial) === outcome) this.inFlight.delete(msgSerial);
+    };
+    outcome.then(done, done);
   }
 
   /** Reserves the ACK position of `msgSerial`; complete it with `succeed` or `fail`. */

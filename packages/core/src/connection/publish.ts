@@ -17,7 +17,11 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
   const slot = conn.acks.begin(msgSerial);
   const previous = conn.acks.previousResult(msgSerial);
   if (previous) {
-    conn.acks.succeed(slot, previous);
+    try {
+      conn.acks.succeed(slot, await previous);
+    } catch (err) {
+      conn.acks.fail(slot, ErrorInfo.from(err));
+    }
     return;
   }
   try {
@@ -28,14 +32,15 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
     if (!Array.isArray(pm.messages) || pm.messages.length === 0) {
       throw new ErrorInfo('MESSAGE needs a non-empty messages array', ErrorCode.BAD_REQUEST, 400);
     }
-    const result = await conn.ctx.publishMessages(base, pm.messages, {
+    const publishing = conn.ctx.publishMessages(base, pm.messages, {
       connectionId: conn.id,
       clientId: conn.identity.wildcard ? '*' : conn.identity.clientId,
       keyName: conn.credentials.keyName,
       idBase: `${conn.id}:${msgSerial}`,
       defaultClientId: conn.identity.clientId,
-    });
-    conn.acks.succeed(slot, result.serials);
+    }).then((r) => r.serials);
+    conn.acks.track(msgSerial, publishing);
+    conn.acks.succeed(slot, await publishing);
   } catch (err) {
     conn.acks.fail(slot, ErrorInfo.from(err));
     if (!(err instanceof ErrorInfo)) conn.ctx.logger.error({ err, connectionId: conn.id }, 'publish failed');
