@@ -6,6 +6,8 @@ import { openMany, openRawClient, type RawClient, type SystemKind } from '../lib
 interface Args {
   kind: SystemKind;
   url: string;
+  /** Several nodes of one cluster: subscriber i connects to urls[i % n], the publisher to urls[0] (default [url]). */
+  urls?: string[];
   key?: string;
   channel: string;
   subscribers: number;
@@ -49,8 +51,9 @@ await serveParent<Args, { subscribers: number; connectMs: number }>(async (args)
   const { clients, elapsedMs, failures } = await openMany(args.subscribers, args.connectConcurrency, (i) => {
     const sampled = i % sampledEvery === 0 || i === args.subscribers - 1;
     if (sampled) sampledIdx.push(i);
+    const urls = args.urls?.length ? args.urls : [args.url];
     return openRawClient({
-      kind: args.kind, url: args.url, key: args.key, channel: args.channel, role: 'sub',
+      kind: args.kind, url: urls[i % urls.length], key: args.key, channel: args.channel, role: 'sub',
       onFrame: sampled
         ? (frame) => {
             const t = nowMs();
