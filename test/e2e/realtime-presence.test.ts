@@ -87,6 +87,22 @@ describe.each([
     expect((await watcher.channels.get(channel).presence.get()).map((m) => m.clientId)).not.toContain('doomed');
   });
 
+  it('a client that closes its connection leaves at once and its state is discarded', async () => {
+    const channel = `presence-close-${format}`;
+    const watcher = await connect({ key: server.keys.full, clientId: 'watcher' });
+    const events: string[] = [];
+    await watcher.channels.get(channel).presence.subscribe((p) => void events.push(`${p.action}:${p.clientId}`));
+    const leaving = await connect({ key: server.keys.full, clientId: 'leaving' });
+    await leaving.channels.get(channel).presence.enter();
+    await until(() => events.includes('enter:leaving'), 'the enter');
+    const before = server.node.connectionCount;
+    leaving.close();
+    // CLOSE means gone: nothing is kept for a resume (a dropped transport would stay counted for
+    // connectionStateTtl), and the member leaves without waiting for the leave delay.
+    await until(() => server.node.connectionCount === before - 1, 'the connection state to be discarded');
+    await until(() => events.includes('leave:leaving'), 'the leave');
+  });
+
   it('a connection that resumes inside the delay does not flap (no leave, no re-enter seen)', async () => {
     const channel = `presence-resume-${format}`;
     const watcher = await connect({ key: server.keys.full, clientId: 'watcher' });

@@ -46,6 +46,11 @@ describe.each([
     expect(typeof m.timestamp).toBe('number');
   });
 
+  it('answers connection.ping() (HEARTBEAT with its id)', async () => {
+    const c = await connect({ key: server.keys.full });
+    expect(typeof (await c.connection.ping())).toBe('number');
+  });
+
   it('round-trips strings, objects, arrays and binary with their types', async () => {
     const pub = await connect({ key: server.keys.full });
     const sub = await connect({ key: server.keys.full });

@@ -1,8 +1,10 @@
 import { Action, ErrorCode, ErrorInfo, type ProtocolMessage } from '@rowcast/protocol';
 import { handleAttach } from './attach.js';
 import { handleAuth } from './auth.js';
+import { handleClose } from './close.js';
 import type { RealtimeConnection } from './connection.js';
 import { handleDetach } from './detach.js';
+import { handleHeartbeat } from './heartbeat.js';
 import { handlePresence } from './presence.js';
 import { handlePublish } from './publish.js';
 
@@ -16,7 +18,7 @@ export function dispatch(conn: RealtimeConnection, pm: ProtocolMessage): void {
   try {
     switch (pm.action) {
       case Action.HEARTBEAT:
-        conn.send(pm.id === undefined ? { action: Action.HEARTBEAT } : { action: Action.HEARTBEAT, id: String(pm.id) });
+        handleHeartbeat(conn, pm);
         return;
       case Action.ATTACH:
         work = handleAttach(conn, pm);
@@ -34,7 +36,7 @@ export function dispatch(conn: RealtimeConnection, pm: ProtocolMessage): void {
         handleAuth(conn, pm);
         return;
       case Action.CLOSE:
-        conn.close({ action: Action.CLOSED });
+        handleClose(conn);
         return;
       default:
         throw new ErrorInfo(`Unexpected action ${pm.action} from a client`, ErrorCode.BAD_REQUEST, 400);
