@@ -9,7 +9,7 @@ const LABELS: Record<SystemKind, string> = { rowcast: 'Rowcast', ws: 'minimal ws
 
 interface SystemOutcome {
   kind: SystemKind;
-  rounds: Array<{ deliveriesPerSec: number; deliveries: number; expected: number; elapsedMs: number }>;
+  rounds: Array<{ deliveriesPerSec: number; deliveries: number; expected: number; elapsedMs: number; loadgenCpu: number }>;
   deliveriesPerSec: number;
   latency: Summary;
   cdf: Array<[number, number]>;
@@ -31,7 +31,7 @@ export const fanout: Benchmark = {
       ? { subscribers: 50, messages: 200, rounds: 1 }
       : { subscribers: 1000, messages: 3000, rounds: 2 };
     const payloadBytes = 200;
-    const window = 8;
+    const window = ctx.smoke ? 8 : 16;
     const sampled = 20;
     const kinds: SystemKind[] = ['rowcast', 'ws', 'socketio'];
     const outcomes = new Map<SystemKind, SystemOutcome>();
@@ -47,10 +47,10 @@ export const fanout: Benchmark = {
         try {
           const r = await measureWindow(server, () => gen.call<FanoutRunResult>('run', { messages: size.messages, payloadBytes, window, warmup: Math.floor(size.messages / 10) }));
           const o = outcomes.get(kind) ?? { kind, rounds: [], deliveriesPerSec: 0, latency: summarize([]), cdf: [] };
-          o.rounds.push({ deliveriesPerSec: (r.deliveries / r.elapsedMs) * 1000, deliveries: r.deliveries, expected: r.expected, elapsedMs: r.elapsedMs });
+          o.rounds.push({ deliveriesPerSec: (r.deliveries / r.elapsedMs) * 1000, deliveries: r.deliveries, expected: r.expected, elapsedMs: r.elapsedMs, loadgenCpu: r.loadgenCpu });
           outcomes.set(kind, o);
           latencies.set(kind, [...(latencies.get(kind) ?? []), ...r.latenciesMs]);
-          console.log(`fanout ${kind} round ${round + 1}: ${fmt(o.rounds.at(-1)!.deliveriesPerSec)} deliveries/s, ${r.deliveries}/${r.expected} delivered`);
+          console.log(`fanout ${kind} round ${round + 1}: ${fmt(o.rounds.at(-1)!.deliveriesPerSec)} deliveries/s, ${r.deliveries}/${r.expected} delivered, load generator CPU ${fmt(r.loadgenCpu)}`);
         } finally {
           await gen.stop();
           await server.stop();
@@ -70,6 +70,7 @@ export const fanout: Benchmark = {
       LABELS[o.kind], fmt(o.deliveriesPerSec), fmt(o.latency.p50), fmt(o.latency.p99), fmt(o.latency.max),
       `${o.rounds.reduce((a, r) => a + r.deliveries, 0)} / ${o.rounds.reduce((a, r) => a + r.expected, 0)}`,
       rc ? ratio(rc.deliveriesPerSec, o.deliveriesPerSec) : 'n/a',
+      o.rounds.map((r) => fmt(r.loadgenCpu)).join(', '),
     ]);
     return {
       name: 'fanout',
@@ -83,7 +84,7 @@ export const fanout: Benchmark = {
         rc ? 'Rowcast: `startServer` with the memory engine, default settings' : 'Rowcast: not measured (@rowcast/server has no startServer yet)',
       ],
       table: {
-        headers: ['System', 'Deliveries/s (median)', 'p50 ms', 'p99 ms', 'max ms', 'Delivered / expected', 'Rowcast deliveries/s ÷ this'],
+        headers: ['System', 'Deliveries/s (median)', 'p50 ms', 'p99 ms', 'max ms', 'Delivered / expected', 'Rowcast deliveries/s ÷ this', 'Load generator CPU (cores)'],
         rows,
       },
       goals: [

@@ -31,6 +31,8 @@ export interface FanoutRunResult {
   expected: number;
   elapsedMs: number;
   latenciesMs: Float64Array;
+  /** CPU time of this load generator ÷ wall time (1 = one core): near 1 means the generator, not the server, limited the run. */
+  loadgenCpu: number;
 }
 
 /**
@@ -101,6 +103,7 @@ await serveParent<Args, { subscribers: number; connectMs: number }>(async (args)
           }
           if (low >= run.messages) done();
         };
+        const cpu0 = process.cpuUsage();
         const started = nowMs();
         pump();
         // Stall guard: a system that drops messages would otherwise hang the loop forever.
@@ -123,7 +126,9 @@ await serveParent<Args, { subscribers: number; connectMs: number }>(async (args)
         }
         clearInterval(guard);
         pump = () => {};
-        return { published, deliveries, expected, elapsedMs: lastDeliveryAt - started, latenciesMs: Float64Array.from(samples) };
+        const cpu = process.cpuUsage(cpu0);
+        const elapsedMs = lastDeliveryAt - started;
+        return { published, deliveries, expected, elapsedMs, latenciesMs: Float64Array.from(samples), loadgenCpu: (cpu.user + cpu.system) / 1000 / elapsedMs };
       },
       stop() {
         publisher.close();
