@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { registerStartCommand } from './commands/start.js';
 import { registerConnectorCommand } from './commands/connector.js';
+import { registerRulesCommand } from './commands/rules.js';
 
 /** The `rowcast` command line: one file per command under commands/. */
 const program = new Command('rowcast').description('Rowcast: self-hosted realtime with the Ably protocol').showHelpAfterError();
 registerStartCommand(program);
 registerConnectorCommand(program);
+registerRulesCommand(program);
 
 await program.parseAsync(process.argv);

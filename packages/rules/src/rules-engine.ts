@@ -8,7 +8,7 @@ import { ChannelMatcher } from './channel-matcher.js';
 import type { FunctionTargetConfig, HttpTargetConfig, RuleConfig, RuleSource } from './config.js';
 import { createCounters, type RuleCounters, type RuleStats } from './counters.js';
 import { envelopeMessage, envelopePresence, type EnvelopeItem } from './envelope.js';
-import type { DeadLetter, DeliveryQueue, NewDelivery } from './queue/delivery-queue.js';
+import type { DeadLetter, DeadLetterFilter, DeliveryQueue, NewDelivery } from './queue/delivery-queue.js';
 import { MemoryDeliveryQueue } from './queue/memory-queue.js';
 import { PostgresDeliveryQueue } from './queue/postgres-queue.js';
 import { DeliveryLeadership, type QueueNotice } from './queue/delivery-leadership.js';
@@ -130,6 +130,13 @@ export class RulesEngine {
   /** The most recent dead letters, newest first. */
   deadLetters(limit?: number): Promise<DeadLetter[]> {
     return this.queue.deadLetters(limit);
+  }
+
+  /** Puts dead letters back in the queue (see DeliveryQueue.requeueDeadLetters) and wakes their lanes. */
+  async requeueDeadLetters(filter?: DeadLetterFilter): Promise<number> {
+    const n = await this.queue.requeueDeadLetters(filter);
+    if (n > 0 && (!this.leadership || this.leadership.isLeader)) await this.resume();
+    return n;
   }
 
   /**

@@ -27,6 +27,12 @@ export interface DeadLetter extends QueuedDelivery {
   failedAt: number;
 }
 
+/** Which dead letters to act on; no field means all. */
+export interface DeadLetterFilter {
+  ruleId?: string;
+  deliveryIds?: string[];
+}
+
 /** A (rule, channel) pair with work queued: the unit of ordering. */
 export interface Lane {
   ruleId: string;
@@ -56,5 +62,10 @@ export interface DeliveryQueue {
   size(): Promise<number>;
   /** The most recent dead letters, newest first. */
   deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /**
+   * Puts dead letters back in the queue (all, or those of a rule / with these delivery ids) with fresh attempts,
+   * at the end of their lanes: after messages accepted since. Returns how many were requeued.
+   */
+  requeueDeadLetters(filter?: DeadLetterFilter): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery } from './delivery-queue.js';
+import type { DeadLetter, DeadLetterFilter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery } from './delivery-queue.js';
 
 const DEAD_LETTERS_KEPT = 10_000;
 
@@ -54,6 +54,16 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
 
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
     return this.dead.slice(-limit).reverse();
+  }
+
+  async requeueDeadLetters(filter: DeadLetterFilter = {}): Promise<number> {
+    const chosen = this.dead.filter(
+      (d) => (!filter.ruleId || d.ruleId === filter.ruleId) && (!filter.deliveryIds || filter.deliveryIds.includes(d.deliveryId)),
+    );
+    for (const d of chosen) this.dead.splice(this.dead.indexOf(d), 1);
+    chosen.sort((a, b) => a.seq - b.seq);
+    await this.enqueue(chosen.map(({ ruleId, channel, source, deliveryId, item }) => ({ ruleId, channel, source, deliveryId, item })));
+    return chosen.length;
   }
 
   async close(): Promise<void> {}

@@ -104,6 +104,20 @@ describe.each([
       const [dead] = (await queue.deadLetters()).filter((d) => d.channel === 'dl');
       expect(dead).toMatchObject({ deliveryId: 'dl:1', attempts: 3, lastError: 'boom for good', item: delivery('dl', 1).item });
       expect(dead.failedAt).toBeGreaterThan(0);
+
+      // requeued at the end of the lane with fresh attempts; other dead letters stay
+      await queue.enqueue([delivery('dl', 3)]);
+      const [second] = await queue.page({ ruleId: 'r', channel: 'dl' }, 0, 1);
+      await queue.deadLetter(second.seq, 3, 'also dead');
+      expect(await queue.requeueDeadLetters({ deliveryIds: ['dl:1'] })).toBe(1);
+      const lane = await queue.page({ ruleId: 'r', channel: 'dl' }, 0, 10);
+      expect(lane.map((d) => [d.deliveryId, d.attempts])).toEqual([
+        ['dl:3', 0],
+        ['dl:1', 0],
+      ]);
+      expect(lane[1].item).toEqual(delivery('dl', 1).item);
+      expect((await queue.deadLetters()).filter((d) => d.channel === 'dl').map((d) => d.deliveryId)).toEqual(['dl:2']);
+      expect(await queue.requeueDeadLetters({ ruleId: 'nobody' })).toBe(0);
     } finally {
       await queue.close();
     }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { DeadLetter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery } from './delivery-queue.js';
+import type { DeadLetter, DeadLetterFilter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery } from './delivery-queue.js';
 import { GroupCommit } from './group-commit.js';
 import { QUEUE_NOTIFY_CHANNEL } from './delivery-leadership.js';
 
@@ -180,6 +180,24 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
       [limit],
     );
     return rows.map((row) => ({ ...toQueued(row), failedAt: row.failed_at.getTime() }));
+  }
+
+  async requeueDeadLetters(filter: DeadLetterFilter = {}): Promise<number> {
+    // One statement: moved atomically, in their original order, and the delivering node is told to rescan.
+    const { rows } = await this.pool.query<{ n: number }>(
+      `WITH moved AS (
+         DELETE FROM ${DEAD} WHERE ($1::text IS NULL OR rule_id = $1) AND ($2::text[] IS NULL OR delivery_id = ANY($2))
+         RETURNING *
+       ), requeued AS (
+         INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item, enqueued_at)
+         SELECT rule_id, channel, source, delivery_id, item, enqueued_at FROM moved ORDER BY seq
+         RETURNING 1
+       )
+       SELECT (SELECT count(*)::int FROM requeued) AS n,
+              pg_notify('${QUEUE_NOTIFY_CHANNEL}', json_build_object('node', $3::text, 'lanes', '*')::text)`,
+      [filter.ruleId ?? null, filter.deliveryIds ?? null, this.nodeId],
+    );
+    return rows[0].n;
   }
 
   async close(): Promise<void> {

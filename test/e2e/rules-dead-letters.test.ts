@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import * as Ably from 'ably';
+import pg from 'pg';
+import { startRowcast, type TestRowcast } from '../support/rowcast.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { freePort } from '../support/ports.ts';
+
+/**
+ * Dead letters, as an operator meets them: a webhook that keeps failing exhausts its attempts, `rowcast rules`
+ * shows what was given up, and once the endpoint is fixed `rowcast rules requeue` hands the messages back to the
+ * running server, which delivers them.
+ */
+
+const REPO = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+
+let db: TestDatabase;
+let rowcast: TestRowcast;
+let hook: Server;
+let healthy = false;
+const delivered: string[] = [];
+
+beforeAll(async () => {
+  const port = await freePort();
+  hook = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (!healthy) return void res.writeHead(503).end('down for maintenance');
+      delivered.push(JSON.parse(Buffer.concat(chunks).toString()).messages[0].data);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((ok) => hook.listen(port, '127.0.0.1', ok));
+  db = await createTestDatabase('rules_dead');
+  rowcast = await startRowcast({
+    database: { url: db.url },
+    rules: [
+      {
+        id: 'fragile',
+        channelFilter: '^invoices$',
+        target: { type: 'http', url: `http://127.0.0.1:${port}/` },
+        retry: { attempts: 2, backoffBaseMs: 10, backoffMaxMs: 10 },
+      },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await rowcast?.close();
+  await new Promise((ok) => hook?.close(ok));
+  await db?.drop();
+});
+
+async function cli(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, [join(REPO, 'packages/cli/bin/rowcast.js'), 'rules', ...args, '--database', db.url], {
+    cwd: REPO,
+    env: { ...process.env, DATABASE_URL: '' },
+  });
+  return stdout;
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+describe('dead letters', () => {
+  it('are listed by `rowcast rules` and delivered after `rowcast rules requeue`', async () => {
+    const rest = new Ably.Rest({ key: rowcast.keys.full, endpoint: '127.0.0.1', port: rowcast.port, tls: false });
+    await rest.channels.get('invoices').publish('issued', 'inv-1');
+    await rest.channels.get('invoices').publish('issued', 'inv-2');
+
+    await until('two dead letters', async () => {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(`SELECT count(*)::int AS n FROM rowcast_rule_dead_letters`);
+        return rows[0].n === 2;
+      } finally {
+        await client.end();
+      }
+    });
+    expect(await cli('status')).toContain('dead letters: 2 (fragile: 2)');
+    const listed = (await cli('dead-letters', '--rule', 'fragile'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(listed.map((d) => d.item.data).sort()).toEqual(['inv-1', 'inv-2']);
+    expect(listed[0]).toMatchObject({ ruleId: 'fragile', channel: 'invoices', attempts: 2, lastError: expect.stringContaining('HTTP 503') });
+    expect(delivered).toEqual([]);
+
+    healthy = true;
+    expect(await cli('requeue', '--rule', 'fragile')).toContain('requeued 2 dead letters');
+    await until('the requeued deliveries', () => delivered.length === 2);
+    expect(delivered).toEqual(['inv-1', 'inv-2']);
+    expect(await cli('status')).toContain('dead letters: 0');
+  });
+});
