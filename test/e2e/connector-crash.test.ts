@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@rowcast/server';
+import { parseConnectorConfig, PostgresConnector, restPublisher } from '@rowcast/connector-postgres';
+import { pino } from 'pino';
 import { spawnConnector, type SpawnedConnector } from '../../packages/connector-postgres/src/testing/spawn-connector.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
@@ -130,6 +132,51 @@ describe('connector crash and PostgreSQL restart', () => {
       await sql.end();
     }
   }, 240_000);
+
+  it('changes streamed again from an older slot position carry the same ids and are dropped by the server', async () => {
+    const again = await createTestDatabase('cagain');
+    const sql = new pg.Client({ connectionString: again.url });
+    await sql.connect();
+    const connectors: PostgresConnector[] = [];
+    try {
+      await sql.query('CREATE TABLE items (id int PRIMARY KEY, payload text)');
+      const sub = await subscriber('again-items');
+      const start = async (slotName: string) => {
+        const config = parseConnectorConfig({
+          databaseUrl: again.url,
+          connector: [{ tablename: 'items', ablychannelname: 'again-items', operation: 'INSERT' }],
+          slotName,
+          publicationName: `${again.name}_pub`,
+        });
+        const c = new PostgresConnector(config, restPublisher({ endpoint: server.url, apiKey: server.keys.full, maxMessageSize: 65536 }), pino({ level: 'silent' }));
+        connectors.push(c);
+        await c.start();
+        await expect.poll(() => c.state().streaming, { timeout: 30_000 }).toBe(true);
+        return c;
+      };
+      const first = await start(`${again.name}_a`);
+      // a second slot at the same position: it will stream the very same transactions again
+      await sql.query(`SELECT pg_copy_logical_replication_slot($1, $2)`, [`${again.name}_a`, `${again.name}_b`]);
+      for (let from = 1; from <= 2000; from += PER_TX) {
+        await sql.query(`INSERT INTO items SELECT g, md5(g::text) FROM generate_series($1::int, $2::int) g`, [from, from + PER_TX - 1]);
+      }
+      const afterInserts = (await sql.query('SELECT pg_current_wal_lsn()::text AS l')).rows[0].l as string;
+      await expect.poll(() => sub.seen.size, { timeout: 60_000 }).toBe(2000);
+      await first.stop();
+      const second = await start(`${again.name}_b`);
+      const confirmedPast = async () => (await sql.query('SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [second.state().confirmedLsn, afterInserts])).rows[0].ok;
+      await expect.poll(confirmedPast, { timeout: 60_000, interval: 100 }).toBe(true);
+      expect(second.state().publishedRows).toBe(2000); // it did publish everything again...
+      await sql.query(`INSERT INTO items VALUES (2001, 'sentinel')`);
+      await expect.poll(() => sub.seen.has(2001), { timeout: 30_000 }).toBe(true);
+      expect([...sub.seen.values()].every((n) => n === 1)).toBe(true); // ...and the subscriber saw each row once
+      expect(sub.order).toEqual(Array.from({ length: 2001 }, (_, i) => i + 1));
+    } finally {
+      for (const c of connectors) await c.stop();
+      await sql.end();
+      await again.drop();
+    }
+  });
 
   it(`PostgreSQL stopped and started in the middle of ${TOTAL} inserts: 0 missing, 0 duplicates`, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rowcast-conn-pg-'));
