@@ -7,7 +7,9 @@ interface ChannelLog {
   epoch: string;
   /** Sequence number of the newest event ever appended (kept when events expire). */
   lastSeq: number;
+  /** Kept events are events[head..]; the dropped prefix is cut off in bulk, so trimming one event costs O(1). */
   events: ChannelEvent[];
+  head: number;
 }
 
 /** HistoryStore in process memory, trimmed by age and count on every append and read. */
@@ -30,7 +32,7 @@ export class MemoryHistoryStore implements HistoryStore {
     if (!parsed) throw new Error(`Unparseable serial ${event.serial}`);
     let log = this.logs.get(event.channel);
     if (!log || log.epoch !== parsed.epoch) {
-      log = { epoch: parsed.epoch, lastSeq: 0, events: [] };
+      log = { epoch: parsed.epoch, lastSeq: 0, events: [], head: 0 };
       this.logs.set(event.channel, log);
     }
     log.events.push(event);
@@ -46,30 +48,37 @@ export class MemoryHistoryStore implements HistoryStore {
     if (!log) return parsed.seq === 0 ? [] : undefined;
     this.trim(log);
     if (log.epoch !== parsed.epoch || parsed.seq > log.lastSeq) return undefined;
-    const firstKept = log.events.length ? parseSerial(log.events[0].serial)!.seq : log.lastSeq + 1;
+    const firstKept = log.head < log.events.length ? parseSerial(log.events[log.head].serial)!.seq : log.lastSeq + 1;
     if (parsed.seq + 1 < firstKept) return undefined; // the gap fell out of retention
-    const from = firstIndexAfter(log.events, parsed.seq);
-    return log.events.slice(from);
+    return log.events.slice(firstIndexAfter(log.events, log.head, parsed.seq));
   }
 
   async events(channel: string): Promise<ChannelEvent[]> {
     const log = this.logs.get(channel);
     if (!log) return [];
     this.trim(log);
-    return log.events.slice();
+    return log.events.slice(log.head);
   }
 
   private trim(log: ChannelLog): void {
     const oldest = this.clock.now() - this.retention.ttlMs;
-    let drop = Math.max(0, log.events.length - this.retention.maxEventsPerChannel);
-    while (drop < log.events.length && log.events[drop].timestamp < oldest) drop++;
-    if (drop > 0) log.events.splice(0, drop);
+    const { events } = log;
+    let head = Math.max(log.head, events.length - this.retention.maxEventsPerChannel);
+    while (head < events.length && events[head].timestamp < oldest) head++;
+    if (head > 1024 && head * 2 > events.length) {
+      log.events = events.slice(head);
+      head = 0;
+    } else if (head === events.length) {
+      log.events = [];
+      head = 0;
+    }
+    log.head = head;
   }
 }
 
-/** Index of the first event whose seq is greater than `seq` (events are sorted by seq). */
-function firstIndexAfter(events: ChannelEvent[], seq: number): number {
-  let lo = 0;
+/** Index of the first event at or after `from` whose seq is greater than `seq` (events are sorted by seq). */
+function firstIndexAfter(events: ChannelEvent[], from: number, seq: number): number {
+  let lo = from;
   let hi = events.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
