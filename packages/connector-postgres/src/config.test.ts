@@ -34,6 +34,19 @@ describe('connector configuration', () => {
     await expect(loadConnectorConfig(fixture('chat.json'), {})).rejects.toThrow(/no database given/);
   });
 
+  it('without a file reads the environment alone (DATABASE_URL when no DB_* is set)', async () => {
+    const c = await loadConnectorConfig(undefined, {
+      DATABASE_URL: 'postgres://u@h:1/d',
+      ABLY_API_KEY: 'a.b:c',
+      ABLY_CONNECTOR: '[{"tablename":"t","ablychannelname":"c","operation":"update"}]',
+      CONNECTOR_SLOT_NAME: 'my_slot',
+      ABLY_ENDPOINT: 'http://127.0.0.1:8080',
+    });
+    expect(c).toMatchObject({ db: { connectionString: 'postgres://u@h:1/d' }, apiKey: 'a.b:c', slotName: 'my_slot', endpoint: 'http://127.0.0.1:8080' });
+    expect(c.mappings).toEqual([{ tablename: 't', operation: 'UPDATE', channel: 'c', source: 'connector[0]' }]);
+    await expect(loadConnectorConfig(undefined, { DATABASE_URL: 'postgres://x/y' })).rejects.toThrow(/ABLY_CONNECTOR/);
+  });
+
   it('accepts operations in any case and refuses an unknown one clearly', () => {
     const base = { databaseUrl: 'postgres://x/y' };
     const ok = parseConnectorConfig({ ...base, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'delete' }] });

@@ -23,5 +23,5 @@ const hasSection = (name: string) => (config: Record<string, unknown>) => {
 export const components: ComponentStarter[] = [
   { name: 'apps', needsDatabase: hasSection('apps'), start: apps.start },
   { name: 'rules', needsDatabase: hasSection('rules'), start: rules.start },
-  { name: 'connector', needsDatabase: hasSection('connector'), start: connector.start },
+  { name: 'connector', needsDatabase: connector.needsDatabase, start: connector.start },
 ];

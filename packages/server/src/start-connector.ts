@@ -28,6 +28,19 @@ export async function start(ctx: ServerContext): Promise<Stoppable | undefined> 
   return { stop: () => connector.stop() };
 }
 
+/**
+ * Whether the server must provide a database: yes unless the section names its own (`dbConfig` or `databaseUrl`);
+ * a section given as a file path is read at start, so it is assumed to need one.
+ */
+export function needsDatabase(config: Record<string, unknown>): boolean {
+  const section = config.connector;
+  if (section === undefined || section === null) return false;
+  if (typeof section !== 'object') return true;
+  const s = section as { dbConfig?: Record<string, unknown>; databaseUrl?: unknown };
+  const ownDb = s.databaseUrl || (s.dbConfig && Object.values(s.dbConfig).some((v) => v !== '' && v !== undefined && v !== null));
+  return !ownDb;
+}
+
 async function readSection(section: unknown, ctx: ServerContext): Promise<ConnectorConfig> {
   if (typeof section === 'string') {
     const env = { ...process.env, ...(ctx.databaseUrl ? { DATABASE_URL: ctx.databaseUrl } : {}) };
