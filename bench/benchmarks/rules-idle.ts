@@ -133,7 +133,7 @@ export const rulesIdle: Benchmark = {
   name: 'rules-idle',
   description: 'A rule on a pattern with no traffic vs no rules: server CPU per publish, throughput, ACK latency',
   async run(ctx) {
-    const size = ctx.smoke ? { messages: 200, window: 16, rounds: 1, hookCalls: 100_000 } : { messages: 20_000, window: 16, rounds: 3, hookCalls: 5_000_000 };
+    const size = ctx.smoke ? { messages: 200, window: 16, rounds: 1, hookCalls: 100_000 } : { messages: 10_000, window: 16, rounds: 3, hookCalls: 5_000_000 };
     // the smoke run only keeps the code working: two server starts instead of four
     const variants = ctx.smoke ? VARIANTS.filter((v) => v.key === 'none' || v.key === 'idle1') : VARIANTS;
     const db = await benchDatabase();

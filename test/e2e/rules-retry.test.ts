@@ -12,6 +12,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const recorder = fileURLToPath(new URL('../../packages/rules/test-fixtures/recorder-function.mjs', import.meta.url));
 const MESSAGES = 10;
+/** Unique per run: in CI's Redis run, spawned servers of other test files share the cluster's channels. */
+const CHANNEL = `jobs-${process.pid}-${Date.now()}`;
 
 let db: TestDatabase;
 let sql: pg.Pool;
@@ -28,7 +30,7 @@ beforeAll(async () => {
     rules: [
       {
         id: 'fails-twice',
-        channelFilter: '^jobs$',
+        channelFilter: `^${CHANNEL}$`,
         target: { type: 'function', module: recorder, env: { FAIL_FIRST: '2' } },
         retry: { attempts: 4, backoffBaseMs: 20, backoffMaxMs: 100 },
       },
@@ -47,7 +49,7 @@ describe('a function that fails twice, then succeeds', () => {
     const client = new Ably.Realtime({ key: rowcast.keys.full, clientId: 'worker', endpoint: '127.0.0.1', port: rowcast.port, tls: false });
     const seen: Ably.Message[] = [];
     try {
-      const channel = client.channels.get('jobs');
+      const channel = client.channels.get(CHANNEL);
       await channel.subscribe((m) => void seen.push(m));
       for (let i = 0; i < MESSAGES; i++) await channel.publish(`job${i}`, { i });
 
@@ -81,7 +83,7 @@ describe('a function that fails twice, then succeeds', () => {
     for (const message of seen) {
       const mine = retries.filter((l) => l.deliveryId === message.id);
       expect(mine.map((l) => l.attempt)).toEqual([1, 2]);
-      expect(mine[0]).toMatchObject({ rule: 'fails-twice', channel: 'jobs', err: expect.stringContaining(`planned failure 1 of 2`) });
+      expect(mine[0]).toMatchObject({ rule: 'fails-twice', channel: CHANNEL, err: expect.stringContaining(`planned failure 1 of 2`) });
     }
     expect(log.filter((l) => l.msg === 'rule delivery succeeded after retry')).toHaveLength(MESSAGES);
   });
