@@ -5,3 +5,4 @@ export { RedisPresenceStore, type RedisPresenceOptions } from './redis-presence-
 export { NodeLiveness, type NodeLivenessOptions } from './node-liveness.js';
 export { leaveConnectionPresence, type PublishPresence } from './leave-connection.js';
 export { createRedisEngine, type RedisEngine, type RedisEngineOptions } from './redis-engine.js';
+export { RedisConnectionStateStore } from './redis-connection-state-store.js';

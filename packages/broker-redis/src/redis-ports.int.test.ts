@@ -1,8 +1,9 @@
 import { describe, inject } from 'vitest';
 import { Redis } from 'ioredis';
-import { runBrokerSuite, runHistoryStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
+import { runBrokerSuite, runConnectionStateStoreSuite, runHistoryStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
 import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
+import { RedisConnectionStateStore } from './redis-connection-state-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 import { deletePrefix, uniquePrefix } from './testing/redis-test-support.js';
@@ -29,6 +30,13 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Redis adapters pass the shared port suite
   });
 
   runPresenceStoreSuite('redis', { newStore: () => new RedisPresenceStore({ redis: connect(), keys, nodeId: 'suite' }), cleanup });
+
+  runConnectionStateStoreSuite('redis', {
+    shared: true,
+    realTimeExpiry: true,
+    newStore: ({ backend }) => new RedisConnectionStateStore({ redis: connect(), keys: new RedisKeys(`${prefix}${backend}:`) }),
+    cleanup,
+  });
 
   runBrokerSuite('redis', {
     dedupesExplicitIds: true,

@@ -5,3 +5,4 @@ export * from './broker.js';
 export * from './history-store.js';
 export * from './presence-store.js';
 export * from './idempotency-store.js';
+export * from './connection-state-store.js';

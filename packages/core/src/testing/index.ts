@@ -3,3 +3,4 @@ export { runBrokerSuite, type BrokerNode, type BrokerSuiteOptions } from './brok
 export { runHistoryStoreSuite, type HistoryStoreSuiteOptions } from './history-store-suite.js';
 export { runPresenceStoreSuite, type PresenceStoreSuiteOptions } from './presence-store-suite.js';
 export { runIdempotencyStoreSuite, type IdempotencyStoreSuiteOptions } from './idempotency-store-suite.js';
+export { runConnectionStateStoreSuite, type ConnectionStateStoreSuiteOptions } from './connection-state-store-suite.js';

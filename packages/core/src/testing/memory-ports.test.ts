@@ -1,5 +1,5 @@
-import { MemoryBroker, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from '../memory/index.js';
-import { runBrokerSuite, runHistoryStoreSuite, runIdempotencyStoreSuite, runPresenceStoreSuite } from './index.js';
+import { MemoryBroker, MemoryConnectionStateStore, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from '../memory/index.js';
+import { runBrokerSuite, runConnectionStateStoreSuite, runHistoryStoreSuite, runIdempotencyStoreSuite, runPresenceStoreSuite } from './index.js';
 
 runHistoryStoreSuite('memory', { newStore: ({ retention, clock }) => new MemoryHistoryStore(retention, clock) });
 
@@ -23,3 +23,5 @@ runBrokerSuite('memory', {
 });
 
 runIdempotencyStoreSuite('memory', { shared: false, newStore: ({ windowMs, clock }) => new MemoryIdempotencyStore(windowMs, clock) });
+
+runConnectionStateStoreSuite('memory', { shared: false, realTimeExpiry: false, newStore: ({ clock }) => new MemoryConnectionStateStore(clock) });
