@@ -8,8 +8,35 @@ export interface Subscriber {
   /** The channel name as the client attached it (maybe with a `[?...]` qualifier): frames carry this name. */
   readonly name: string;
   readonly format: WireFormat;
-  /** Receives an event with a lazily-encoded frame shared with every other subscriber. */
-  deliver(event: ChannelEvent, frame: () => EncodedFrame): void;
+  /** Receives an event; `frames.for(this)` encodes it (once per format and name, shared with other subscribers). */
+  deliver(event: ChannelEvent, frames: EventFrames): void;
+}
+
+/**
+ * The encodings of one event, made on first use: one per wire format for subscribers that attached the channel by
+ * its plain name (the common case, no string keys), and one per (format, name) for qualified names.
+ */
+export class EventFrames {
+  private json?: EncodedFrame;
+  private msgpack?: EncodedFrame;
+  private qualified?: Map<string, EncodedFrame>;
+
+  constructor(private readonly event: ChannelEvent) {}
+
+  for(sub: { readonly name: string; readonly format: WireFormat }): EncodedFrame {
+    if (sub.name === this.event.channel) {
+      if (sub.format === 'json') return (this.json ??= encodeEvent(this.event, sub.name, 'json'));
+      return (this.msgpack ??= encodeEvent(this.event, sub.name, 'msgpack'));
+    }
+    const key = `${sub.format}\u0000${sub.name}`;
+    this.qualified ??= new Map();
+    let frame = this.qualified.get(key);
+    if (!frame) {
+      frame = encodeEvent(this.event, sub.name, sub.format);
+      this.qualified.set(key, frame);
+    }
+    return frame;
+  }
 }
 
 /**
@@ -50,18 +77,8 @@ export class Hub {
   private fanOut(event: ChannelEvent): void {
     const set = this.channels.get(event.channel);
     if (!set) return;
-    const cache = new Map<string, EncodedFrame>();
-    for (const sub of set) {
-      const key = `${sub.format}\u0000${sub.name}`;
-      sub.deliver(event, () => {
-        let frame = cache.get(key);
-        if (!frame) {
-          frame = encodeEvent(event, sub.name, sub.format);
-          cache.set(key, frame);
-        }
-        return frame;
-      });
-    }
+    const frames = new EventFrames(event);
+    for (const sub of set) sub.deliver(event, frames);
   }
 }
 

@@ -1,6 +1,5 @@
-import type { Subscriber } from '../hub.js';
+import type { EventFrames, Subscriber } from '../hub.js';
 import type { ChannelEvent } from '../ports/events.js';
-import type { EncodedFrame } from '../transport.js';
 import type { WireFormat } from '@rowcast/protocol';
 import { encodeEvent } from '../hub.js';
 import type { RealtimeConnection } from './connection.js';
@@ -32,12 +31,12 @@ export class Attachment implements Subscriber {
     return this.conn.format;
   }
 
-  deliver(event: ChannelEvent, frame: () => EncodedFrame): void {
+  deliver(event: ChannelEvent, frames: EventFrames): void {
     if (this.pending) {
       this.pending.push(event);
       return;
     }
-    if (this.wants(event)) this.conn.sendFrame(frame());
+    if (this.wants(event)) this.conn.sendFrame(frames.for(this));
   }
 
   /** Sends an event encoded just for this connection (replay, backlog, pending release). */
