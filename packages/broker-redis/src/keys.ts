@@ -65,6 +65,11 @@ export class RedisKeys {
     return `${this.prefix}node:${nodeId}:conns`;
   }
 
+  /** What nodeConnections() puts before `<nodeId>:conns` (scripts build the key from it). */
+  nodeKeyPrefix(): string {
+    return `${this.prefix}node:`;
+  }
+
   /** Liveness key of a node, expiring unless refreshed. */
   nodeAlive(nodeId: string): string {
     return `${this.prefix}node:${nodeId}:alive`;

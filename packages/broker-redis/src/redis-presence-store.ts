@@ -43,6 +43,7 @@ export class RedisPresenceStore implements PresenceStore {
       channel,
       event.connectionId,
       nodeId,
+      keys.nodeKeyPrefix(),
     );
     return changed === 1;
   }

@@ -96,7 +96,8 @@ return out
 
 /**
  * Applies one presence change atomically. KEYS: members, order, counter, connectionPresence, owners, nodeConnections.
- * ARGV: memberKey, isLeave ('1'/'0'), body, channel, connectionId, nodeId. Returns 1 when something changed.
+ * ARGV: memberKey, isLeave ('1'/'0'), body, channel, connectionId, nodeId, nodeKeyPrefix. Returns 1 when something
+ * changed. When a connection's last member leaves, its ownership records go too, so they do not pile up.
  */
 const PRESENCE_APPLY = `
 local field = ARGV[4] .. '\\0' .. ARGV[1]
@@ -104,6 +105,11 @@ if ARGV[2] == '1' then
   if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('HDEL', KEYS[4], field)
+  if redis.call('HLEN', KEYS[4]) == 0 then
+    local owner = redis.call('HGET', KEYS[5], ARGV[5])
+    redis.call('HDEL', KEYS[5], ARGV[5])
+    if owner then redis.call('SREM', ARGV[7] .. owner .. ':conns', ARGV[5]) end
+  end
   return 1
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
