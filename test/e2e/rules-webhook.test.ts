@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import * as Ably from 'ably';
+import pg from 'pg';
 import { startRowcast, type TestRowcast } from '../support/rowcast.ts';
 import { freePort } from '../support/ports.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -222,6 +223,26 @@ describe('webhook rules', () => {
         .map((e) => e.messages[0].data);
     expect(byChannel('orders:refused')).toEqual(['marker']);
     expect(byChannel('orders:idempotent')).toEqual(['once', 'marker']);
+  });
+
+  it('refuses a publish it cannot queue instead of acknowledging it, and queues again once the database can', async () => {
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    const channel = client.channels.get('orders:outage');
+    try {
+      await admin.query('ALTER TABLE rowcast_rule_queue RENAME TO rowcast_rule_queue_away');
+      await expect(channel.publish('created', 'during the outage')).rejects.toMatchObject({
+        code: 50000,
+        message: expect.stringContaining('integration rules queue unavailable'),
+      });
+    } finally {
+      await admin.query('ALTER TABLE rowcast_rule_queue_away RENAME TO rowcast_rule_queue');
+      await admin.end();
+    }
+    await channel.publish('created', 'after the outage');
+    const requests = await requestsTo('/hook', 7);
+    const outage = requests.map((r) => JSON.parse(r.body.toString())).filter((e) => e.channel === 'orders:outage');
+    expect(outage.map((e) => e.messages[0].data)).toEqual(['after the outage']);
   });
 
   it('sends presence events in a presence envelope', async () => {
