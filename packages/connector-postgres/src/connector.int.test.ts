@@ -5,6 +5,8 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/dat
 import { parseConnectorConfig } from './config.js';
 import { PostgresConnector } from './connector.js';
 import { ConnectorSetupError } from './setup.js';
+import { HIGH_WATER_ROWS } from './delivery.js';
+import { SLICE_CHANGES } from './assembler.js';
 import { RecordingPublisher, waitUntil } from './testing/recording-publisher.js';
 
 /**
@@ -188,6 +190,25 @@ describe('PostgreSQL change stream (recording publisher)', () => {
       'the transaction to be confirmed',
     );
   });
+
+  it('pauses reading while the server is slow, so memory stays bounded, then delivers everything in order', async () => {
+    await sql.query('CREATE TABLE flood (id int PRIMARY KEY)');
+    const pub = new RecordingPublisher();
+    pub.hold();
+    const c = await startConnector([{ tablename: 'flood', ablychannelname: 'flood', operation: 'INSERT' }], pub);
+    for (let from = 1; from <= 100_000; from += 1000) {
+      await sql.query(`INSERT INTO flood SELECT generate_series($1::int, $2::int)`, [from, from + 999]);
+    }
+    await waitUntil(() => c.state().paused, 60_000, 'the stream to pause');
+    // let the socket drain what it already had; the queue must stay near the high-water mark, far below 100,000
+    await new Promise((r) => setTimeout(r, 500));
+    expect(c.state().queuedRows).toBeLessThan(HIGH_WATER_ROWS + SLICE_CHANGES + 5_000);
+    expect(pub.published.length).toBe(0);
+    pub.release();
+    await waitUntil(() => pub.published.length >= 100_000, 120_000, 'all rows');
+    expect(pub.changes('flood').map((ch) => ch.row.id)).toEqual(Array.from({ length: 100_000 }, (_, i) => i + 1));
+    expect(c.state().paused).toBe(false);
+  }, 180_000);
 
   it('refuses to start with an unknown table, naming it', async () => {
     const c = new PostgresConnector(

@@ -19,6 +19,10 @@ export interface ConnectorState {
   oversizedRows: number;
   publishFailures: number;
   streaming: boolean;
+  /** Rows received and not yet accepted by the realtime server. */
+  queuedRows: number;
+  /** Reading from PostgreSQL is paused until the queue drains. */
+  paused: boolean;
 }
 
 const STATUS_INTERVAL_MS = 5_000;
@@ -99,6 +103,8 @@ export class PostgresConnector {
       slotLagBytes: this.lagBytes,
       ...this.pipeline.stats,
       streaming: this.streaming,
+      queuedRows: this.pipeline.queued,
+      paused: this.pipeline.paused,
     };
   }
 

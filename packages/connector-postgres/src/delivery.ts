@@ -40,7 +40,8 @@ export interface DeliveryStats {
   publishFailures: number;
 }
 
-const HIGH_WATER_ROWS = 50_000;
+/** Rows received but not yet accepted above which the stream is paused (memory stays bounded). */
+export const HIGH_WATER_ROWS = 50_000;
 const LOW_WATER_ROWS = 10_000;
 
 export class DeliveryPipeline {
@@ -61,6 +62,16 @@ export class DeliveryPipeline {
     private readonly logger: Logger,
     private readonly events: DeliveryEvents,
   ) {}
+
+  /** Rows received and not yet accepted. */
+  get queued(): number {
+    return this.queuedRows;
+  }
+
+  /** Whether the stream is paused because too much is waiting. */
+  get paused(): boolean {
+    return this.pressured;
+  }
 
   /** True when nothing received is still waiting to be published. */
   get idle(): boolean {

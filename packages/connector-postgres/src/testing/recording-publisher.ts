@@ -16,9 +16,22 @@ export class RecordingPublisher implements Publisher {
     this.maxBatchBytes = maxMessageSize;
   }
 
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
+
+  /** Makes publishes wait (a slow server) until `release()`. */
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  release(): void {
+    this.openGate?.();
+    this.gate = undefined;
+  }
+
   async publish(channel: string, messages: Message[]): Promise<void> {
     this.calls++;
-    await Promise.resolve();
+    await (this.gate ?? Promise.resolve());
     if (this.failWith) throw this.failWith;
     for (const message of messages) this.published.push({ channel, message });
   }
