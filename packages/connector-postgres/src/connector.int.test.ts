@@ -210,6 +210,21 @@ describe('PostgreSQL change stream (recording publisher)', () => {
     expect(c.state().paused).toBe(false);
   }, 180_000);
 
+  it('follows a schema change while streaming: a new column of a type created after the start', async () => {
+    await sql.query('CREATE TABLE evolving (id int PRIMARY KEY, a text)');
+    const pub = new RecordingPublisher();
+    await startConnector([{ tablename: 'evolving', ablychannelname: 'evolving', operation: 'INSERT' }], pub);
+    await sql.query(`INSERT INTO evolving VALUES (1, 'before')`);
+    await sql.query(`CREATE TYPE colour AS ENUM ('red', 'green'); CREATE DOMAIN percent AS numeric CHECK (VALUE BETWEEN 0 AND 100);
+                     ALTER TABLE evolving ADD COLUMN c colour[], ADD COLUMN p percent, ADD COLUMN n jsonb DEFAULT '{"x": [1]}'`);
+    await sql.query(`INSERT INTO evolving VALUES (2, 'after', '{red,green}', 12.50)`);
+    await waitUntil(() => pub.changes('evolving').length >= 2, 20_000, 'evolving rows');
+    const [before, after] = pub.changes('evolving');
+    expect(before.row).toEqual({ id: 1, a: 'before' });
+    expect(after.row).toEqual(await rowJson('evolving', 2));
+    expect(after.row).toEqual({ id: 2, a: 'after', c: ['red', 'green'], p: 12.5, n: { x: [1] } });
+  });
+
   it('refuses to start with an unknown table, naming it', async () => {
     const c = new PostgresConnector(
       configFor([{ tablename: 'no_such_table', ablychannelname: 'x', operation: 'INSERT' }]),
