@@ -109,16 +109,21 @@ export class DeliveryPipeline {
     try {
       while (this.ingress.length && gen === this.generation) {
         const tx = this.ingress[0];
+        const relations = new Set(tx.changes.map((c) => c.relation));
         const oids = new Set<number>();
-        for (const c of tx.changes) for (const col of c.relation.columns) oids.add(col.typeOid);
+        for (const r of relations) for (const col of r.columns) oids.add(col.typeOid);
         await this.types.ensure(oids); // resolves at once when all are known
         if (gen !== this.generation) return;
         this.ingress.shift();
         this.dispatch(tx);
       }
     } catch (err) {
-      // a catalog query failed (database gone): the session will end and restart from the confirmed position
-      this.logger.warn({ err }, 'cannot load column types; waiting for the stream to restart');
+      // A catalog query failed. If the database is gone the session ends and restarts from the confirmed
+      // position (reset); otherwise try again shortly.
+      this.logger.warn({ err: String(err) }, 'cannot load column types; retrying');
+      setTimeout(() => {
+        if (gen === this.generation && !this.ingressRunning && this.ingress.length) void this.drainIngress(gen);
+      }, 1000).unref();
     } finally {
       if (gen === this.generation) this.ingressRunning = false; // else reset() already handed the flag on
     }
