@@ -31,6 +31,13 @@ export async function prepareDatabase(
   config: ConnectorConfig,
   logger: Logger,
 ): Promise<Map<number, CapturedTable>> {
+  const level = (await client.query('SHOW wal_level')).rows[0].wal_level as string;
+  if (level !== 'logical') {
+    throw new ConnectorSetupError(
+      `PostgreSQL runs with wal_level=${level}; logical replication needs wal_level=logical ` +
+        `(ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL)`,
+    );
+  }
   const tables = await resolveTables(client, config.mappings);
   for (const table of tables.values()) await ensureReplicaIdentity(client, table, logger);
   await ensurePublication(client, config.publicationName, [...tables.values()], logger);
