@@ -33,8 +33,8 @@ return 1
 `;
 
 /**
- * ConnectionStateStore in Redis (PROPOSED with the port in core/ports/connection-state-store.ts; the handshake
- * does not use it yet): a hash per connection { json, key, node } and one index key per connectionKey, both
+ * ConnectionStateStore in Redis, so a client can resume on any node (core's handshake claims the key when the
+ * connection is not held locally): a hash per connection { json, key, node } and one index key per connectionKey, both
  * expiring after the connectionStateTtl. Claiming a key is one script, so only one node can resume it.
  */
 export class RedisConnectionStateStore implements ConnectionStateStore {

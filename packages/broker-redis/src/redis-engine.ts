@@ -5,6 +5,7 @@ import { RedisKeys } from './keys.js';
 import { leaveConnectionPresence, type PublishPresence } from './leave-connection.js';
 import { NodeLiveness } from './node-liveness.js';
 import { RedisBroker } from './redis-broker.js';
+import { RedisConnectionStateStore } from './redis-connection-state-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 
@@ -29,6 +30,7 @@ export interface RedisEngine {
   broker: RedisBroker;
   history: RedisHistoryStore;
   presence: RedisPresenceStore;
+  connectionStates: RedisConnectionStateStore;
   /** Joins the cluster; members of dead nodes are made to leave through `publishPresence`. */
   start(publishPresence: PublishPresence): Promise<void>;
   /** Leaves the cluster and closes the connections (after the node closed its broker). */
@@ -58,6 +60,7 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
     broker,
     history,
     presence,
+    connectionStates: new RedisConnectionStateStore({ redis, keys }),
     async start(publishPresence) {
       liveness = new NodeLiveness({
         redis,

@@ -7,6 +7,7 @@ import type { Clock } from './ports/clock.js';
 import type { HistoryStore } from './ports/history-store.js';
 import type { Logger } from './ports/logger.js';
 import type { PresenceStore } from './ports/presence-store.js';
+import type { ConnectionStateStore } from './ports/connection-state-store.js';
 import type { Hub } from './hub.js';
 import type { RealtimeConnection } from './connection/connection.js';
 
@@ -25,11 +26,16 @@ export interface EngineContext {
   /** Applies presence changes to the store and publishes those that changed something. */
   publishPresence(channel: string, presence: AcceptedPresence[], eventId: string, connectionId?: string): Promise<void>;
   readonly connections: ConnectionRegistry;
+  /** Cluster only: connection state any node can resume (absent on a single node: resume is local). */
+  readonly connectionStates?: ConnectionStateStore;
+  /** Cluster only: this node, as recorded in ResumableConnection.nodeId. */
+  readonly nodeId?: string;
 }
 
 /** Live and resumable connections of this node. */
 export interface ConnectionRegistry {
   byKey(key: string): RealtimeConnection | undefined;
+  byId(id: string): RealtimeConnection | undefined;
   add(conn: RealtimeConnection): void;
   rekey(conn: RealtimeConnection, oldKey: string): void;
   remove(conn: RealtimeConnection): void;

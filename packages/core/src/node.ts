@@ -16,6 +16,7 @@ import type { Broker } from './ports/broker.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { HistoryStore } from './ports/history-store.js';
 import type { IdempotencyStore } from './ports/idempotency-store.js';
+import type { ConnectionStateStore } from './ports/connection-state-store.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import { memberKey, type PresenceStore } from './ports/presence-store.js';
 import type { ConnectParams, TransportLink } from './transport.js';
@@ -43,6 +44,10 @@ export interface RealtimeNodeOptions {
   presence?: PresenceStore;
   /** Explicit message ids seen per channel; shared by a cluster so a retry through another node is still a duplicate. */
   idempotency?: IdempotencyStore;
+  /** Cluster only: where connections are kept so that any node can resume them. */
+  connectionStates?: ConnectionStateStore;
+  /** Cluster only: this node's id in the cluster (ResumableConnection.nodeId). */
+  nodeId?: string;
 }
 
 /**
@@ -59,6 +64,7 @@ export class RealtimeNode implements RealtimeNodeApi {
   private readonly byKey = new Map<string, RealtimeConnection>();
   private readonly byId = new Map<string, RealtimeConnection>();
   private readonly heartbeatTimer: NodeJS.Timeout;
+  private stateRefreshTimer?: NodeJS.Timeout;
 
   constructor(opts: RealtimeNodeOptions) {
     const config = { ...DEFAULT_ENGINE_CONFIG, ...opts.config };
@@ -70,6 +76,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     this.idempotency = opts.idempotency ?? new MemoryIdempotencyStore(config.idempotencyWindowMs, clock);
     const registry: ConnectionRegistry = {
       byKey: (key) => this.byKey.get(key),
+      byId: (id) => this.byId.get(id),
       add: (conn) => {
         this.byKey.set(conn.key, conn);
         this.byId.set(conn.id, conn);
@@ -93,12 +100,21 @@ export class RealtimeNode implements RealtimeNodeApi {
       presence: opts.presence ?? new MemoryPresenceStore(),
       hub: new Hub(broker),
       connections: registry,
+      connectionStates: opts.connectionStates,
+      nodeId: opts.nodeId,
       publishMessages: (channel, messages, origin) => this.publish(channel, messages, origin),
       publishPresence: (channel, presence, eventId, connectionId) => this.publishPresence(channel, presence, eventId, connectionId),
     };
     // Clients that asked for protocol heartbeats (browsers) get one per half idle interval, so they never
     // time out between two of them.
     this.heartbeatTimer = setInterval(() => this.sendHeartbeats(), Math.max(50, config.maxIdleIntervalMs / 2)).unref();
+    // Shared connection state expires unless refreshed: live connections are re-saved well before that, so
+    // only those of a dead node go.
+    if (opts.connectionStates) {
+      this.stateRefreshTimer = setInterval(() => {
+        for (const conn of this.byId.values()) conn.saveState();
+      }, Math.max(1000, config.connectionStateTtlMs / 3)).unref();
+    }
   }
 
   get maxMessageSize(): number {
@@ -284,6 +300,7 @@ export class RealtimeNode implements RealtimeNodeApi {
    */
   async close(): Promise<void> {
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.stateRefreshTimer);
     this.disconnectAll();
     await this.ctx.broker.close();
   }

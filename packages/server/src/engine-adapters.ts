@@ -19,8 +19,8 @@ export const redisConfigSchema = z
 export interface EngineAdapters {
   /** 'memory' (one node) or 'redis' (a cluster member). */
   kind: 'memory' | 'redis';
-  /** Broker, history and presence for RealtimeNode; empty for memory (the node's defaults). */
-  ports: Pick<RealtimeNodeOptions, 'broker' | 'history' | 'presence'>;
+  /** Broker, history, presence and shared connection state for RealtimeNode; empty for memory (the node's defaults). */
+  ports: Pick<RealtimeNodeOptions, 'broker' | 'history' | 'presence' | 'connectionStates' | 'nodeId'>;
   /** After the node exists: joins the cluster (members of dead nodes leave through this node). */
   start(node: RealtimeNode): Promise<void>;
   /** After the node closed: leaves the cluster and closes connections. */
@@ -53,7 +53,7 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
   logger.info(`engine: Redis at ${redactUrl(redisConfig.url)}, cluster prefix "${redisConfig.prefix}", node ${engine.nodeId}`);
   return {
     kind: 'redis',
-    ports: { broker: engine.broker, history: engine.history, presence: engine.presence },
+    ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
     start: (node) => engine.start((channel, presence, eventId, connectionId) => node.publishPresence(channel, presence, eventId, connectionId)),
     close: () => engine.close(),
   };

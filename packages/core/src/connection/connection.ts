@@ -30,6 +30,8 @@ export class RealtimeConnection {
   private ttlTimer?: NodeJS.Timeout;
   private leaveTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
+  /** Set when another node resumed this connection: this copy goes without leaving presence. */
+  private movedAway = false;
 
   constructor(
     readonly ctx: EngineContext,
@@ -39,13 +41,35 @@ export class RealtimeConnection {
     readonly echo: boolean,
     public heartbeats: boolean,
     link: TransportLink,
+    /** Given when the connection continues one that another node held (a resume across nodes). */
+    id?: string,
   ) {
-    this.id = randomBytes(9).toString('base64url');
+    this.id = id ?? randomBytes(9).toString('base64url');
     this.key = newKey(this.id);
     this.link = link;
     this.acks = new AckQueue((pm) => this.send(pm));
     this.outbox = new Outbox(link, ctx.config.maxSendBufferBytes, () => this.onSlowConsumer());
     this.scheduleTokenExpiry();
+    this.saveState();
+  }
+
+  /**
+   * Cluster only: writes what another node needs to resume this connection (refreshed by the node before it
+   * expires, and whenever the key or the presence channels change). Best effort: a failed save only means a
+   * resume elsewhere gets 80008, with channel continuity still replayed from history.
+   */
+  saveState(): void {
+    const store = this.ctx.connectionStates;
+    if (!store || this.state === 'closed') return;
+    const state = {
+      connectionId: this.id,
+      key: this.key,
+      clientId: this.identity.clientId,
+      format: this.format,
+      presenceChannels: [...this.presenceChannels],
+      nodeId: this.ctx.nodeId ?? '',
+    };
+    store.save(state, this.ctx.config.connectionStateTtlMs).catch((err) => this.ctx.logger.warn({ err, connectionId: this.id }, 'saving connection state failed'));
   }
 
   /** Encodes and queues one protocol message. */
@@ -99,6 +123,7 @@ export class RealtimeConnection {
     this.link = link;
     this.outbox.bind(link);
     this.state = 'connected';
+    this.saveState();
   }
 
   /** The transport went away without CLOSE: keep the state for a resume, leave presence after a delay. */
@@ -108,7 +133,7 @@ export class RealtimeConnection {
     this.outbox.bind(undefined);
     this.state = 'disconnected';
     this.detachChannels();
-    this.leaveTimer = setTimeout(() => void leaveAllPresence(this), this.ctx.config.presenceLeaveDelayMs).unref();
+    this.leaveTimer = setTimeout(() => void this.leaveUnlessResumedElsewhere(), this.ctx.config.presenceLeaveDelayMs).unref();
     this.ttlTimer = setTimeout(() => this.dispose(), this.ctx.config.connectionStateTtlMs).unref();
   }
 
@@ -164,6 +189,27 @@ export class RealtimeConnection {
     this.attachments.clear();
   }
 
+  /**
+   * The presence delay ran out. In a cluster the client may have resumed on another node meanwhile: then that
+   * node holds the connection and its members, and this copy just goes, without LEAVEs.
+   */
+  private async leaveUnlessResumedElsewhere(): Promise<void> {
+    const store = this.ctx.connectionStates;
+    if (store && this.state === 'disconnected') {
+      try {
+        const holder = await store.holder(this.id);
+        if (holder !== undefined && holder !== (this.ctx.nodeId ?? '')) {
+          this.movedAway = true;
+          this.dispose();
+          return;
+        }
+      } catch (err) {
+        this.ctx.logger.warn({ err, connectionId: this.id }, 'connection state unreadable; leaving presence as usual');
+      }
+    }
+    if (this.state !== 'connected') await leaveAllPresence(this);
+  }
+
   private dispose(): void {
     const wasClosed = this.state === 'closed';
     this.state = 'closed';
@@ -172,6 +218,8 @@ export class RealtimeConnection {
     clearTimeout(this.expiryTimer);
     this.detachChannels();
     this.ctx.connections.remove(this);
+    if (this.movedAway) return;
+    this.ctx.connectionStates?.remove(this.id).catch(() => undefined);
     if (!wasClosed) void leaveAllPresence(this);
   }
 }

@@ -49,7 +49,10 @@ export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessa
       if (raw.extras && typeof raw.extras === 'object') p.extras = raw.extras;
       return p;
     });
-    conn.presenceChannels.add(base);
+    if (!conn.presenceChannels.has(base)) {
+      conn.presenceChannels.add(base);
+      conn.saveState();
+    }
     await conn.ctx.publishPresence(base, accepted, `${conn.id}:${msgSerial}`, conn.id);
     conn.acks.succeed(slot, accepted.map(() => null));
   } catch (err) {

@@ -1,7 +1,7 @@
 import type { Clock } from '../ports/clock.js';
 import type { ConnectionStateStore, ResumableConnection } from '../ports/connection-state-store.js';
 
-/** ConnectionStateStore of one node, in process memory (PROPOSED with the port; see its TSDoc). */
+/** ConnectionStateStore in process memory (for the shared suite and single-process clusters in tests). */
 export class MemoryConnectionStateStore implements ConnectionStateStore {
   private readonly byId = new Map<string, { state: ResumableConnection; expires: number }>();
   private readonly idByKey = new Map<string, string>();

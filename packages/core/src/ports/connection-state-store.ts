@@ -1,7 +1,7 @@
 import type { WireFormat } from '@rowcast/protocol';
 
 /**
- * PROPOSED (issue 8, not wired into the handshake yet): what any node needs to continue a connection that
+ * Issue 8: what any node needs to continue a connection that
  * dropped from another node (a resume with the same connectionId), kept for `connectionStateTtl`.
  */
 export interface ResumableConnection {

@@ -13,7 +13,7 @@ export interface ConnectionStateStoreSuiteOptions {
   cleanup?(): Promise<void>;
 }
 
-/** The guarantees of ConnectionStateStore (ports/connection-state-store.ts, PROPOSED), for every implementation. */
+/** The guarantees of ConnectionStateStore (ports/connection-state-store.ts), for every implementation. */
 export function runConnectionStateStoreSuite(name: string, opts: ConnectionStateStoreSuiteOptions): void {
   describe(`ConnectionStateStore suite: ${name}`, () => {
     afterAll(async () => opts.cleanup?.());
