@@ -46,7 +46,7 @@ export const dbPath: Benchmark = {
   async run(ctx) {
     const size = ctx.smoke
       ? { sdkSubscribers: 2, rawSubscribers: 3, rate: 50, durationMs: 2000, warmupMs: 300, tailMs: 10_000 }
-      : { sdkSubscribers: Number(process.env.BENCH_DB_PATH_SDK ?? 10), rawSubscribers: 100 - Number(process.env.BENCH_DB_PATH_SDK ?? 10), rate: 500, durationMs: Number(process.env.BENCH_DB_PATH_MS ?? 30_000), warmupMs: 3000, tailMs: 60_000 };
+      : { sdkSubscribers: Number(process.env.BENCH_DB_PATH_SDK ?? 10), rawSubscribers: 100 - Number(process.env.BENCH_DB_PATH_SDK ?? 10), rate: Number(process.env.BENCH_DB_PATH_RATE ?? 500), durationMs: Number(process.env.BENCH_DB_PATH_MS ?? 30_000), warmupMs: 3000, tailMs: 60_000 };
     const contentBytes = 60;
     const runs: Array<[Via, Capture]> = process.env.BENCH_DB_PATH_VIA === 'insert' ? [['insert', 'logical'], ['insert', 'trigger']] : ctx.smoke
       ? [['rule', 'logical'], ['rule', 'trigger']]
