@@ -43,7 +43,8 @@ export function normaliseData(
     }
     return { data, encoding };
   }
-  if (data instanceof Uint8Array) return { data, encoding };
+  // A copy: a view into the received frame would keep the whole socket read buffer alive while history holds it.
+  if (data instanceof Uint8Array) return { data: new Uint8Array(data), encoding };
   if (typeof data === 'object' && !encoding) return { data: JSON.stringify(data), encoding: 'json' };
   if (typeof data === 'number' || typeof data === 'boolean') return { data: JSON.stringify(data), encoding: 'json' };
   throw bad(`${where}.data has an unsupported type`);
