@@ -45,7 +45,8 @@ export async function startRowcast(config: Record<string, unknown>, opts: Rowcas
   };
   const child = (await startChild<{ port: number }>('lib/rowcast-server.ts', {
     args,
-    nodeFlags: opts.nodeFlags,
+    // Source maps let the window profiler report TypeScript lines instead of tsx's one-line output.
+    nodeFlags: opts.cpuProfDir ? ['--enable-source-maps', ...(opts.nodeFlags ?? [])] : opts.nodeFlags,
 
     quietStdout: true,
   })) as RowcastHandle;
