@@ -63,6 +63,20 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a three-node cluster on Redis' : 'cluster
     }
   });
 
+  it('drops an idempotent REST publish retried through another node', async () => {
+    const rests = nodes.map((node) => new Ably.Rest(clientOptions(node, { key: node.keys.full }) as Ably.ClientOptions));
+    const watcher = await connect(nodes[2], { key: nodes[2].keys.full });
+    const got: Ably.InboundMessage[] = [];
+    await watcher.channels.get('cluster-idem').subscribe((m) => void got.push(m));
+    await rests[0].channels.get('cluster-idem').publish([{ id: 'order-1:0', name: 'order', data: 'first try' }]);
+    await rests[1].channels.get('cluster-idem').publish([{ id: 'order-1:0', name: 'order', data: 'retry' }]);
+    await rests[1].channels.get('cluster-idem').publish([{ id: 'order-2:0', name: 'order', data: 'next' }]);
+    await until(() => got.length >= 2, 'two messages');
+    const history = await rests[2].channels.get('cluster-idem').history({ direction: 'forwards' });
+    expect(history.items.map((m) => m.data)).toEqual(['first try', 'next']);
+    expect(got.map((m) => m.data)).toEqual(['first try', 'next']);
+  });
+
   it('answers history and presence the same from every node', async () => {
     const entrants = await Promise.all(nodes.map((node, i) => connect(node, { key: node.keys.full, clientId: `member-${i}` })));
     await Promise.all(entrants.map((c, i) => c.channels.get('cluster-rest').presence.enter({ node: i })));
