@@ -91,7 +91,9 @@ export async function spawnRowcast(
   const child = spawn(process.execPath, [join(REPO, 'packages/cli/bin/rowcast.js'), 'start', '--config', configPath], {
     cwd: REPO,
     // A cluster test opts in to Redis through its config or opts.env; others stay single-node even in CI's Redis run.
-    env: { ...process.env, PORT: '', REDIS_URL: '', ...opts.env },
+    // DATABASE_URL overrides the config file's database (as it should for users), so a test that names its own
+    // database in the config must not inherit the runner's (CI's second run sets it for the system PostgreSQL).
+    env: { ...process.env, PORT: '', REDIS_URL: '', ...databaseEnv(overrides), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -191,4 +193,10 @@ export function spawnAblyClient(
       await exited;
     },
   };
+}
+
+/** The DATABASE_URL a spawned server must see: the test config's own database when it names one. */
+function databaseEnv(overrides: TestConfig): NodeJS.ProcessEnv {
+  const url = (overrides as { database?: { url?: string } }).database?.url;
+  return url ? { DATABASE_URL: url } : {};
 }
