@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeResult } from './lib/report.js';
@@ -41,7 +42,9 @@ async function main(): Promise<void> {
         profileDir = join(fileURLToPath(new URL('.', import.meta.url)), 'results', 'profiles', b.name);
         mkdirSync(profileDir, { recursive: true });
       }
+      const loadAtStart = loadavg()[0];
       const result = await b.run({ smoke, profileDir });
+      result.load = { start: loadAtStart, end: loadavg()[0] };
       if (profileDir) {
         result.profiles = profilesSince(profileDir, started).map((p) => profileMarkdown(p.label, summarizeProfile(p.file)));
       }

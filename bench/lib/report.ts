@@ -35,6 +35,8 @@ export interface BenchResult {
   smoke: boolean;
   /** Markdown sections summarising CPU profiles of this run (with --profile). */
   profiles?: string[];
+  /** 1-minute load average of the machine when the benchmark started and ended (others' work shares the cores). */
+  load?: { start: number; end: number };
 }
 
 /** Where results go: committed files for full runs, an ignored directory for smoke runs. */
@@ -48,7 +50,8 @@ export function resultsDir(smoke: boolean): string {
 export function renderMarkdown(r: BenchResult): string {
   const lines: string[] = [];
   lines.push(`# ${r.title}${r.smoke ? ' (smoke size: not a measurement)' : ''}`, '');
-  lines.push(`Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}.`, '');
+  const load = r.load ? ` Machine load (1-min average) ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end: other work shared the ${cpus().length} cores.` : '';
+  lines.push(`Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}.${load}`, '');
   lines.push('Setup:', ...r.setup.map((s) => `- ${s}`), '');
   lines.push(`| ${r.table.headers.join(' | ')} |`, `|${r.table.headers.map(() => '---').join('|')}|`);
   for (const row of r.table.rows) lines.push(`| ${row.join(' | ')} |`);
@@ -74,7 +77,7 @@ export function writeResult(r: BenchResult): string {
   writeFileSync(
     join(dir, `${r.name}.json`),
     JSON.stringify({ name: r.name, title: r.title, date: new Date().toISOString(), node: process.version,
-      cpus: cpus().length, setup: r.setup, table: r.table, goals: r.goals, charts: r.charts, raw: r.raw }, null, 1) + '\n',
+      cpus: cpus().length, load: r.load, setup: r.setup, table: r.table, goals: r.goals, charts: r.charts, raw: r.raw }, null, 1) + '\n',
   );
   for (const c of r.charts) writeFileSync(join(dir, `${c.file}.svg`), renderCdfSvg(c.title, c.unit, c.series));
   writeIndex(dir);
