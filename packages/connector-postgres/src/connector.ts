@@ -27,6 +27,14 @@ export interface ConnectorState {
 
 const STATUS_INTERVAL_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
+/** How often a standby node retries a slot another consumer holds (failover takes at most about this long). */
+const STANDBY_POLL_MS = 500;
+
+/** PostgreSQL's "replication slot ... is active for PID n" (SQLSTATE 55006, object_in_use). */
+function isSlotHeldElsewhere(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  return e?.code === '55006' || /replication slot .* is active/i.test(String(e?.message ?? err));
+}
 
 /**
  * The PostgreSQL change stream: every committed row change of the configured tables onto its channels, in commit
@@ -120,16 +128,30 @@ export class PostgresConnector {
   private async run(): Promise<void> {
     let backoff = 100;
     let prepared = this.tables.size > 0;
+    let standby = false;
     while (!this.stopped) {
+      let retryInMs = backoff;
       try {
         if (!prepared) {
           await this.prepare();
           prepared = true;
         }
-        await this.runSession(() => (backoff = 100));
+        await this.runSession(() => {
+          backoff = 100;
+          if (standby) this.logger.info('replication slot acquired: this node now streams the changes');
+          standby = false;
+        });
       } catch (err) {
         if (this.stopped) break;
-        this.logger.warn({ err: String(err), retryInMs: backoff }, 'replication stream interrupted; reconnecting');
+        if (isSlotHeldElsewhere(err)) {
+          // Another node (or process) streams from the slot: stand by and poll often, so a takeover after that
+          // consumer dies is quick. Not an error, and logged once, not on every poll.
+          if (!standby) this.logger.info({ slot: this.config.slotName }, 'replication slot in use by another consumer; standing by');
+          standby = true;
+          retryInMs = STANDBY_POLL_MS;
+        } else {
+          this.logger.warn({ err: String(err), retryInMs }, 'replication stream interrupted; reconnecting');
+        }
       } finally {
         this.streaming = false;
         this.session = undefined;
@@ -139,9 +161,9 @@ export class PostgresConnector {
       if (this.stopped) break;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        setTimeout(resolve, backoff);
+        setTimeout(resolve, retryInMs);
       });
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      if (!standby) backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }
 
