@@ -32,11 +32,15 @@ function rest(options: Ably.ClientOptions): Ably.Rest {
 }
 
 /** An app's auth endpoint, as the chat has one: signs TokenRequests for a fixed clientId with the server key. */
-async function startAuthEndpoint(params: Ably.TokenParams): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
+async function startAuthEndpoint(
+  params: Ably.TokenParams,
+): Promise<{ url: string; calls: () => number; callTimes: number[]; close: () => Promise<void> }> {
   const signer = rest({ key: FULL_KEY });
   let calls = 0;
+  const callTimes: number[] = [];
   const http: Server = createServer(async (_req, res) => {
     calls++;
+    callTimes.push(Date.now());
     const tokenRequest = await signer.auth.createTokenRequest(params);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tokenRequest));
   });
@@ -45,6 +49,7 @@ async function startAuthEndpoint(params: Ably.TokenParams): Promise<{ url: strin
   return {
     url: `http://127.0.0.1:${port}/auth/token`,
     calls: () => calls,
+    callTimes,
     close: () => new Promise((resolve) => http.close(() => resolve())),
   };
 }
@@ -83,34 +88,115 @@ describe.each([
     }
   });
 
-  it('a 5-second token is renewed at each expiry (40142, renew, resume) with no message lost and the same connection', async () => {
+  it('a 5-second token is renewed in-band before each expiry: never disconnected, same connection, no message lost', async () => {
     const auth = await startAuthEndpoint({ clientId: 'shorty', ttl: 5000 });
     try {
       const subscriber = realtime({ authUrl: auth.url, useBinaryProtocol });
-      const publisher = realtime({ key: FULL_KEY, useBinaryProtocol });
       await subscriber.connection.whenState('connected');
+      const publisher = realtime({ key: FULL_KEY, useBinaryProtocol });
       const connectionId = subscriber.connection.id;
+      const leftConnected: string[] = [];
+      subscriber.connection.on(['connecting', 'disconnected', 'suspended', 'failed', 'closing', 'closed'], (change) =>
+        leftConnected.push(`${change.current} ${change.reason?.code ?? ''}`),
+      );
+      let inBandUpdates = 0;
+      subscriber.connection.on('update', () => inBandUpdates++);
       const channel = subscriber.channels.get('renewal');
       const got: string[] = [];
       await channel.subscribe((m) => got.push(m.data as string));
       const sent: string[] = [];
       const pub = publisher.channels.get('renewal');
-      // Publish through more than one token lifetime: at least one expiry happens mid-stream.
-      const until = Date.now() + 7500;
-      for (let i = 0; Date.now() < until; i++) {
+      // Publish until two of the subscriber's tokens have expired (each issued just after its fetch, living 5 s):
+      // about 9 s, two in-band renewals mid-stream.
+      const twoExpired = () => auth.callTimes.length >= 2 && Date.now() > auth.callTimes[1] + 5000 + 500;
+      for (let i = 0; !twoExpired(); i++) {
         await pub.publish('tick', String(i));
         sent.push(String(i));
         await new Promise((r) => setTimeout(r, 25));
+        if (i > 2000) throw new Error(`tokens were not renewed: ${auth.calls()} fetched, states ${leftConnected.join(', ')}`);
       }
       await expect.poll(() => got.length, { timeout: 15_000 }).toBe(sent.length);
       expect(got).toEqual(sent);
-      expect(auth.calls()).toBeGreaterThanOrEqual(2);
+      expect(leftConnected).toEqual([]);
       expect(subscriber.connection.id).toBe(connectionId);
       expect(subscriber.connection.state).toBe('connected');
+      expect(auth.calls()).toBeGreaterThanOrEqual(3);
+      expect(inBandUpdates).toBeGreaterThanOrEqual(2);
       subscriber.close();
     } finally {
       await auth.close();
     }
+  });
+
+  it('a client whose in-band renewal fails still gets DISCONNECTED 40142 at expiry, renews and resumes with nothing lost', async () => {
+    const signer = rest({ key: FULL_KEY });
+    let calls = 0;
+    const subscriber = realtime({
+      useBinaryProtocol,
+      authCallback: (_params, cb) => {
+        calls++;
+        // The renewal the server asks for before expiry (call 2) fails; the ones after expiry succeed.
+        if (calls === 2) return cb('auth server briefly unavailable', null);
+        signer.auth.createTokenRequest({ clientId: 'late', ttl: 3000 }).then((tr) => cb(null, tr), (err) => cb(err, null));
+      },
+    });
+    await subscriber.connection.whenState('connected');
+    const publisher = realtime({ key: FULL_KEY, useBinaryProtocol });
+    const connectionId = subscriber.connection.id;
+    const disconnects: Array<number | undefined> = [];
+    subscriber.connection.on('disconnected', (change) => disconnects.push(change.reason?.code));
+    const channel = subscriber.channels.get('renewal-fallback');
+    const got: string[] = [];
+    await channel.subscribe((m) => got.push(m.data as string));
+    const sent: string[] = [];
+    const pub = publisher.channels.get('renewal-fallback');
+    // Publish through the expiry of the first token and the recovery after it.
+    for (let i = 0; disconnects.length === 0 || subscriber.connection.state !== 'connected' || i < 20; i++) {
+      await pub.publish('tick', String(i));
+      sent.push(String(i));
+      await new Promise((r) => setTimeout(r, 25));
+      if (i > 1000) throw new Error(`no 40142 fallback seen: state ${subscriber.connection.state}, disconnects ${disconnects.join(',')}`);
+    }
+    await expect.poll(() => got.length, { timeout: 15_000 }).toBe(sent.length);
+    expect(got).toEqual(sent);
+    expect(disconnects).toEqual([40142]);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(subscriber.connection.id).toBe(connectionId);
+    subscriber.close();
+  });
+
+  it('a renewed token with a narrower capability fails the channels it no longer allows (40160); the others keep working', async () => {
+    const signer = rest({ key: FULL_KEY });
+    let capability: Record<string, Ably.capabilityOp[]> = { 'narrow-keep': ['subscribe'], 'narrow-drop': ['subscribe'] };
+    const client = realtime({
+      useBinaryProtocol,
+      authCallback: (_params, cb) => {
+        signer.auth.createTokenRequest({ clientId: 'narrowed', capability }).then((tr) => cb(null, tr), (err) => cb(err, null));
+      },
+    });
+    await client.connection.whenState('connected');
+    const keep = client.channels.get('narrow-keep');
+    const drop = client.channels.get('narrow-drop');
+    const kept: string[] = [];
+    const dropped: string[] = [];
+    await keep.subscribe((m) => kept.push(m.data as string));
+    await drop.subscribe((m) => dropped.push(m.data as string));
+    const publisher = rest({ key: FULL_KEY, useBinaryProtocol });
+    await publisher.channels.get('narrow-drop').publish('before', 'seen');
+    await expect.poll(() => dropped).toEqual(['seen']);
+
+    capability = { 'narrow-keep': ['subscribe'] };
+    const failed = new Promise<Ably.ChannelStateChange>((resolve) => drop.once('failed', resolve));
+    await client.auth.authorize();
+    expect((await failed).reason?.code).toBe(40160);
+    expect(client.connection.state).toBe('connected');
+
+    await publisher.channels.get('narrow-drop').publish('after', 'not seen');
+    await publisher.channels.get('narrow-keep').publish('after', 'still seen');
+    await expect.poll(() => kept).toEqual(['still seen']);
+    expect(dropped).toEqual(['seen']);
+    expect(keep.state).toBe('attached');
+    client.close();
   });
 
   it('authorize() while connected renews in-band with the AUTH action: same connection, never disconnected', async () => {

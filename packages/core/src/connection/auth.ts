@@ -1,11 +1,14 @@
 import { ErrorCode, ErrorInfo, type ProtocolMessage } from '@rowcast/protocol';
+import { capabilityAllows } from '../auth/index.js';
 import type { RealtimeConnection } from './connection.js';
 import { resolveIdentity } from './identity.js';
+import { leaveAllPresence } from './presence.js';
 
 /**
  * AUTH from a client (in-band token renewal, RTN22): verify the new token, keep the connection's clientId
- * (a token for another clientId is refused with 40102), re-arm expiry, answer CONNECTED with the same
- * connectionId so the SDK emits `update` and keeps everything.
+ * (a token for another clientId is refused with 40102), re-arm renewal and expiry, answer CONNECTED with the
+ * same connectionId so the SDK emits `update` and keeps everything. The new capability applies to the channels
+ * already attached (see `applyCapability`).
  */
 export function handleAuth(conn: RealtimeConnection, pm: ProtocolMessage): void {
   const token = pm.auth?.accessToken;
@@ -32,4 +35,28 @@ export function handleAuth(conn: RealtimeConnection, pm: ProtocolMessage): void 
   conn.identity = identity;
   conn.scheduleTokenExpiry();
   conn.send(conn.connectedFrame());
+  applyCapability(conn);
+}
+
+/**
+ * Re-checks attached channels against the connection's (new) capability. A channel it may no longer use at all
+ * gets a channel ERROR 40160 (the SDK fails that channel) and stops being delivered; a channel it still may use
+ * keeps only the rights the capability still grants (never more than it was attached with: widening needs a
+ * re-attach). Members entered where `presence` is no longer granted leave.
+ */
+function applyCapability(conn: RealtimeConnection): void {
+  const cap = conn.credentials.capability;
+  for (const [name, att] of [...conn.attachments]) {
+    const can = (op: 'subscribe' | 'publish' | 'presence' | 'history') => capabilityAllows(cap, att.channel, op);
+    if (!can('presence') && conn.presenceChannels.has(att.channel)) void leaveAllPresence(conn, att.channel);
+    if (!can('subscribe') && !can('publish') && !can('presence') && !can('history')) {
+      conn.attachments.delete(name);
+      conn.ctx.hub.remove(att.channel, att);
+      const denied = new ErrorInfo(`Channel denied access based on the renewed capability (${att.channel})`, ErrorCode.OPERATION_NOT_PERMITTED, 401);
+      conn.sendError(denied, name);
+      continue;
+    }
+    att.rights.subscribe &&= can('subscribe');
+    att.rights.presenceSubscribe &&= can('subscribe');
+  }
 }

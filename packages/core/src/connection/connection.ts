@@ -9,6 +9,7 @@ import type { Attachment } from './attachment.js';
 import type { Identity } from './identity.js';
 import { Outbox } from './outbox.js';
 import { leaveAllPresence } from './presence.js';
+import { renewalLeadMs } from './token-renewal.js';
 
 export type ConnectionState = 'connected' | 'disconnected' | 'closed';
 
@@ -30,6 +31,7 @@ export class RealtimeConnection {
   private ttlTimer?: NodeJS.Timeout;
   private leaveTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
+  private renewalTimer?: NodeJS.Timeout;
   /** Set when another node resumed this connection: this copy goes without leaving presence. */
   private movedAway = false;
 
@@ -156,19 +158,33 @@ export class RealtimeConnection {
     this.transportClosed(link);
   }
 
-  /** Credentials changed (connect, AUTH): re-arm the expiry. */
+  /**
+   * Credentials changed (connect, resume, AUTH): re-arm the renewal request and the expiry. A lead time before
+   * the token expires the server sends AUTH, and the SDK answers with a new token in-band (RTN22): the
+   * connection stays up. A client that has not renewed by expiry gets DISCONNECTED 40142 and renews on
+   * reconnecting (then resumes).
+   */
   scheduleTokenExpiry(): void {
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.renewalTimer);
     const expires = this.credentials.expires;
     if (expires === undefined) return;
     const delay = Math.max(0, expires - this.ctx.clock.now());
     // setTimeout cannot wait longer than ~24.8 days; tokens that long-lived never expire in-process.
     if (delay > 2 ** 31 - 1) return;
+    this.renewalTimer = setTimeout(() => this.requestRenewal(), delay - renewalLeadMs(delay)).unref();
     this.expiryTimer = setTimeout(() => {
       if (this.state === 'connected') {
         this.disconnect(new ErrorInfo('Token expired', ErrorCode.TOKEN_EXPIRED, 401));
       }
     }, delay).unref();
+  }
+
+  /** Asks the client for a new token (AUTH); only over a live transport, a resume re-arms it otherwise. */
+  private requestRenewal(): void {
+    if (this.state !== 'connected' || !this.link) return;
+    this.ctx.logger.debug({ connectionId: this.id }, 'token expires soon: asking the client to renew');
+    this.send({ action: Action.AUTH });
   }
 
   /** Forgets the kept state now, as when connectionStateTtl runs out. */
@@ -216,6 +232,7 @@ export class RealtimeConnection {
     clearTimeout(this.ttlTimer);
     clearTimeout(this.leaveTimer);
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.renewalTimer);
     this.detachChannels();
     this.ctx.connections.remove(this);
     if (this.movedAway) return;
