@@ -1,34 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Ably from 'ably';
-import { startRowcast } from '../support/rowcast.ts';
+import { KEYS } from '../support/rowcast.ts';
+import { useRowcast } from '../support/use-rowcast.ts';
 
 /**
  * Credentials that must be refused with the right Ably code, while the server keeps serving everybody else:
  * forged MAC, replayed nonce, stale timestamp, expired token, and a key whose capability does not cover the
  * operation.
  */
-const FULL_KEY = 'app1.full:fullsecret';
-const SUB_KEY = 'app1.sub:subsecret';
-let server: Awaited<ReturnType<typeof startRowcast>>;
-const opened: Array<Ably.Realtime> = [];
-
-beforeAll(async () => {
-  server = await startRowcast();
-});
-afterAll(async () => {
-  for (const c of opened) c.close();
-  await server?.close();
-});
-
-function realtime(options: Ably.ClientOptions): Ably.Realtime {
-  const client = new Ably.Realtime({ endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, ...options });
-  opened.push(client);
-  return client;
-}
-
-function rest(options: Ably.ClientOptions): Ably.Rest {
-  return new Ably.Rest({ endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, ...options });
-}
+const FULL_KEY = KEYS.full;
+const SUB_KEY = KEYS.sub;
+const { server, realtime, rest } = useRowcast();
 
 /** Asks the server for a token with a TokenRequest handed over by an authCallback, as an app would. */
 function redeem(tokenRequest: Ably.TokenRequest, useBinaryProtocol: boolean): Promise<Ably.TokenDetails> {
@@ -110,7 +92,7 @@ describe.each([
     // The server said 40142 (expired); with no means to renew, the SDK gives up with 40171.
     expect([40142, 40171]).toContain(client.connection.errorReason?.code);
 
-    const res = await fetch(`${server.url}/channels/x/messages`, {
+    const res = await fetch(`${server().url}/channels/x/messages`, {
       headers: { authorization: `Bearer ${Buffer.from(details.token).toString('base64')}` },
     });
     expect(res.status).toBe(401);

@@ -1,35 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Ably from 'ably';
 import { WebSocket } from 'ws';
-import { clientOptions, spawnAblyClient, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
+import { KEYS, spawnAblyClient, until } from '../support/rowcast.ts';
+import { useRowcast } from '../support/use-rowcast.ts';
 
 /** Issue 3, presence: enter/update/leave among several clients, multi-page SYNC, leave after an abrupt drop. */
 const LEAVE_DELAY_MS = 1500;
-let server: TestRowcast;
-const opened: Ably.Realtime[] = [];
-
-beforeAll(async () => {
-  server = await startRowcast({ realtime: { presenceLeaveDelayMs: LEAVE_DELAY_MS, presenceSyncPageSize: 100 } });
-});
-afterAll(async () => {
-  for (const c of opened) c.close();
-  await server?.close();
-});
+const { server, realtime, rest } = useRowcast({ realtime: { presenceLeaveDelayMs: LEAVE_DELAY_MS, presenceSyncPageSize: 100 } });
 
 describe.each([
   ['msgpack', true],
   ['json', false],
 ])('presence (%s)', (format, useBinaryProtocol) => {
   async function connect(options: Ably.ClientOptions): Promise<Ably.Realtime> {
-    const client = new Ably.Realtime(clientOptions(server, { useBinaryProtocol, ...options }) as Ably.ClientOptions);
-    opened.push(client);
+    const client = realtime({ useBinaryProtocol, ...options });
     await client.connection.once('connected');
     return client;
   }
 
   it('enter, update and leave of three clients are seen by all; get() returns the members', async () => {
     const channel = `presence-three-${format}`;
-    const clients = await Promise.all(['ann', 'ben', 'cat'].map((clientId) => connect({ key: server.keys.full, clientId })));
+    const clients = await Promise.all(['ann', 'ben', 'cat'].map((clientId) => connect({ key: KEYS.full, clientId })));
     const seen = clients.map(() => [] as string[]);
     await Promise.all(
       clients.map((c, i) => c.channels.get(channel).presence.subscribe((p) => void seen[i].push(`${p.action}:${p.clientId}:${p.data ?? ''}`))),
@@ -50,7 +41,7 @@ describe.each([
 
   it('a late joiner gets 250 members through a multi-page SYNC', async () => {
     const channel = `presence-many-${format}`;
-    const host = await connect({ key: server.keys.full });
+    const host = await connect({ key: KEYS.full });
     const presence = host.channels.get(channel).presence;
     await Promise.all(Array.from({ length: 250 }, (_, i) => presence.enterClient(`member-${i}`, { i })));
 
@@ -63,7 +54,7 @@ describe.each([
     expect(syncs.slice(0, -1).every((f) => /^[\w-]+:.+$/.test(f.channelSerial as string))).toBe(true);
     expect(syncs[syncs.length - 1].channelSerial).toMatch(/^[\w-]+:$/);
 
-    const late = await connect({ key: server.keys.full });
+    const late = await connect({ key: KEYS.full });
     const members = await late.channels.get(channel).presence.get();
     expect(members).toHaveLength(250);
     expect(new Set(members.map((m) => m.clientId)).size).toBe(250);
@@ -72,10 +63,10 @@ describe.each([
 
   it('a client killed abruptly leaves after the configured delay, not at once', async () => {
     const channel = `presence-killed-${format}`;
-    const watcher = await connect({ key: server.keys.full, clientId: 'watcher' });
+    const watcher = await connect({ key: KEYS.full, clientId: 'watcher' });
     const events: Array<{ action: string; clientId: string; at: number }> = [];
     await watcher.channels.get(channel).presence.subscribe((p) => void events.push({ action: p.action!, clientId: p.clientId!, at: Date.now() }));
-    const doomed = spawnAblyClient(server, { key: server.keys.full, clientId: 'doomed', channel, enter: 'here', useBinaryProtocol });
+    const doomed = spawnAblyClient(server(), { key: KEYS.full, clientId: 'doomed', channel, enter: 'here', useBinaryProtocol });
     await doomed.waitFor((l) => l.attached === true, 'the child to enter');
     await until(() => events.some((e) => e.action === 'enter' && e.clientId === 'doomed'), 'the enter');
     await doomed.kill();
@@ -89,30 +80,30 @@ describe.each([
 
   it('a client that closes its connection leaves at once and its state is discarded', async () => {
     const channel = `presence-close-${format}`;
-    const watcher = await connect({ key: server.keys.full, clientId: 'watcher' });
+    const watcher = await connect({ key: KEYS.full, clientId: 'watcher' });
     const events: string[] = [];
     await watcher.channels.get(channel).presence.subscribe((p) => void events.push(`${p.action}:${p.clientId}`));
-    const leaving = await connect({ key: server.keys.full, clientId: 'leaving' });
+    const leaving = await connect({ key: KEYS.full, clientId: 'leaving' });
     await leaving.channels.get(channel).presence.enter();
     await until(() => events.includes('enter:leaving'), 'the enter');
-    const before = server.node.connectionCount;
+    const before = server().node.connectionCount;
     leaving.close();
     // CLOSE means gone: nothing is kept for a resume (a dropped transport would stay counted for
     // connectionStateTtl), and the member leaves without waiting for the leave delay.
-    await until(() => server.node.connectionCount === before - 1, 'the connection state to be discarded');
+    await until(() => server().node.connectionCount === before - 1, 'the connection state to be discarded');
     await until(() => events.includes('leave:leaving'), 'the leave');
   });
 
   it('a connection that resumes inside the delay does not flap (no leave, no re-enter seen)', async () => {
     const channel = `presence-resume-${format}`;
-    const watcher = await connect({ key: server.keys.full, clientId: 'watcher' });
+    const watcher = await connect({ key: KEYS.full, clientId: 'watcher' });
     const events: string[] = [];
     await watcher.channels.get(channel).presence.subscribe((p) => void events.push(`${p.action}:${p.clientId}`));
-    const member = await connect({ key: server.keys.full, clientId: 'flaky' });
+    const member = await connect({ key: KEYS.full, clientId: 'flaky' });
     await member.channels.get(channel).presence.enter('v1');
     await until(() => events.includes('enter:flaky'), 'the enter');
     const id = member.connection.id!;
-    expect(server.node.dropTransport(id)).toBe(true);
+    expect(server().node.dropTransport(id)).toBe(true);
     await member.connection.once('connected');
     expect(member.connection.id).toBe(id);
     // A marker after the resume: once the watcher sees it, anything the resume caused would have arrived too.
@@ -123,7 +114,7 @@ describe.each([
 
   it('a client with echoMessages:false still sees its own presence events', async () => {
     const channel = `presence-echo-${format}`;
-    const quiet = await connect({ key: server.keys.full, clientId: 'quiet', echoMessages: false });
+    const quiet = await connect({ key: KEYS.full, clientId: 'quiet', echoMessages: false });
     const seen: string[] = [];
     const ch = quiet.channels.get(channel);
     await ch.presence.subscribe((p) => void seen.push(`${p.action}:${p.clientId}`));
@@ -134,11 +125,11 @@ describe.each([
 
   it('capabilities: `presence` is needed to enter, `subscribe` to see others', async () => {
     const channel = `presence-caps-${format}`;
-    const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions);
+    const tokenClient = rest({ key: KEYS.full, useBinaryProtocol });
     const tokenFor = async (clientId: string, ops: Ably.capabilityOp[]) =>
-      (await rest.auth.requestToken({ clientId, capability: { [channel]: ops } })).token;
+      (await tokenClient.auth.requestToken({ clientId, capability: { [channel]: ops } })).token;
 
-    const watcher = await connect({ key: server.keys.full, clientId: 'watcher' });
+    const watcher = await connect({ key: KEYS.full, clientId: 'watcher' });
     const watched: string[] = [];
     await watcher.channels.get(channel).presence.subscribe((p) => void watched.push(`${p.action}:${p.clientId}`));
     await watcher.channels.get(channel).presence.enter();
@@ -163,7 +154,7 @@ describe.each([
 
 /** Attaches with a raw JSON socket and returns the frames until the SYNC ends. */
 async function rawAttach(channel: string): Promise<Array<Record<string, unknown>>> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/?key=${encodeURIComponent(server.keys.full)}&format=json&v=6`);
+  const ws = new WebSocket(`ws://127.0.0.1:${server().port}/?key=${encodeURIComponent(KEYS.full)}&format=json&v=6`);
   const frames: Array<Record<string, unknown>> = [];
   ws.on('message', (d: Buffer) => {
     const f = JSON.parse(d.toString());

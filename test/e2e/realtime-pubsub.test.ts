@@ -1,33 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Ably from 'ably';
-import { clientOptions, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
+import { KEYS, until } from '../support/rowcast.ts';
+import { useRowcast } from '../support/use-rowcast.ts';
 
 /** Issue 2, realtime pub/sub with the unmodified SDK, in both wire formats. */
-let server: TestRowcast;
-const opened: Ably.Realtime[] = [];
-
-beforeAll(async () => {
-  server = await startRowcast();
-});
-afterAll(async () => {
-  for (const c of opened) c.close();
-  await server?.close();
-});
+const { server, realtime, rest } = useRowcast();
 
 describe.each([
   ['msgpack', true],
   ['json', false],
 ])('realtime pub/sub (%s)', (format, useBinaryProtocol) => {
   async function connect(options: Ably.ClientOptions): Promise<Ably.Realtime> {
-    const client = new Ably.Realtime(clientOptions(server, { useBinaryProtocol, ...options }) as Ably.ClientOptions);
-    opened.push(client);
+    const client = realtime({ useBinaryProtocol, ...options });
     await client.connection.once('connected');
     return client;
   }
 
   it('delivers between two clients with ids, clientId, connectionId, timestamps and serials', async () => {
-    const alice = await connect({ key: server.keys.full, clientId: 'alice' });
-    const bob = await connect({ key: server.keys.full, clientId: 'bob' });
+    const alice = await connect({ key: KEYS.full, clientId: 'alice' });
+    const bob = await connect({ key: KEYS.full, clientId: 'bob' });
     const channel = `pubsub-${format}`;
     const received: Ably.InboundMessage[] = [];
     await bob.channels.get(channel).subscribe((m) => void received.push(m));
@@ -47,13 +38,13 @@ describe.each([
   });
 
   it('answers connection.ping() (HEARTBEAT with its id)', async () => {
-    const c = await connect({ key: server.keys.full });
+    const c = await connect({ key: KEYS.full });
     expect(typeof (await c.connection.ping())).toBe('number');
   });
 
   it('round-trips strings, objects, arrays and binary with their types', async () => {
-    const pub = await connect({ key: server.keys.full });
-    const sub = await connect({ key: server.keys.full });
+    const pub = await connect({ key: KEYS.full });
+    const sub = await connect({ key: KEYS.full });
     const channel = `types-${format}`;
     const received: Ably.InboundMessage[] = [];
     await sub.channels.get(channel).subscribe((m) => void received.push(m));
@@ -73,8 +64,8 @@ describe.each([
   });
 
   it('honours echoMessages:false for the publisher only', async () => {
-    const quiet = await connect({ key: server.keys.full, echoMessages: false });
-    const other = await connect({ key: server.keys.full });
+    const quiet = await connect({ key: KEYS.full, echoMessages: false });
+    const other = await connect({ key: KEYS.full });
     const channel = `echo-${format}`;
     const own: string[] = [];
     const others: string[] = [];
@@ -89,7 +80,7 @@ describe.each([
   });
 
   it('publishes several messages in one call, acknowledged with one serial each, in order', async () => {
-    const pub = await connect({ key: server.keys.full });
+    const pub = await connect({ key: KEYS.full });
     const channel = `batch-${format}`;
     const received: string[] = [];
     await pub.channels.get(channel).subscribe((m) => void received.push(m.name!));
@@ -101,7 +92,7 @@ describe.each([
   });
 
   it('refuses a message over maxMessageSize with 40009 and keeps the connection', async () => {
-    const pub = await connect({ key: server.keys.full });
+    const pub = await connect({ key: KEYS.full });
     const channel = pub.channels.get(`big-${format}`);
     await channel.attach();
     const err = await channel.publish('big', 'x'.repeat(70_000)).catch((e: Ably.ErrorInfo) => e);
@@ -111,7 +102,7 @@ describe.each([
   });
 
   it('refuses a clientId the connection may not use with 40012', async () => {
-    const tokenClient = new Ably.Rest(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions);
+    const tokenClient = rest({ key: KEYS.full, useBinaryProtocol });
     const token = await tokenClient.auth.requestToken({ clientId: 'carol' });
     const carol = await connect({ token: token.token, clientId: 'carol' });
     const ch = carol.channels.get(`clientid-${format}`);
@@ -120,8 +111,8 @@ describe.each([
   });
 
   it('applies capabilities: a subscribe-only key cannot publish (40160) nor attach outside room* (40160)', async () => {
-    const sub = await connect({ key: server.keys.sub, clientId: 'sub-user' });
-    const full = await connect({ key: server.keys.full });
+    const sub = await connect({ key: KEYS.sub, clientId: 'sub-user' });
+    const full = await connect({ key: KEYS.full });
     const room = sub.channels.get(`room-${format}`);
     const received: string[] = [];
     await room.subscribe((m) => void received.push(m.name!));
@@ -140,25 +131,25 @@ describe.each([
   });
 
   it('rejects an invalid channel name on attach with 40010', async () => {
-    const c = await connect({ key: server.keys.full });
+    const c = await connect({ key: KEYS.full });
     const err = await c.channels.get(':bad').attach().catch((e: Ably.ErrorInfo) => e);
     expect((err as Ably.ErrorInfo).code).toBe(40010);
     expect(c.connection.state).toBe('connected');
   });
 
   it('stops delivering after detach and resumes after a new attach; occupancy follows', async () => {
-    const pub = await connect({ key: server.keys.full });
-    const sub = await connect({ key: server.keys.full });
+    const pub = await connect({ key: KEYS.full });
+    const sub = await connect({ key: KEYS.full });
     const name = `detach-${format}`;
     const received: string[] = [];
     const ch = sub.channels.get(name);
     await ch.subscribe((m) => void received.push(String(m.data)));
-    const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions);
-    expect((await rest.channels.get(name).status()).status.occupancy.metrics.subscribers).toBe(1);
+    const statusClient = rest({ key: KEYS.full, useBinaryProtocol });
+    expect((await statusClient.channels.get(name).status()).status.occupancy.metrics.subscribers).toBe(1);
     await pub.channels.get(name).publish('m', 'one');
     await until(() => received.includes('one'), 'the first message');
     await ch.detach();
-    expect((await rest.channels.get(name).status()).status.occupancy.metrics.subscribers).toBe(0);
+    expect((await statusClient.channels.get(name).status()).status.occupancy.metrics.subscribers).toBe(0);
     await pub.channels.get(name).publish('m', 'while-detached');
     await ch.attach();
     await pub.channels.get(name).publish('m', 'two');
@@ -167,13 +158,13 @@ describe.each([
   });
 
   it('delivers an Ably.Rest publish and a batch publish to a realtime subscriber', async () => {
-    const sub = await connect({ key: server.keys.full });
+    const sub = await connect({ key: KEYS.full });
     const channel = `rest-${format}`;
     const received: Ably.InboundMessage[] = [];
     await sub.channels.get(channel).subscribe((m) => void received.push(m));
-    const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions);
-    await rest.channels.get(channel).publish('via-rest', { n: 1 });
-    await rest.batchPublish({ channels: [channel], messages: [{ name: 'via-batch', data: 'b' }] });
+    const publisher = rest({ key: KEYS.full, useBinaryProtocol });
+    await publisher.channels.get(channel).publish('via-rest', { n: 1 });
+    await publisher.batchPublish({ channels: [channel], messages: [{ name: 'via-batch', data: 'b' }] });
     await until(() => received.length === 2, 'two REST messages');
     expect(received.map((m) => [m.name, m.data])).toEqual([
       ['via-rest', { n: 1 }],
@@ -184,9 +175,8 @@ describe.each([
 
 describe('across wire formats', () => {
   it('binary, object and string data published over JSON arrive typed over msgpack, and back', async () => {
-    const json = new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol: false }) as Ably.ClientOptions);
-    const msgpack = new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol: true }) as Ably.ClientOptions);
-    opened.push(json, msgpack);
+    const json = realtime({ key: KEYS.full, useBinaryProtocol: false });
+    const msgpack = realtime({ key: KEYS.full, useBinaryProtocol: true });
     const channel = 'cross-format';
     const atJson: Ably.InboundMessage[] = [];
     const atMsgpack: Ably.InboundMessage[] = [];

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Ably from 'ably';
-import { clientOptions, spawnAblyClient, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
+import { KEYS, spawnAblyClient, until } from '../support/rowcast.ts';
+import { useRowcast } from '../support/use-rowcast.ts';
 
 /**
  * Issue 3, continuity: a subscriber whose transport is cut while 500 messages are published gets all 500, in
@@ -8,24 +9,14 @@ import { clientOptions, spawnAblyClient, startRowcast, until, type TestRowcast }
  * new process.
  */
 const COUNT = 500;
-let server: TestRowcast;
-const opened: Ably.Realtime[] = [];
-
-beforeAll(async () => {
-  server = await startRowcast();
-});
-afterAll(async () => {
-  for (const c of opened) c.close();
-  await server?.close();
-});
+const { server, realtime } = useRowcast();
 
 describe.each([
   ['msgpack', true],
   ['json', false],
 ])('resume and recover (%s)', (format, useBinaryProtocol) => {
   async function connect(options: Ably.ClientOptions): Promise<Ably.Realtime> {
-    const client = new Ably.Realtime(clientOptions(server, { useBinaryProtocol, ...options }) as Ably.ClientOptions);
-    opened.push(client);
+    const client = realtime({ useBinaryProtocol, ...options });
     await client.connection.once('connected');
     return client;
   }
@@ -46,8 +37,8 @@ describe.each([
 
   it('resumes with the same connectionId and replays what it missed (RESUMED)', async () => {
     const channel = `resume-ok-${format}`;
-    const publisher = await connect({ key: server.keys.full });
-    const subscriber = await connect({ key: server.keys.full });
+    const publisher = await connect({ key: KEYS.full });
+    const subscriber = await connect({ key: KEYS.full });
     const received: number[] = [];
     const ch = subscriber.channels.get(channel);
     await ch.subscribe((m) => void received.push(Number(m.data)));
@@ -55,7 +46,7 @@ describe.each([
     ch.on('attached', (change) => void resumedFlags.push(change.resumed));
     const id = subscriber.connection.id;
     let dropped = false;
-    await publishAll(publisher, channel, () => (dropped = server.node.dropTransport(id!)));
+    await publishAll(publisher, channel, () => (dropped = server().node.dropTransport(id!)));
     expect(dropped).toBe(true);
     await until(() => received.length >= COUNT, `${COUNT} messages (got ${received.length})`);
     expectAllInOrder(received);
@@ -65,15 +56,15 @@ describe.each([
 
   it('after a failed resume (80008) replays the gap through the channelSerial', async () => {
     const channel = `resume-failed-${format}`;
-    const publisher = await connect({ key: server.keys.full });
-    const subscriber = await connect({ key: server.keys.full });
+    const publisher = await connect({ key: KEYS.full });
+    const subscriber = await connect({ key: KEYS.full });
     const received: number[] = [];
     await subscriber.channels.get(channel).subscribe((m) => void received.push(Number(m.data)));
     const id = subscriber.connection.id;
     const reconnected = new Promise<Ably.ConnectionStateChange>((ok) =>
       subscriber.connection.on('connected', (change) => change.reason && ok(change)),
     );
-    await publishAll(publisher, channel, () => void server.node.dropTransport(id!, { discardState: true }));
+    await publishAll(publisher, channel, () => void server().node.dropTransport(id!, { discardState: true }));
     const change = await reconnected;
     expect(change.reason?.code).toBe(80008);
     expect(subscriber.connection.id).not.toBe(id);
@@ -83,8 +74,8 @@ describe.each([
 
   it('recovers a connection from a new process with `recover` and gets the rest', async () => {
     const channel = `recover-${format}`;
-    const publisher = await connect({ key: server.keys.full });
-    const first = spawnAblyClient(server, { key: server.keys.full, channel, subscribe: true, useBinaryProtocol });
+    const publisher = await connect({ key: KEYS.full });
+    const first = spawnAblyClient(server(), { key: KEYS.full, channel, subscribe: true, useBinaryProtocol });
     await first.waitFor((l) => l.attached === true, 'the first process to subscribe');
     const ch = publisher.channels.get(channel);
     for (let n = 0; n < 100; n++) await ch.publish('n', String(n));
@@ -95,8 +86,7 @@ describe.each([
     const firstGot = first.lines.filter((l) => 'message' in l).map((l) => Number(l.message));
     const recoveryKey = String(last.recoveryKey);
     expect(JSON.parse(recoveryKey).msgSerial).toBeTypeOf('number');
-    const second = new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol, recover: recoveryKey }) as Ably.ClientOptions);
-    opened.push(second);
+    const second = realtime({ key: KEYS.full, useBinaryProtocol, recover: recoveryKey });
     const received: number[] = [];
     await second.channels.get(channel).subscribe((m) => void received.push(Number(m.data)));
     await until(() => received.length >= COUNT - 100, `the remaining messages (got ${received.length})`);
@@ -107,14 +97,13 @@ describe.each([
 
 it('a message re-sent after a resume with the same msgSerial is acknowledged again, not published twice', async () => {
   const channel = 'resend-after-resume';
-  const watcher = new Ably.Realtime(clientOptions(server, { key: server.keys.full }) as Ably.ClientOptions);
-  opened.push(watcher);
+  const watcher = realtime({ key: KEYS.full });
   const seen: string[] = [];
   await watcher.channels.get(channel).subscribe((m) => void seen.push(String(m.data)));
 
   const { WebSocket } = await import('ws');
   const open = (query: string) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/?key=${encodeURIComponent(server.keys.full)}&format=json&v=6${query}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${server().port}/?key=${encodeURIComponent(KEYS.full)}&format=json&v=6${query}`);
     const frames: Array<Record<string, any>> = [];
     ws.on('message', (d: Buffer) => frames.push(JSON.parse(d.toString())));
     return { ws, frames };

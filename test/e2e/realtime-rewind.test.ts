@@ -1,27 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Ably from 'ably';
-import { clientOptions, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
+import { KEYS, until } from '../support/rowcast.ts';
+import { useRowcast } from '../support/use-rowcast.ts';
 
 /** Issue 3, history on attach: `rewind=N` and `rewind=2m`, as channel params or the `[?rewind=...]name` prefix. */
-let server: TestRowcast;
-const opened: Ably.Realtime[] = [];
-
-beforeAll(async () => {
-  server = await startRowcast();
-});
-afterAll(async () => {
-  for (const c of opened) c.close();
-  await server?.close();
-});
+const { server, realtime } = useRowcast();
 
 describe.each([
   ['msgpack', true],
   ['json', false],
 ])('rewind (%s)', (format, useBinaryProtocol) => {
   function client(): Ably.Realtime {
-    const c = new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions);
-    opened.push(c);
-    return c;
+    return realtime({ key: KEYS.full, useBinaryProtocol });
   }
 
   async function publishBacklog(channel: string, n: number): Promise<void> {

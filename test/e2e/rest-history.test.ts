@@ -1,29 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Ably from 'ably';
-import { startRowcast } from '../support/rowcast.ts';
+import { KEYS } from '../support/rowcast.ts';
+import { useRowcast } from '../support/use-rowcast.ts';
 
 /** REST history and presence (issue 3): paging through 1,000 messages both ways, members, presence history. */
-const FULL_KEY = 'app1.full:fullsecret';
-let server: Awaited<ReturnType<typeof startRowcast>>;
-const opened: Array<Ably.Realtime> = [];
-
-beforeAll(async () => {
-  server = await startRowcast();
-});
-afterAll(async () => {
-  for (const c of opened) c.close();
-  await server?.close();
-});
-
-function realtime(options: Ably.ClientOptions): Ably.Realtime {
-  const client = new Ably.Realtime({ endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, ...options });
-  opened.push(client);
-  return client;
-}
-
-function rest(options: Ably.ClientOptions): Ably.Rest {
-  return new Ably.Rest({ endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, ...options });
-}
+const FULL_KEY = KEYS.full;
+const { realtime, rest } = useRowcast();
 
 /** Follows `next()` to the end, returning every item and the number of pages seen. */
 async function readAll<T>(first: Ably.PaginatedResult<T>): Promise<{ items: T[]; pages: number }> {
