@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { decode, encode } from '@msgpack/msgpack';
-import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
+import { encodeJson, ErrorCode, ErrorInfo } from '@rowcast/protocol';
 
 /** A REST body format. The content-type strings must be exact: the SDK compares them literally on errors. */
 export type BodyFormat = 'json' | 'msgpack';
@@ -28,26 +28,11 @@ export function decodeBody(raw: Buffer, format: BodyFormat): unknown {
   }
 }
 
-/**
- * JSON has no binary type: binary `data` becomes base64 with `base64` appended to its `encoding`, as the SDK
- * expects. (Buffer.toJSON runs before a replacer sees `data`, so the rewrite happens on the holder object.)
- */
-function jsonBinaryReplacer(_key: string, value: unknown): unknown {
-  if (value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array)) {
-    const m = value as { data?: unknown; encoding?: string | null };
-    if (m.data instanceof Uint8Array) {
-      const b64 = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('base64');
-      return { ...m, data: b64, encoding: m.encoding ? `${m.encoding}/base64` : 'base64' };
-    }
-  }
-  return value;
-}
-
 /** Serialises a response body in `format`; binary data stays binary in msgpack and becomes base64 in JSON. */
 export function encodeBody(value: unknown, format: BodyFormat): Buffer {
   if (format === 'msgpack') {
     const bytes = encode(value, { ignoreUndefined: true });
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  return Buffer.from(JSON.stringify(value, jsonBinaryReplacer), 'utf8');
+  return Buffer.from(encodeJson(value), 'utf8');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Action } from './actions.js';
-import { decodeFrame, encodeFrame } from './codec.js';
+import { decodeFrame, encodeFrame, encodeJson } from './codec.js';
 import { ErrorCode, ErrorInfo } from './errors.js';
 
 describe('frame codec', () => {
@@ -18,6 +18,14 @@ describe('frame codec', () => {
     const json = JSON.parse(encodeFrame(frame, 'json') as string);
     expect(json.messages[0]).toEqual({ data: 'aGk=', encoding: 'base64' });
     expect(json.messages[1]).toEqual({ data: '/w==', encoding: 'utf-8/base64' });
+  });
+
+  it('writes binary data as base64 in any JSON body, such as a REST page of messages', () => {
+    const page = [{ id: 'a', data: Buffer.from('hi') }, { id: 'b', data: 'text' }];
+    expect(JSON.parse(encodeJson(page))).toEqual([
+      { id: 'a', data: 'aGk=', encoding: 'base64' },
+      { id: 'b', data: 'text' },
+    ]);
   });
 
   it.each([

@@ -15,7 +15,15 @@ const msgpackDecoder = new Decoder();
  */
 export function encodeFrame(msg: ProtocolMessage, format: WireFormat): string | Uint8Array {
   if (format === 'msgpack') return msgpackEncoder.encode(msg);
-  return JSON.stringify(msg, jsonBinaryReplacer);
+  return encodeJson(msg);
+}
+
+/**
+ * Serialises a value as JSON the SDK understands: binary `data` of any message-like object becomes base64 with
+ * `base64` appended to its `encoding` (used for realtime frames and REST bodies alike).
+ */
+export function encodeJson(value: unknown): string {
+  return JSON.stringify(value, jsonBinaryReplacer);
 }
 
 /**
