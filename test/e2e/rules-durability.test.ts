@@ -4,6 +4,7 @@ import * as Ably from 'ably';
 import pg from 'pg';
 import { spawnRowcast, type SpawnedRowcast, type TestConfig } from '../support/rowcast.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createRuleLog } from '../../packages/rules/src/testing/helpers.ts';
 
 /**
  * "Acknowledged" means "will be delivered": Rowcast (a real `rowcast start` process) is killed with SIGKILL right
@@ -23,9 +24,7 @@ const spawned: SpawnedRowcast[] = [];
 beforeAll(async () => {
   db = await createTestDatabase('rules_kill');
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  await sql.query(`CREATE TABLE rule_log (
-    applied bigserial, rule_id text NOT NULL, delivery_id text NOT NULL, channel text, name text, envelope json,
-    attempt_seen int, deliveries int NOT NULL DEFAULT 1, PRIMARY KEY (rule_id, delivery_id))`);
+  await createRuleLog(db.url);
 });
 
 afterAll(async () => {

@@ -4,6 +4,7 @@ import * as Ably from 'ably';
 import pg from 'pg';
 import { spawnRowcast, type SpawnedRowcast } from '../support/rowcast.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createRuleLog } from '../../packages/rules/src/testing/helpers.ts';
 
 /**
  * A function that fails twice for every message, then succeeds, behind a real `rowcast start` process: each
@@ -22,9 +23,7 @@ let rowcast: SpawnedRowcast;
 beforeAll(async () => {
   db = await createTestDatabase('rules_retry');
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  await sql.query(`CREATE TABLE rule_log (
-    applied bigserial, rule_id text NOT NULL, delivery_id text NOT NULL, channel text, name text, envelope json,
-    attempt_seen int, deliveries int NOT NULL DEFAULT 1, PRIMARY KEY (rule_id, delivery_id))`);
+  await createRuleLog(db.url);
   rowcast = await spawnRowcast({
     database: { url: db.url },
     rules: [
