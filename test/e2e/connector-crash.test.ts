@@ -10,7 +10,8 @@ import { pino } from 'pino';
 import { spawnConnector, type SpawnedConnector } from '../../packages/connector-postgres/src/testing/spawn-connector.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
-import { startRowcast, type TestRowcast } from '../support/rowcast.ts';
+import { KEYS } from '../support/rowcast.ts';
+import { useRowcast } from '../support/use-rowcast.ts';
 
 /**
  * Issue 4, "Done when" 2: `rowcast connector` (a child process publishing through REST to a separate Rowcast) is
@@ -20,20 +21,17 @@ import { startRowcast, type TestRowcast } from '../support/rowcast.ts';
 
 const TOTAL = 50_000;
 const PER_TX = 500;
-let server: TestRowcast;
+const { server, realtime } = useRowcast();
 let client: Ably.Realtime;
 const temp = mkdtempSync(join(tmpdir(), 'rowcast-conn-crash-'));
 const children: SpawnedConnector[] = [];
 
 beforeAll(async () => {
-  server = await startRowcast();
-  client = new Ably.Realtime({ key: server.keys.full, endpoint: '127.0.0.1', port: server.port, tls: false });
+  client = realtime({ key: KEYS.full });
 });
 
 afterAll(async () => {
   for (const c of children) await c.kill('SIGKILL');
-  client?.close();
-  await server?.close();
   rmSync(temp, { recursive: true, force: true });
 });
 
@@ -59,7 +57,7 @@ function connectorConfig(databaseUrl: string, channel: string): string {
     JSON.stringify({
       databaseUrl,
       connector: [{ tablename: 'items', ablychannelname: channel, operation: 'INSERT' }],
-      ably: { apiKey: server.keys.full },
+      ably: { apiKey: KEYS.full },
       slotName: `${channel.replace(/-/g, '_')}_${RUN}`,
       publicationName: `${channel.replace(/-/g, '_')}_pub`,
     }),
@@ -68,7 +66,7 @@ function connectorConfig(databaseUrl: string, channel: string): string {
 }
 
 async function startConnector(config: string): Promise<SpawnedConnector> {
-  const c = await spawnConnector(['--config', config, '--endpoint', server.url]);
+  const c = await spawnConnector(['--config', config, '--endpoint', server().url]);
   children.push(c);
   return c;
 }
@@ -79,6 +77,19 @@ async function insertRange(sql: pg.Client, first: number, last: number): Promise
     const to = Math.min(last, from + PER_TX - 1);
     await sql.query(`INSERT INTO items (id, payload) SELECT g, md5(g::text) FROM generate_series($1::int, $2::int) g`, [from, to]);
   }
+}
+
+/**
+ * Waits for TOTAL distinct rows, then inserts a last row: once it arrives, everything re-sent before it has
+ * arrived too (one channel, in order). Then every id 1..TOTAL must have come exactly once, in commit order.
+ */
+async function expectEveryRowOnce(sql: pg.Client, sub: { seen: Map<number, number>; order: number[] }): Promise<void> {
+  await expect.poll(() => sub.seen.size, { timeout: 180_000, interval: 100 }).toBe(TOTAL);
+  await sql.query(`INSERT INTO items VALUES (${TOTAL + 1}, 'sentinel')`);
+  await expect.poll(() => sub.seen.has(TOTAL + 1), { timeout: 30_000 }).toBe(true);
+  sub.order.pop();
+  sub.seen.delete(TOTAL + 1);
+  expectExactlyOnce(sub);
 }
 
 /** Every id 1..TOTAL received exactly once, and in insert (commit) order. */
@@ -120,13 +131,7 @@ describe('connector crash and PostgreSQL restart', () => {
       expect(atKill).toBeLessThan(TOTAL);
       const second = await startConnector(config);
       await writing;
-      await expect.poll(() => sub.seen.size, { timeout: 180_000, interval: 100 }).toBe(TOTAL);
-      // a last row: once it arrives, everything re-sent before it has arrived too (one channel, in order)
-      await sql.query(`INSERT INTO items VALUES (${TOTAL + 1}, 'sentinel')`);
-      await expect.poll(() => sub.seen.has(TOTAL + 1), { timeout: 30_000 }).toBe(true);
-      sub.order.pop();
-      sub.seen.delete(TOTAL + 1);
-      expectExactlyOnce(sub);
+      await expectEveryRowOnce(sql, sub);
       await second.kill('SIGTERM');
     } finally {
       await sql.end();
@@ -148,7 +153,7 @@ describe('connector crash and PostgreSQL restart', () => {
           slotName,
           publicationName: `${again.name}_pub`,
         });
-        const c = new PostgresConnector(config, restPublisher({ endpoint: server.url, apiKey: server.keys.full, maxMessageSize: 65536 }), pino({ level: 'silent' }));
+        const c = new PostgresConnector(config, restPublisher({ endpoint: server().url, apiKey: KEYS.full, maxMessageSize: 65536 }), pino({ level: 'silent' }));
         connectors.push(c);
         await c.start();
         await expect.poll(() => c.state().streaming, { timeout: 30_000 }).toBe(true);
@@ -200,12 +205,7 @@ describe('connector crash and PostgreSQL restart', () => {
       sql.on('error', () => {});
       await sql.connect();
       await insertRange(sql, TOTAL / 2 + 1, TOTAL);
-      await expect.poll(() => sub.seen.size, { timeout: 180_000, interval: 100 }).toBe(TOTAL);
-      await sql.query(`INSERT INTO items VALUES (${TOTAL + 1}, 'sentinel')`);
-      await expect.poll(() => sub.seen.has(TOTAL + 1), { timeout: 30_000 }).toBe(true);
-      sub.order.pop();
-      sub.seen.delete(TOTAL + 1);
-      expectExactlyOnce(sub);
+      await expectEveryRowOnce(sql, sub);
       expect(connector.output()).toMatch(/replication stream interrupted; reconnecting/);
       await connector.kill('SIGTERM');
       await sql.end();

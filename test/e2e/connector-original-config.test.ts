@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnConnector, type SpawnedConnector } from '../../packages/connector-postgres/src/testing/spawn-connector.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startRowcast, type TestRowcast } from '../support/rowcast.ts';
+import { KEYS, startRowcast } from '../support/rowcast.ts';
+import { useRowcast } from '../support/use-rowcast.ts';
 
 /**
  * Issue 4, "Done when" 3-5 through the real `rowcast connector` command, publishing with a key through the REST
@@ -21,7 +22,7 @@ const FIXTURES = resolve(import.meta.dirname, '../../packages/connector-postgres
 const temp = mkdtempSync(join(tmpdir(), 'rowcast-conn-orig-'));
 let db: TestDatabase;
 let sql: pg.Client;
-let server: TestRowcast;
+const { server, realtime } = useRowcast();
 let client: Ably.Realtime;
 const children: SpawnedConnector[] = [];
 
@@ -34,14 +35,11 @@ beforeAll(async () => {
     CREATE TABLE chat_data (username text, msg_id text PRIMARY KEY, msg_data text, client_id text,
       incremental_record_id bigserial NOT NULL, created_at_timestamp bigint, is_edited boolean);
     CREATE TABLE users (id serial PRIMARY KEY, name text, email text, created timestamptz DEFAULT now());`);
-  server = await startRowcast();
-  client = new Ably.Realtime({ key: server.keys.full, endpoint: '127.0.0.1', port: server.port, tls: false });
+  client = realtime({ key: KEYS.full });
 });
 
 afterAll(async () => {
   for (const c of children) await c.kill('SIGTERM');
-  client?.close();
-  await server?.close();
   await sql?.end();
   await db?.drop();
   rmSync(temp, { recursive: true, force: true });
@@ -64,7 +62,7 @@ async function collect(channel: string) {
 }
 
 async function run(configFile: string, name: string): Promise<SpawnedConnector> {
-  const c = await spawnConnector(['--config', configFile, '--endpoint', server.url, '--slot', `${db.name}_${name}`, '--publication', `${db.name}_${name}`]);
+  const c = await spawnConnector(['--config', configFile, '--endpoint', server().url, '--slot', `${db.name}_${name}`, '--publication', `${db.name}_${name}`]);
   children.push(c);
   return c;
 }
@@ -76,7 +74,7 @@ async function rowJson(table: string, where: string, params: unknown[]): Promise
 describe('rowcast connector with the original configuration files', { timeout: 180_000 }, () => {
   it("chat.json verbatim (address and key filled in): the chat's INSERT and UPDATE reach incoming-chat through REST", async () => {
     const original = JSON.parse(readFileSync(join(FIXTURES, 'chat.json'), 'utf8'));
-    const filled = { ...original, dbConfig: address(), ably: { ...original.ably, apiKey: server.keys.full } };
+    const filled = { ...original, dbConfig: address(), ably: { ...original.ably, apiKey: KEYS.full } };
     expect(Object.keys(filled)).toEqual(Object.keys(original));
     const file = join(temp, 'chat.json');
     writeFileSync(file, JSON.stringify(filled, null, 4));
@@ -128,7 +126,7 @@ describe('rowcast connector with the original configuration files', { timeout: 1
   it('example.env verbatim (address and key filled in): INSERT, UPDATE and DELETE reach their three channels', async () => {
     const a = address();
     const replaced: Record<string, string> = {
-      DB_HOST: a.host, DB_PORT: a.port, DB_USER: a.user, DB_PASSWORD: a.password, DB_NAME: a.database, ABLY_API_KEY: server.keys.full,
+      DB_HOST: a.host, DB_PORT: a.port, DB_USER: a.user, DB_PASSWORD: a.password, DB_NAME: a.database, ABLY_API_KEY: KEYS.full,
     };
     const original = readFileSync(join(FIXTURES, 'example.env'), 'utf8');
     const filled = original.replace(/^(DB_HOST|DB_PORT|DB_USER|DB_PASSWORD|DB_NAME|ABLY_API_KEY)=.*$/gm, (_, k: string) => `${k}=${replaced[k]}`);
@@ -175,9 +173,9 @@ describe('rowcast connector with the original configuration files', { timeout: 1
 
   it('refuses to start on an unknown table or operation, saying which', async () => {
     const file = join(temp, 'bad.json');
-    writeFileSync(file, JSON.stringify({ dbConfig: address(), connector: [{ tablename: 'chat_dta', ablychannelname: 'x', operation: 'INSERT' }], ably: { apiKey: server.keys.full } }));
+    writeFileSync(file, JSON.stringify({ dbConfig: address(), connector: [{ tablename: 'chat_dta', ablychannelname: 'x', operation: 'INSERT' }], ably: { apiKey: KEYS.full } }));
     await expect(run(file, 'bad1')).rejects.toThrow(/unknown table "chat_dta" \(connector\[0\]\.tablename\)/);
-    writeFileSync(file, JSON.stringify({ dbConfig: address(), connector: [{ tablename: 'chat_data', ablychannelname: 'x', operation: 'UPSERT' }], ably: { apiKey: server.keys.full } }));
+    writeFileSync(file, JSON.stringify({ dbConfig: address(), connector: [{ tablename: 'chat_data', ablychannelname: 'x', operation: 'UPSERT' }], ably: { apiKey: KEYS.full } }));
     await expect(run(file, 'bad2')).rejects.toThrow(/got "UPSERT"/);
   });
 });
