@@ -40,7 +40,13 @@ export const configSchema = z.looseObject({
   keys: z.array(keySchema).default([]),
   realtime: realtimeSchema.default({}),
   database: z.object({ url: z.string().min(1).optional() }).strict().optional(),
-  log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).default({ level: 'info' }),
+  log: z
+    .object({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      /** `auto`: readable progress lines when stdout is a terminal, JSON lines otherwise; `pretty` or `json` to force. */
+      format: z.enum(['auto', 'pretty', 'json']).default('auto'),
+    })
+    .default({ level: 'info', format: 'auto' }),
 });
 
 export type RowcastConfig = z.infer<typeof configSchema>;

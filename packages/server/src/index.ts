@@ -5,3 +5,4 @@ export * from './start-server.js';
 export { components, type ComponentStarter } from './components.js';
 export { RouteTable } from './http-routes.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
+export { createLogger, progress, type LogFormat, type LogSettings } from './logger.js';

@@ -7,6 +7,7 @@ import { appsConfigSchema, type AppConfig } from './apps/config.js';
 import type { AppContext, AppRoutesModule } from './apps/app-context.js';
 import { applyMigrations } from './apps/migrations.js';
 import { buildIfStale } from './apps/build.js';
+import { progress } from './logger.js';
 
 export { appsConfigSchema, appConfigSchema, type AppConfig } from './apps/config.js';
 export type { AppContext, AppRoutesModule } from './apps/app-context.js';
@@ -53,7 +54,7 @@ async function startApp(ctx: ServerContext, app: AppConfig, pool: pg.Pool | unde
   if (app.migrations) {
     if (!pool) throw new Error(`app ${app.name} has migrations but Rowcast has no database`);
     const applied = await applyMigrations(pool, app.name, at(app.migrations));
-    log.info(applied.length ? `${app.name}: applied migrations ${applied.join(', ')}` : `${app.name}: database schema up to date`);
+    progress(log, applied.length ? `${app.name}: applied migrations ${applied.join(', ')}` : `${app.name}: database schema up to date`);
   }
 
   const build = app.static?.build;
@@ -66,7 +67,7 @@ async function startApp(ctx: ServerContext, app: AppConfig, pool: pg.Pool | unde
       inputs: build.inputs.map((i) => resolve(cwd, i)),
       outDir: at(app.static.dir),
     });
-    log.info(built ? `${app.name}: web app built in ${((Date.now() - started) / 1000).toFixed(1)} s` : `${app.name}: web app up to date`);
+    progress(log, built ? `${app.name}: web app built in ${((Date.now() - started) / 1000).toFixed(1)} s` : `${app.name}: web app up to date`);
   }
 
   let stoppable: Stoppable | undefined;
@@ -87,12 +88,12 @@ async function startApp(ctx: ServerContext, app: AppConfig, pool: pg.Pool | unde
       baseUrl: ctx.baseUrl,
     };
     stoppable = (await mod.register(appCtx)) ?? undefined;
-    log.info(`${app.name}: routes registered`);
+    progress(log, `${app.name}: routes registered`);
   }
 
   if (app.static) {
     ctx.http.static(app.static.prefix, at(app.static.dir), { spa: app.static.spa });
-    log.info(`${app.name}: serving ${app.static.dir} at ${app.static.prefix}`);
+    progress(log, `${app.name}: serving ${app.static.dir} at ${app.static.prefix}`);
   }
   return stoppable;
 }

@@ -8,6 +8,7 @@ import {
   type ConnectorConfig,
 } from '@rowcast/connector-postgres';
 import type { ServerContext, Stoppable } from './context.js';
+import { progress } from './logger.js';
 
 /**
  * Starts the PostgreSQL change stream when the config has a `connector` section. The section is either the
@@ -25,6 +26,7 @@ export async function start(ctx: ServerContext): Promise<Stoppable | undefined> 
   const logger = ctx.logger.child({ component: 'connector' });
   const connector = new PostgresConnector(config, publisher, logger);
   await connector.start();
+  progress(ctx.logger, `change stream: ${describeMappings(config)}`);
   return { stop: () => connector.stop() };
 }
 
@@ -47,4 +49,14 @@ async function readSection(section: unknown, ctx: ServerContext): Promise<Connec
     return loadConnectorConfig(resolve(ctx.configDir, section), env);
   }
   return parseConnectorConfig(section, { databaseUrl: ctx.databaseUrl }, 'section "connector"');
+}
+
+/** `chat_data -> incoming-chat` (operations listed when not all three go to the same channel). */
+function describeMappings(config: ConnectorConfig): string {
+  const byRoute = new Map<string, string[]>();
+  for (const m of config.mappings) {
+    const route = `${m.tablename} -> ${m.channel}`;
+    byRoute.set(route, [...(byRoute.get(route) ?? []), m.operation]);
+  }
+  return [...byRoute].map(([route, ops]) => (ops.length === 3 ? route : `${route} (${ops.join(', ')})`)).join(', ');
 }

@@ -1,6 +1,7 @@
 import { RulesEngine, rulesSectionSchema, type SigningKey } from '@rowcast/rules';
 import { ConfigError } from './config.js';
 import type { ServerContext, Stoppable } from './context.js';
+import { progress } from './logger.js';
 
 /**
  * Starts the integration rules of the config's `rules` section: registers the accepted-publish hook that queues
@@ -33,6 +34,7 @@ export async function start(ctx: ServerContext): Promise<Stoppable | undefined> 
     functionEnv,
   });
   ctx.node.onAccepted(engine.hook);
+  progress(ctx.logger, `rules: ${rules.length} rule${rules.length === 1 ? '' : 's'} (${rules.map((r) => r.id).join(', ')})`);
   return { stop: () => engine.stop() };
 }
 

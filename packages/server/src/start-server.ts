@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
+import { join, relative, resolve } from 'node:path';
+import type { Logger } from 'pino';
 import { createAuthenticator, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
 import { createRestHandler } from '@rowcast/http-api';
 import { attachWebSocketTransport } from '@rowcast/transport-ws';
@@ -13,11 +13,12 @@ import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createEngineAdapters } from './engine-adapters.js';
 import { RouteTable } from './http-routes.js';
 import { resolveKeys } from './keys.js';
+import { createLogger, progress } from './logger.js';
 
 export interface StartServerOptions {
   /** Directory relative config paths resolve against (default: the working directory). */
   configDir?: string;
-  /** Logger to use (default: pino at the config's level). */
+  /** Logger to use (default: the config's `log` level and format, see logger.ts). */
   logger?: Logger;
   /** Components to start (default: all of components.ts). Tests may pass a subset. */
   components?: ComponentStarter[];
@@ -43,16 +44,17 @@ export interface RunningServer {
  * then the WebSocket upgrade for the realtime protocol; then starts the components in order.
  */
 export async function startServer(config: RowcastConfig, opts: StartServerOptions = {}): Promise<RunningServer> {
-  const logger = opts.logger ?? pino({ level: config.log.level });
+  const logger = opts.logger ?? createLogger(config.log);
   const configDir = opts.configDir ?? process.cwd();
   const dataDir = resolve(configDir, config.dataDir);
   const stoppables: Array<{ name: string; stop(): Promise<void> }> = [];
 
   const { keys, generated } = resolveKeys(config.keys as ApiKey[], dataDir);
   if (generated) {
-    logger.info({ key: `${generated.name}:${generated.secret}`, file: join(dataDir, 'keys.json') }, `using the generated full-rights key ${generated.name}:${generated.secret}`);
+    const file = join(dataDir, 'keys.json');
+    progress(logger, `keys: using the generated full-rights key ${generated.name}:${generated.secret} (kept in ${shortPath(file)})`, { key: `${generated.name}:${generated.secret}`, file });
   } else {
-    logger.info(`keys: ${keys.map((k) => k.name).join(', ')}`);
+    progress(logger, `keys: ${keys.map((k) => k.name).join(', ')}`);
   }
   const auth = createAuthenticator({ keys });
   const adapters = await createEngineAdapters(config, logger);
@@ -86,7 +88,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   });
   const port = (http.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info(`realtime and REST listening on port ${port}`);
+  progress(logger, `realtime and REST listening on port ${port}`);
 
   const componentList = opts.components ?? defaultComponents;
   const raw = config as Record<string, unknown>;
@@ -98,7 +100,9 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
       const pg = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort() });
       stoppables.push({ name: 'embedded PostgreSQL', stop: () => pg.stop() });
       databaseUrl = pg.url;
-      logger.info(`embedded PostgreSQL ready on port ${pg.port}`);
+      progress(logger, `PostgreSQL (embedded, ${shortPath(pgDir)}) ready on port ${pg.port}`);
+    } else if (databaseUrl && componentList.some((c) => c.needsDatabase(raw))) {
+      progress(logger, `PostgreSQL (${redactDatabaseUrl(databaseUrl)})`);
     }
     // Lambda-style rule functions read their database from the environment, as on AWS.
     if (databaseUrl && !process.env.DATABASE_URL) process.env.DATABASE_URL = databaseUrl;
@@ -118,14 +122,14 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
       const started: Stoppable | undefined = await component.start(ctx);
       if (started) {
         stoppables.push({ name: component.name, stop: () => started.stop() });
-        logger.info(`${component.name} started`);
+        logger.debug(`${component.name} started`);
       }
     }
   } catch (err) {
     await shutdown();
     throw err;
   }
-  logger.info(`Rowcast is ready at ${url}`);
+  progress(logger, `Rowcast is ready at ${url}`);
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
@@ -135,7 +139,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
       if (s.name === 'embedded PostgreSQL') continue;
       try {
         await s.stop();
-        logger.info(`${s.name} stopped`);
+        progress(logger, `${s.name} stopped`);
       } catch (err) {
         logger.error({ err }, `stopping ${s.name} failed`);
       }
@@ -147,7 +151,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     await adapters.close().catch((err) => logger.error({ err }, 'closing the engine adapters failed'));
     const pg = stoppables.find((s) => s.name === 'embedded PostgreSQL');
     if (pg) await pg.stop().catch((err) => logger.error({ err }, 'stopping embedded PostgreSQL failed'));
-    logger.info('Rowcast stopped');
+    progress(logger, 'Rowcast stopped');
   }
 
   return {
@@ -169,6 +173,22 @@ function sendError(res: ServerResponse, err: ErrorInfo): void {
     'x-ably-errormessage': encodeURIComponent(err.message),
   });
   res.end(body);
+}
+
+/** A path as a person would type it from here: relative when under the working directory. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+/** host:port/database of a connection URL, without user or password. */
+function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
 }
 
 function freePort(): Promise<number> {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig, startServer, type RunningServer } from '@rowcast/server';
 
 /**
- * `rowcast start [--config FILE] [--port N]`: runs the server until SIGINT/SIGTERM, then shuts down cleanly
+ * `rowcast start [--config FILE] [--port N] [--log-format auto|pretty|json]`: runs the server until SIGINT/SIGTERM, then shuts down cleanly
  * (clients get DISCONNECTED, components stop in reverse order) and exits 0.
  */
 export function registerStartCommand(program: Command): void {
@@ -11,7 +11,8 @@ export function registerStartCommand(program: Command): void {
     .description('start the Rowcast server (realtime, REST, components of the config)')
     .option('-c, --config <file>', 'config file (default: $ROWCAST_CONFIG, else ./rowcast.config.json if present)')
     .option('-p, --port <number>', 'port to listen on (overrides the config and $PORT)')
-    .action(async (opts: { config?: string; port?: string }) => {
+    .option('--log-format <format>', 'auto (progress lines on a terminal, JSON otherwise), pretty or json; overrides log.format')
+    .action(async (opts: { config?: string; port?: string; logFormat?: string }) => {
       let server: RunningServer;
       try {
         const { config, configDir } = loadConfig({ path: opts.config });
@@ -19,6 +20,12 @@ export function registerStartCommand(program: Command): void {
           const port = Number(opts.port);
           if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: "${opts.port}" is not a port number`);
           config.port = port;
+        }
+        if (opts.logFormat !== undefined) {
+          if (opts.logFormat !== 'auto' && opts.logFormat !== 'pretty' && opts.logFormat !== 'json') {
+            throw new ConfigError(`--log-format: "${opts.logFormat}" is not one of auto, pretty, json`);
+          }
+          config.log.format = opts.logFormat;
         }
         server = await startServer(config, { configDir });
       } catch (err) {
