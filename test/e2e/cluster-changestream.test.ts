@@ -4,7 +4,7 @@ import pg from 'pg';
 import { deletePrefix, uniquePrefix } from '../../packages/broker-redis/src/testing/redis-test-support.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
-import { spawnRowcast, until, type SpawnedRowcast } from '../support/rowcast.ts';
+import { clusterClientOptions, spawnRowcast, until, type SpawnedRowcast } from '../support/rowcast.ts';
 
 /**
  * Issue 8: the change stream runs on one node of a cluster at a time (PostgreSQL lets one consumer hold the
@@ -54,16 +54,7 @@ describe.skipIf(!redisUrl)(redisUrl ? 'the change stream in a Redis cluster' : '
   });
 
   async function subscriber(i: number) {
-    const client = new Ably.Realtime({
-      key: nodes[i].keys.full,
-      endpoint: HOSTS[i],
-      fallbackHosts: HOSTS.filter((h) => h !== HOSTS[i]),
-      disableConnectivityCheck: true,
-      disconnectedRetryTimeout: 500,
-      port,
-      tls: false,
-      logLevel: 0,
-    } as Ably.ClientOptions);
+    const client = new Ably.Realtime(clusterClientOptions({ hosts: HOSTS, port }, i, { key: nodes[i].keys.full }) as Ably.ClientOptions);
     clients.push(client);
     const order: number[] = [];
     const at: number[] = [];

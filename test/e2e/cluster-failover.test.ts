@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as Ably from 'ably';
 import { deletePrefix, uniquePrefix } from '../../packages/broker-redis/src/testing/redis-test-support.ts';
 import { freePort } from '../support/ports.ts';
-import { spawnRowcast, until, type SpawnedRowcast } from '../support/rowcast.ts';
+import { clusterClientOptions, spawnRowcast, until, type SpawnedRowcast } from '../support/rowcast.ts';
 
 /**
  * Issue 8: presence across three nodes, and a node killed with SIGKILL. The nodes listen on the same port of
@@ -31,17 +31,7 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a node of a Redis cluster killed with SIG
 
   /** A client whose home is node `i`; with `failover`, the other nodes are its fallback hosts. */
   async function connect(i: number, clientId: string, failover = true): Promise<Ably.Realtime> {
-    const client = new Ably.Realtime({
-      key: nodes[i].keys.full,
-      clientId,
-      endpoint: HOSTS[i],
-      fallbackHosts: failover ? HOSTS.filter((h) => h !== HOSTS[i]) : [],
-      disableConnectivityCheck: true,
-      disconnectedRetryTimeout: 500,
-      port,
-      tls: false,
-      logLevel: 0,
-    } as Ably.ClientOptions);
+    const client = new Ably.Realtime(clusterClientOptions({ hosts: HOSTS, port }, i, { key: nodes[i].keys.full, clientId }, failover) as Ably.ClientOptions);
     clients.push(client);
     await client.connection.once('connected');
     return client;

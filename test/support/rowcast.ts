@@ -142,6 +142,29 @@ export function clientOptions(server: { port: number }, options: Record<string, 
 }
 
 /**
+ * Options for an SDK client of a cluster whose nodes listen on the same port of several loopback addresses:
+ * its home is `hosts[home]`; with `failover` the other hosts are its fallback hosts, so it reconnects there on its
+ * own when its node dies (no connectivity check, a quick retry).
+ */
+export function clusterClientOptions(
+  cluster: { hosts: string[]; port: number },
+  home: number,
+  options: Record<string, unknown> = {},
+  failover = true,
+): Record<string, unknown> {
+  return {
+    endpoint: cluster.hosts[home],
+    fallbackHosts: failover ? cluster.hosts.filter((h) => h !== cluster.hosts[home]) : [],
+    disableConnectivityCheck: true,
+    disconnectedRetryTimeout: 500,
+    port: cluster.port,
+    tls: false,
+    logLevel: 0,
+    ...options,
+  };
+}
+
+/**
  * Waits until `check` returns a truthy value, polling every 20 ms, and returns it; fails with `what` after
  * `timeoutMs`. For conditions reached asynchronously (messages arriving), not for timing assertions.
  */
