@@ -165,9 +165,9 @@ describe.each([
     subscriber.close();
   });
 
-  it('a renewed token with a narrower capability fails the channels it no longer allows (40160); the others keep working', async () => {
+  it('a renewed token with a narrower capability fails the channels it no longer allows (40160) and its member there leaves; the others keep working', async () => {
     const signer = rest({ key: FULL_KEY });
-    let capability: Record<string, Ably.capabilityOp[]> = { 'narrow-keep': ['subscribe'], 'narrow-drop': ['subscribe'] };
+    let capability: Record<string, Ably.capabilityOp[]> = { 'narrow-keep': ['subscribe'], 'narrow-drop': ['subscribe', 'presence'] };
     const client = realtime({
       useBinaryProtocol,
       authCallback: (_params, cb) => {
@@ -181,6 +181,11 @@ describe.each([
     const dropped: string[] = [];
     await keep.subscribe((m) => kept.push(m.data as string));
     await drop.subscribe((m) => dropped.push(m.data as string));
+    await drop.presence.enter('here');
+    const observer = realtime({ key: FULL_KEY, useBinaryProtocol }).channels.get('narrow-drop');
+    const presenceSeen: string[] = [];
+    await observer.presence.subscribe('leave', (p) => presenceSeen.push(`${p.action} ${p.clientId}`));
+    expect((await observer.presence.get()).map((p) => p.clientId)).toEqual(['narrowed']);
     const publisher = rest({ key: FULL_KEY, useBinaryProtocol });
     await publisher.channels.get('narrow-drop').publish('before', 'seen');
     await expect.poll(() => dropped).toEqual(['seen']);
@@ -196,6 +201,8 @@ describe.each([
     await expect.poll(() => kept).toEqual(['still seen']);
     expect(dropped).toEqual(['seen']);
     expect(keep.state).toBe('attached');
+    await expect.poll(() => presenceSeen).toEqual(['leave narrowed']);
+    expect(await observer.presence.get()).toEqual([]);
     client.close();
   });
 
