@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { freePort } from '../support/ports.ts';
+import { waitUntilReady, type WatchedChild } from '../support/ready-child.ts';
 import { REPO_ROOT, joinChat, launchChromium, messageItem, watchConsole } from './chat-support.ts';
 
 // Issue 6: "`npm start` from a fresh clone brings the chat up". The test clones the repository (committed state),
@@ -54,10 +55,8 @@ function copyTree(src: string, dest: string): void {
   }
 }
 
-interface Started {
+interface Started extends WatchedChild {
   child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | string>;
 }
 
 /** Runs `npm start` in the clone, as a user would, and resolves once it printed the URL. */
@@ -67,25 +66,7 @@ async function npmStart(): Promise<Started> {
   delete env.ROWCAST_CONFIG;
   const child = spawn('npm', ['start'], { cwd: clone, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  let out = '';
-  const exited = new Promise<number | string>((ok) => child.on('exit', (code, signal) => ok(code ?? signal ?? -1)));
-  await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`npm start did not come up:\n${out}`)), 150_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes(`ready at http://127.0.0.1:${port}`)) {
-        clearTimeout(timer);
-        ok();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      fail(new Error(`npm start exited (${code}) before it was ready:\n${out}`));
-    });
-  });
-  return { child, output: () => out, exited };
+  return { child, ...(await waitUntilReady(child, `ready at http://127.0.0.1:${port}`, 'npm start', 150_000)) };
 }
 
 /** Ctrl-C in a terminal signals the whole foreground process group: npm and Rowcast under it. */

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import type { ApiKey, RealtimeNode } from '@rowcast/core';
 import { parseConfig, startServer, type ComponentStarter, type RowcastConfigInput } from '@rowcast/server';
 import { freePort } from './ports.ts';
+import { waitUntilReady } from './ready-child.ts';
 
 /** The keys of issue 2, configured on every test server. */
 export const TEST_KEYS: ApiKey[] = [
@@ -96,24 +97,7 @@ export async function spawnRowcast(
     env: { ...process.env, PORT: '', REDIS_URL: '', ...databaseEnv(overrides), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  const exited = new Promise<number | string>((ok) => child.on('exit', (code, signal) => ok(code ?? signal ?? -1)));
-  await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`rowcast did not start in time:\n${out}`)), opts.readyTimeoutMs ?? 60_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Rowcast is ready at')) {
-        clearTimeout(timer);
-        ok();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      fail(new Error(`rowcast exited (${code}) before it was ready:\n${out}`));
-    });
-  });
+  const { output, exited } = await waitUntilReady(child, 'Rowcast is ready at', 'rowcast', opts.readyTimeoutMs ?? 60_000);
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
@@ -125,7 +109,7 @@ export async function spawnRowcast(
     process: child,
     configPath,
     dataDir,
-    output: () => out,
+    output,
     exited,
     kill,
     async stop(stopOpts = {}) {
