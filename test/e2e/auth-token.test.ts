@@ -128,16 +128,22 @@ describe.each([
     }
   });
 
-  it('a client whose in-band renewal fails still gets DISCONNECTED 40142 at expiry, renews and resumes with nothing lost', async () => {
+  it.each([
+    ['fails', 0],
+    ['answers only after the token expired', 2500],
+  ])('a client whose in-band renewal %s still gets DISCONNECTED 40142 at expiry, renews and resumes with nothing lost', async (_how, slowMs) => {
     const signer = rest({ key: FULL_KEY });
     let calls = 0;
     const subscriber = realtime({
       useBinaryProtocol,
       authCallback: (_params, cb) => {
         calls++;
-        // The renewal the server asks for before expiry (call 2) fails; the ones after expiry succeed.
-        if (calls === 2) return cb('auth server briefly unavailable', null);
-        signer.auth.createTokenRequest({ clientId: 'late', ttl: 3000 }).then((tr) => cb(null, tr), (err) => cb(err, null));
+        const answer = () =>
+          signer.auth.createTokenRequest({ clientId: 'late', ttl: 3000 }).then((tr) => cb(null, tr), (err) => cb(err, null));
+        // The renewal the server asks for before expiry (call 2) fails or comes too late; the ones after expiry are prompt.
+        if (calls === 2 && slowMs === 0) return cb('auth server briefly unavailable', null);
+        if (calls === 2) return void setTimeout(answer, slowMs);
+        void answer();
       },
     });
     await subscriber.connection.whenState('connected');
