@@ -85,8 +85,11 @@ export function writeResult(r: BenchResult): string {
   return md;
 }
 
-/** bench/results/README.md: one line per benchmark with its goals, linking the latest table. */
-function writeIndex(dir: string): void {
+/**
+ * bench/results/README.md: one line per benchmark with its goals, linking the latest table. Goals written in
+ * parentheses are context or diagnostics, not the issue's goals, and are not counted.
+ */
+export function writeIndex(dir: string): void {
   const entries = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   const lines = ['# Benchmark results', '', 'Latest run of each benchmark (`npm run bench -- NAME`); every figure is a',
     'ratio against a peer measured in the same run on the same machine. See bench/README.md for how they are run.', '',
@@ -94,8 +97,9 @@ function writeIndex(dir: string): void {
   for (const f of entries) {
     try {
       const j = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { name: string; title: string; date: string; goals: GoalCheck[] };
-      const met = j.goals.filter((g) => g.met === true).length;
-      const judged = j.goals.filter((g) => g.met !== null).length;
+      const goals = j.goals.filter((g) => !g.goal.startsWith('('));
+      const met = goals.filter((g) => g.met === true).length;
+      const judged = goals.filter((g) => g.met !== null).length;
       lines.push(`| [${j.title}](${j.name}.md) | ${j.date.slice(0, 16).replace('T', ' ')} UTC | ${met} of ${judged} |`);
     } catch {
       // a half-written file from an interrupted run: leave it out of the index
