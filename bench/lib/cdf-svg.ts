@@ -61,7 +61,9 @@ export function renderCdfSvg(title: string, unit: string, series: CdfSeries[]): 
   return out.join('\n') + '\n';
 }
 
+/** Tick labels: 0.5, 20, 500, then 1k, 20k (full numbers collide on a log axis spanning five decades). */
 function formatTick(v: number): string {
+  if (v >= 1000) return `${Math.round(v / 1000)}k`;
   return v >= 1 ? String(Math.round(v)) : String(Number(v.toPrecision(1)));
 }
 
