@@ -8,6 +8,8 @@ interface Args {
   table: string;
   slotName: string;
   publicationName: string;
+  /** Leave the slot and publication in place on stop (a later consumer catches up from it). */
+  keepSlot?: boolean;
 }
 
 /** What a change consumer has seen so far: rows, and when the first and the latest arrived (wall-clock ms). */
@@ -61,8 +63,10 @@ await serveParent<Args, { slot: string }>(async (args) => {
       },
       async stop() {
         await service.stop().catch(() => {});
-        await admin.query(`SELECT pg_drop_replication_slot($1)`, [args.slotName]).catch(() => {});
-        await admin.query(`DROP PUBLICATION IF EXISTS ${args.publicationName}`).catch(() => {});
+        if (!args.keepSlot) {
+          await admin.query(`SELECT pg_drop_replication_slot($1)`, [args.slotName]).catch(() => {});
+          await admin.query(`DROP PUBLICATION IF EXISTS ${args.publicationName}`).catch(() => {});
+        }
         await admin.end();
       },
     },
