@@ -13,6 +13,7 @@ describe('rules config', () => {
       enveloped: true,
       target: { type: 'function', module: './apps/chat/function.js', handler: 'handler', timeoutMs: 30_000 },
       retry: { attempts: 10, backoffBaseMs: 1_000, backoffMaxMs: 60_000 },
+      batch: { maxMessages: 1 },
     });
     expect(rules[1]).toMatchObject({ enveloped: true, target: { type: 'http', timeoutMs: 15_000, signingKey: 'app1.full' } });
   });
@@ -41,6 +42,24 @@ describe('rules config', () => {
       { id: 'a', target: { type: 'function', module: 'g.js' } },
     ]);
     expect(dup.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['1.id: duplicate rule id "a"']);
+  });
+});
+
+describe('batch config', () => {
+  it('takes batch.maxMessages 1..1000 for enveloped rules only', () => {
+    const [rule] = rulesSectionSchema.parse([{ id: 'b', batch: { maxMessages: 100 }, target: { type: 'function', module: 'f.js' } }]);
+    expect(rule.batch).toEqual({ maxMessages: 100 });
+    const issues = (rules: unknown) => rulesSectionSchema.safeParse(rules).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues([{ id: 'b', batch: { maxMessages: 0 }, target: { type: 'function', module: 'f.js' } }])).toContainEqual(
+      expect.stringMatching(/^0\.batch\.maxMessages: /),
+    );
+    expect(issues([{ id: 'b', batch: { maxMessages: 1001 }, target: { type: 'function', module: 'f.js' } }])).toContainEqual(
+      expect.stringMatching(/^0\.batch\.maxMessages: /),
+    );
+    expect(issues([{ id: 'b', enveloped: false, batch: { maxMessages: 2 }, target: { type: 'http', url: 'http://127.0.0.1:1/x' } }])).toEqual([
+      '0.batch.maxMessages: batch.maxMessages above 1 needs enveloped: true',
+    ]);
+    expect(issues([{ id: 'b', enveloped: false, batch: { maxMessages: 1 }, target: { type: 'http', url: 'http://127.0.0.1:1/x' } }])).toBeUndefined();
   });
 });
 

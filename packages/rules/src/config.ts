@@ -48,6 +48,15 @@ export const httpTargetSchema = z.object({
   timeoutMs: z.number().int().positive().default(15_000),
 });
 
+/**
+ * Batched delivery (opt-in): a lane hands its target up to `maxMessages` queued items of one channel in ONE
+ * envelope (`messages[]` / `presence[]` in queue order), as Ably's rules do. The default 1 keeps one item per call,
+ * so functions written like the original (reading `messages[0]`) keep working.
+ */
+export const batchSchema = z.object({
+  maxMessages: z.number().int().min(1).max(1000).default(1),
+});
+
 const channelFilterSchema = z
   .string()
   .default('')
@@ -71,8 +80,13 @@ export const ruleSchema = z.object({
   enveloped: z.boolean().default(true),
   target: z.discriminatedUnion('type', [functionTargetSchema, httpTargetSchema]),
   retry: retrySchema.prefault({}),
+  batch: batchSchema.prefault({}),
   /** Deliveries of this rule in flight at once, across channels (one per channel at most, for ordering). */
   concurrency: z.number().int().min(1).max(10_000).default(32),
+}).refine((rule) => rule.enveloped || rule.batch.maxMessages === 1, {
+  // A non-enveloped event is one message's bare data: there is nowhere to put a second message.
+  message: 'batch.maxMessages above 1 needs enveloped: true',
+  path: ['batch', 'maxMessages'],
 });
 
 /** The whole `rules` section: a list of rules with distinct ids. */
@@ -91,4 +105,5 @@ export type RuleConfigInput = z.input<typeof ruleSchema>;
 export type FunctionTargetConfig = z.output<typeof functionTargetSchema>;
 export type HttpTargetConfig = z.output<typeof httpTargetSchema>;
 export type RetryPolicy = z.output<typeof retrySchema>;
+export type BatchPolicy = z.output<typeof batchSchema>;
 export type RuleSource = RuleConfig['source'];

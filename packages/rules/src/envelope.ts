@@ -84,8 +84,12 @@ export function envelopePresence(presence: AcceptedPresence): EnvelopePresence {
   return item;
 }
 
-/** Ably's envelope for one item: `{ source, appId, channel, site, ruleId, messages: [item] }` (or `presence`). */
-export function buildEnvelope(meta: EnvelopeMeta, item: EnvelopeItem): Envelope {
+/**
+ * Ably's envelope: `{ source, appId, channel, site, ruleId, messages: [...] }` (or `presence`), holding one item or
+ * a batch of items of the same channel in the order given.
+ */
+export function buildEnvelope(meta: EnvelopeMeta, items: EnvelopeItem | readonly EnvelopeItem[]): Envelope {
+  const list = Array.isArray(items) ? [...items] : [items as EnvelopeItem];
   const envelope: Envelope = {
     source: meta.source,
     appId: meta.appId,
@@ -93,8 +97,8 @@ export function buildEnvelope(meta: EnvelopeMeta, item: EnvelopeItem): Envelope 
     site: meta.site,
     ruleId: meta.ruleId,
   };
-  if (meta.source === 'channel.presence') envelope.presence = [item as EnvelopePresence];
-  else envelope.messages = [item as EnvelopeMessage];
+  if (meta.source === 'channel.presence') envelope.presence = list as EnvelopePresence[];
+  else envelope.messages = list as EnvelopeMessage[];
   return envelope;
 }
 

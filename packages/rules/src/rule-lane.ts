@@ -27,8 +27,9 @@ export function backoffMs(failedAttempts: number, baseMs: number, maxMs: number)
 }
 
 /**
- * The deliveries of one rule on one channel, one at a time in enqueue order: an item is not handed over before the
- * one before it succeeded (or was dead-lettered after its last attempt). Lanes of different channels run
+ * The deliveries of one rule on one channel, one at a time in enqueue order: an item (or a batch of up to
+ * `batch.maxMessages` items) is not handed over before the one before it succeeded (or was dead-lettered after its
+ * last attempt). Lanes of different channels run
  * independently. The lane reads its items from the queue page by page, so a backlog costs no memory.
  */
 export class RuleLane {
@@ -81,62 +82,69 @@ export class RuleLane {
 
   /** Delivers pages until the lane is empty (true) or stopped (false). */
   private async drain(): Promise<boolean> {
+    const batchSize = this.deps.rule.batch.maxMessages;
+    // a page holds at least one full batch, so a backlog goes out in batches of the configured size
+    const pageSize = Math.max(PAGE_SIZE, batchSize);
     while (!this.stopped) {
       this.dirty = false;
       const lane = { ruleId: this.deps.rule.id, channel: this.channel };
-      const page = await this.deps.queue.page(lane, this.lastSeq, PAGE_SIZE);
+      const page = await this.deps.queue.page(lane, this.lastSeq, pageSize);
       if (page.length === 0) {
         if (this.dirty) continue;
         return true;
       }
-      for (const item of page) {
-        if (this.stopped || !(await this.deliver(item))) return false;
-        this.lastSeq = item.seq;
+      for (let i = 0; i < page.length; i += batchSize) {
+        const batch = page.slice(i, i + batchSize);
+        if (this.stopped || !(await this.deliver(batch))) return false;
+        this.lastSeq = batch[batch.length - 1].seq;
       }
     }
     return false;
   }
 
-  /** Delivers one item, retrying with backoff; false when the lane was stopped before it finished. */
-  private async deliver(item: QueuedDelivery): Promise<boolean> {
+  /**
+   * Delivers a batch (one item unless the rule batches) in one target call, retrying the same batch with backoff;
+   * false when the lane was stopped before it finished. Its items succeed, fail and are dead-lettered together.
+   */
+  private async deliver(batch: QueuedDelivery[]): Promise<boolean> {
     const { rule, target, queue, semaphore, counters, logger } = this.deps;
-    let attempts = item.attempts;
-    if (item.notBefore > Date.now() && !(await this.sleep(item.notBefore - Date.now()))) return false;
+    // Items read back after a restart may carry different retry states: the batch goes by the most advanced one.
+    let attempts = Math.max(...batch.map((item) => item.attempts));
+    const notBefore = Math.max(...batch.map((item) => item.notBefore));
+    const about = { channel: this.channel, deliveryId: batch[0].deliveryId, items: batch.length };
+    if (notBefore > Date.now() && !(await this.sleep(notBefore - Date.now()))) return false;
     for (;;) {
       attempts++;
       let error: string | undefined;
       await semaphore.acquire();
       try {
-        await target.deliver(item, attempts);
+        await target.deliver(batch, attempts);
       } catch (err) {
         error = (err as Error).message ?? String(err);
       } finally {
         semaphore.release();
       }
-      // A delivery cut short by shutdown is not a failed attempt: the item stays queued as it was.
+      // A delivery cut short by shutdown is not a failed attempt: the items stay queued as they were.
       if (error !== undefined && this.stopped) return false;
       if (error === undefined) {
-        counters.delivered(rule.id);
-        if (attempts > 1) logger.info({ channel: this.channel, deliveryId: item.deliveryId, attempt: attempts }, 'rule delivery succeeded after retry');
-        await queue.complete(item.seq);
+        for (let n = 0; n < batch.length; n++) counters.delivered(rule.id);
+        if (attempts > 1) logger.info({ ...about, attempt: attempts }, 'rule delivery succeeded after retry');
+        // issued in one turn, so the PostgreSQL queue's group commit removes the whole batch in one statement
+        await Promise.all(batch.map((item) => queue.complete(item.seq)));
         return true;
       }
       counters.failedAttempt(rule.id);
       if (attempts >= rule.retry.attempts) {
-        counters.deadLettered(rule.id);
-        logger.error(
-          { channel: this.channel, deliveryId: item.deliveryId, attempts, err: error },
-          'rule delivery failed for the last time; moved to dead letters',
-        );
-        await queue.deadLetter(item.seq, attempts, error);
+        logger.error({ ...about, attempts, err: error }, 'rule delivery failed for the last time; moved to dead letters');
+        for (const item of batch) {
+          counters.deadLettered(rule.id);
+          await queue.deadLetter(item.seq, attempts, error);
+        }
         return true;
       }
       const delay = backoffMs(attempts, rule.retry.backoffBaseMs, rule.retry.backoffMaxMs);
-      logger.warn(
-        { channel: this.channel, deliveryId: item.deliveryId, attempt: attempts, retryInMs: delay, err: error },
-        'rule delivery failed; will retry',
-      );
-      await queue.recordFailure(item.seq, attempts, error, Date.now() + delay);
+      logger.warn({ ...about, attempt: attempts, retryInMs: delay, err: error }, 'rule delivery failed; will retry');
+      await Promise.all(batch.map((item) => queue.recordFailure(item.seq, attempts, error, Date.now() + delay)));
       if (this.stopped || !(await this.sleep(delay))) return false;
     }
   }

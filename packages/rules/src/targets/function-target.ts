@@ -4,8 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { FunctionTargetConfig } from '../config.js';
 import { decodeData } from '../envelope.js';
-import type { QueuedDelivery } from '../queue/delivery-queue.js';
-import { DeliveryError, envelopeOf, type DeliveryTarget, type TargetOptions } from './target.js';
+import { batchOf, DeliveryError, envelopeOf, type Delivery, type DeliveryTarget, type TargetOptions } from './target.js';
 
 const WORKER_URL = new URL('./function-worker.mjs', import.meta.url);
 
@@ -171,7 +170,8 @@ export class FunctionTarget implements DeliveryTarget {
     await this.current().ready;
   }
 
-  async deliver(delivery: QueuedDelivery, attempt: number): Promise<void> {
+  async deliver(deliveries: Delivery, attempt: number): Promise<void> {
+    const batch = batchOf(deliveries);
     if (this.closed) throw new DeliveryError('rules stopped');
     let worker = this.current();
     if (worker.health) {
@@ -179,8 +179,10 @@ export class FunctionTarget implements DeliveryTarget {
       worker = this.current();
     }
     await worker.ready;
-    const event = this.opts.rule.enveloped ? envelopeOf(this.opts, delivery) : decodeData(delivery.item);
-    await worker.call(event, delivery.deliveryId, attempt);
+    // non-enveloped rules are never batched (config), so their event is the one item's data
+    const event = this.opts.rule.enveloped ? envelopeOf(this.opts, batch) : decodeData(batch[0].item);
+    // context.awsRequestId: the first item's id, stable across the attempts of a batch
+    await worker.call(event, batch[0].deliveryId, attempt);
   }
 
   async close(): Promise<void> {

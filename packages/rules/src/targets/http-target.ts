@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { HttpTargetConfig } from '../config.js';
 import { unenvelopedRequest } from '../envelope.js';
-import type { QueuedDelivery } from '../queue/delivery-queue.js';
-import { DeliveryError, envelopeMeta, envelopeOf, type DeliveryTarget, type TargetOptions } from './target.js';
+import { batchOf, DeliveryError, envelopeMeta, envelopeOf, type Delivery, type DeliveryTarget, type TargetOptions } from './target.js';
 
 /** A signing key resolved from its name: Ably signs with the secret and names the key in `X-Ably-Key`. */
 export interface SigningKey {
@@ -18,7 +17,7 @@ export function signBody(body: Buffer | string, secret: string): string {
 const ERROR_BODY_PREVIEW = 200;
 
 /**
- * A webhook: each delivery is one POST of the envelope (or, not enveloped, the bare data with `x-ably-*`
+ * A webhook: each delivery (one item or a batch) is one POST of the envelope (or, not enveloped, the bare data with `x-ably-*`
  * headers), optionally signed. Any non-2xx status, a network error or the timeout is a failed attempt.
  */
 export class HttpTarget implements DeliveryTarget {
@@ -32,13 +31,15 @@ export class HttpTarget implements DeliveryTarget {
     this.target = opts.rule.target as HttpTargetConfig;
   }
 
-  async deliver(delivery: QueuedDelivery): Promise<void> {
+  async deliver(deliveries: Delivery): Promise<void> {
     let body: Buffer;
     let headers: Record<string, string>;
     if (this.opts.rule.enveloped) {
-      body = Buffer.from(JSON.stringify(envelopeOf(this.opts, delivery)), 'utf8');
+      body = Buffer.from(JSON.stringify(envelopeOf(this.opts, deliveries)), 'utf8');
       headers = { 'content-type': 'application/json', 'x-ably-version': '1.2' };
     } else {
+      // config refuses batches for non-enveloped rules, so this is one item
+      const [delivery] = batchOf(deliveries);
       ({ body, headers } = unenvelopedRequest(envelopeMeta(this.opts, delivery), delivery.item));
     }
     if (this.signingKey) {

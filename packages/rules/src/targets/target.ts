@@ -3,9 +3,12 @@ import type { RuleConfig } from '../config.js';
 import { buildEnvelope, type Envelope, type EnvelopeMeta } from '../envelope.js';
 import type { QueuedDelivery } from '../queue/delivery-queue.js';
 
-/** Where a rule's deliveries go. `deliver` resolves on success; a rejection is a failed attempt (retried). */
+/**
+ * Where a rule's deliveries go. `deliver` hands over one item or a batch of one lane's items (one envelope, one
+ * call or request); it resolves on success, and a rejection is a failed attempt of the whole batch (retried).
+ */
 export interface DeliveryTarget {
-  deliver(delivery: QueuedDelivery, attempt: number): Promise<void>;
+  deliver(deliveries: Delivery, attempt: number): Promise<void>;
   /** Releases workers and connections; in-flight deliveries fail. */
   close(): Promise<void>;
 }
@@ -19,14 +22,23 @@ export interface TargetOptions {
   logger: Logger;
 }
 
+/** One queued item, or a non-empty batch of items of one (rule, channel) lane in queue order. */
+export type Delivery = QueuedDelivery | readonly QueuedDelivery[];
+
+/** The items of a delivery as a list. */
+export function batchOf(deliveries: Delivery): readonly QueuedDelivery[] {
+  return Array.isArray(deliveries) ? deliveries : [deliveries as QueuedDelivery];
+}
+
 /** The envelope metadata of a delivery. */
 export function envelopeMeta(opts: TargetOptions, delivery: QueuedDelivery): EnvelopeMeta {
   return { source: delivery.source, appId: opts.appId, channel: delivery.channel, site: opts.site, ruleId: opts.rule.id };
 }
 
-/** The enveloped event of a delivery. */
-export function envelopeOf(opts: TargetOptions, delivery: QueuedDelivery): Envelope {
-  return buildEnvelope(envelopeMeta(opts, delivery), delivery.item);
+/** The enveloped event of a delivery: every item of the batch in one envelope, in order. */
+export function envelopeOf(opts: TargetOptions, deliveries: Delivery): Envelope {
+  const batch = batchOf(deliveries);
+  return buildEnvelope(envelopeMeta(opts, batch[0]), batch.map((d) => d.item));
 }
 
 /** A failed attempt with a message worth logging as is (no stack needed). */
