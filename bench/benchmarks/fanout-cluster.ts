@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { deletePrefix } from '@rowcast/broker-redis/testing';
 import { startChild } from '../lib/proc.js';
 import { BENCH_KEY_STRING, measureWindow, startRowcast, type RowcastHandle } from '../lib/rowcast.js';
 import { cdfPoints, fmt, median, summarize, type Summary } from '../lib/stats.js';
@@ -19,21 +20,6 @@ interface Outcome {
   deliveriesPerSec: number;
   latency: Summary;
   cdf: Array<[number, number]>;
-}
-
-/** Deletes the benchmark's keys (the history and presence of its channel) from Redis. */
-async function deletePrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 async function reachable(url: string): Promise<boolean> {
