@@ -1,15 +1,6 @@
 import type pg from 'pg';
-
-/** A `chat_data` row as PostgreSQL's row_to_json gives it - the same shape the change stream publishes. */
-export interface ChatRow {
-  username: string;
-  msg_id: string;
-  msg_data: string;
-  client_id: string;
-  incremental_record_id: number;
-  created_at_timestamp: number;
-  is_edited: boolean | null;
-}
+// The page and this route share one row type: /api/messages returns exactly what the change stream publishes.
+import type { ChatRow } from '../src/lib/rows.js';
 
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 100;
