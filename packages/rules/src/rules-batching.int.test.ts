@@ -7,6 +7,9 @@ let h: Awaited<ReturnType<typeof engineHarness>>;
 
 beforeAll(async () => {
   h = await engineHarness('rules_batch');
+  // created here, once, not by the fixture function: see batch-recorder-function.mjs
+  await h.sql.query(`CREATE TABLE batch_calls (
+    rule_id text NOT NULL, call int NOT NULL, attempt int NOT NULL, ids text[] NOT NULL, PRIMARY KEY (rule_id, call))`);
 });
 
 afterAll(async () => {

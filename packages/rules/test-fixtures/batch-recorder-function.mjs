@@ -2,6 +2,8 @@
 // envelope in order) and then each message in `rule_log`, idempotent on (rule, message id) as recorder-function.mjs.
 // Behaviour from the environment the rule gives it: DELAY_MS=n waits before writing (a slow target),
 // FAIL_FIRST_CALLS=n fails the first n calls (after recording them), whatever they carry.
+// The test creates `batch_calls` before any rule runs: two rules' workers racing on CREATE TABLE IF NOT EXISTS can
+// fail one of them with a pg_type unique violation, which would show up as a spurious failed attempt.
 import pg from 'pg';
 
 let pool;
@@ -9,19 +11,15 @@ let calls = 0;
 const delayMs = Number(process.env.DELAY_MS ?? 0);
 const failFirstCalls = Number(process.env.FAIL_FIRST_CALLS ?? 0);
 
-async function db() {
-  if (!pool) {
-    pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
-    await pool.query(`CREATE TABLE IF NOT EXISTS batch_calls (
-      rule_id text NOT NULL, call int NOT NULL, attempt int NOT NULL, ids text[] NOT NULL, PRIMARY KEY (rule_id, call))`);
-  }
+function db() {
+  pool ??= new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
   return pool;
 }
 
 export async function handler(event, context) {
   const call = ++calls;
   const items = event.messages ?? event.presence ?? [];
-  const sql = await db();
+  const sql = db();
   await sql.query(`INSERT INTO batch_calls (rule_id, call, attempt, ids) VALUES ($1, $2, $3, $4)`, [
     event.ruleId,
     call,
