@@ -8,6 +8,8 @@ import type { RuleCounters } from './counters.js';
 const PAGE_SIZE = 100;
 /** Wait before retrying after the queue itself failed (database down). */
 const QUEUE_ERROR_RETRY_MS = 1_000;
+/** An idle lane is forgotten after this long (see scheduleRetirement). */
+const IDLE_RETIRE_MS = 30_000;
 
 /** What a lane needs from its rule. */
 export interface LaneDeps {
@@ -29,14 +31,29 @@ export function backoffMs(failedAttempts: number, baseMs: number, maxMs: number)
 /**
  * The deliveries of one rule on one channel, one at a time in enqueue order: an item (or a batch of up to
  * `batch.maxMessages` items) is not handed over before the one before it succeeded (or was dead-lettered after its
- * last attempt). Lanes of different channels run
- * independently. The lane reads its items from the queue page by page, so a backlog costs no memory.
+ * last attempt). Lanes of different channels run independently. The lane reads its items from the queue page by
+ * page, so a backlog costs no memory.
+ *
+ * Completions (the queue's DELETE) are not awaited before the next delivery: order only needs the delivery to
+ * have succeeded, and the lane remembers how far it got (`lastSeq`, and the seqs whose completion is in flight).
+ * They are awaited before the lane retires or stops, so a lane started later on the same items never sees one
+ * delivered already.
  */
 export class RuleLane {
   private running = false;
   private dirty = false;
   private stopped = false;
   private lastSeq = 0;
+  /**
+   * Whether the next read starts at the lane's beginning rather than after `lastSeq`: another node's enqueue can
+   * commit after a later one (seqs are taken at INSERT, not at commit), so its item may sit below `lastSeq`.
+   */
+  private readFromStart = true;
+  /** Seqs delivered whose completion is not committed yet: a read from the start skips them. */
+  private readonly completingSeqs = new Set<number>();
+  /** Completions issued and not yet committed. */
+  private readonly completing = new Set<Promise<void>>();
+  private retireTimer?: NodeJS.Timeout;
   private wake?: () => void;
   private current?: Promise<void>;
 
@@ -45,9 +62,15 @@ export class RuleLane {
     private readonly deps: LaneDeps,
   ) {}
 
-  /** New items were enqueued for this lane. */
-  signal(): void {
+  /**
+   * New items were enqueued for this lane: by this node (after them in seq order), or, with `anywhere`, by another
+   * node or a requeue (possibly below what the lane delivered last).
+   */
+  signal(anywhere = false): void {
+    if (anywhere) this.readFromStart = true;
     this.dirty = true;
+    clearTimeout(this.retireTimer);
+    this.retireTimer = undefined;
     if (!this.running && !this.stopped) this.current = this.run();
   }
 
@@ -57,8 +80,10 @@ export class RuleLane {
    */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.retireTimer);
     this.wake?.();
     await this.current;
+    await this.settleCompletions();
   }
 
   private async run(): Promise<void> {
@@ -77,7 +102,9 @@ export class RuleLane {
     if (this.stopped) return;
     // A signal can land between drain() returning and this line (it runs in a later microtask): run again.
     if (this.dirty) this.signal();
-    else if (ranOut) this.deps.onIdle();
+    else if (ranOut) {
+      this.scheduleRetirement();
+    }
   }
 
   /** Delivers pages until the lane is empty (true) or stopped (false). */
@@ -87,8 +114,7 @@ export class RuleLane {
     const pageSize = Math.max(PAGE_SIZE, batchSize);
     while (!this.stopped) {
       this.dirty = false;
-      const lane = { ruleId: this.deps.rule.id, channel: this.channel };
-      const page = await this.deps.queue.page(lane, this.lastSeq, pageSize);
+      const page = await this.nextPage(pageSize);
       if (page.length === 0) {
         if (this.dirty) continue;
         return true;
@@ -96,10 +122,60 @@ export class RuleLane {
       for (let i = 0; i < page.length; i += batchSize) {
         const batch = page.slice(i, i + batchSize);
         if (this.stopped || !(await this.deliver(batch))) return false;
-        this.lastSeq = batch[batch.length - 1].seq;
+        // a read from the start can return a late-committed item below lastSeq: lastSeq never goes back
+        this.lastSeq = Math.max(this.lastSeq, batch[batch.length - 1].seq);
       }
     }
     return false;
+  }
+
+  /**
+   * Forgets the lane after a quiet spell, once its completions are committed: a lane created later for the same
+   * channel reads the queue from the start and must not find items this one delivered already.
+   */
+  private scheduleRetirement(): void {
+    this.retireTimer = setTimeout(() => {
+      if (this.running || this.dirty || this.stopped) return;
+      if (this.completing.size > 0) this.scheduleRetirement();
+      else this.deps.onIdle();
+    }, IDLE_RETIRE_MS);
+    this.retireTimer.unref();
+  }
+
+  /** The next page of the lane: after `lastSeq`, or from its start (less what is being completed). */
+  private async nextPage(pageSize: number): Promise<QueuedDelivery[]> {
+    const fromStart = this.readFromStart;
+    // cleared before the read: a signal during the read asks for another
+    this.readFromStart = false;
+    const lane = { ruleId: this.deps.rule.id, channel: this.channel };
+    try {
+      return await this.deps.queue.page(lane, fromStart ? 0 : this.lastSeq, pageSize, [...this.completingSeqs]);
+    } catch (err) {
+      this.readFromStart ||= fromStart;
+      throw err;
+    }
+  }
+
+  /** Issues the completions of a delivered batch without waiting for them (see the class comment). */
+  private complete(batch: QueuedDelivery[]): void {
+    // issued in one turn, so the PostgreSQL queue's group commit removes the whole batch in one statement
+    for (const item of batch) this.completingSeqs.add(item.seq);
+    const done: Promise<void> = Promise.all(batch.map((item) => this.deps.queue.complete(item.seq))).then(
+      () => undefined,
+      (err: Error) => {
+        // at least once: the items stay queued and are delivered again after a restart or a read from the start
+        this.deps.logger.warn({ channel: this.channel, err: err.message, items: batch.length }, 'rule queue: completion failed');
+      },
+    );
+    this.completing.add(done);
+    void done.finally(() => {
+      this.completing.delete(done);
+      for (const item of batch) this.completingSeqs.delete(item.seq);
+    });
+  }
+
+  private async settleCompletions(): Promise<void> {
+    while (this.completing.size > 0) await Promise.all([...this.completing]);
   }
 
   /**
@@ -129,8 +205,7 @@ export class RuleLane {
       if (error === undefined) {
         for (let n = 0; n < batch.length; n++) counters.delivered(rule.id);
         if (attempts > 1) logger.info({ ...about, attempt: attempts }, 'rule delivery succeeded after retry');
-        // issued in one turn, so the PostgreSQL queue's group commit removes the whole batch in one statement
-        await Promise.all(batch.map((item) => queue.complete(item.seq)));
+        this.complete(batch);
         return true;
       }
       counters.failedAttempt(rule.id);

@@ -163,7 +163,7 @@ export class RulesEngine {
   /** Another node enqueued: wake those lanes (or rescan the queue). */
   private onNotice(notice: QueueNotice): void {
     if (notice.lanes === '*') void this.resume();
-    else for (const { ruleId, channel } of notice.lanes) this.lane(ruleId, channel)?.signal();
+    else for (const { ruleId, channel } of notice.lanes) this.lane(ruleId, channel)?.signal(true);
   }
 
   /** This node lost the delivery lock: stop every lane (another node takes over from the queue). */
@@ -270,7 +270,7 @@ export class RulesEngine {
       return;
     }
     for (const { ruleId, channel } of lanes) {
-      if (this.runtime.has(ruleId)) this.lane(ruleId, channel)?.signal();
+      if (this.runtime.has(ruleId)) this.lane(ruleId, channel)?.signal(true);
       else orphans.set(ruleId, (orphans.get(ruleId) ?? 0) + 1);
     }
     for (const [ruleId, channels] of orphans) {

@@ -23,9 +23,13 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     }
   }
 
-  async page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
+  async page(lane: Lane, afterSeq: number, limit: number, skip: readonly number[] = []): Promise<QueuedDelivery[]> {
     const items = this.lanesByKey.get(laneKey(lane)) ?? [];
-    return items.filter((item) => item.seq > afterSeq).slice(0, limit).map((item) => ({ ...item }));
+    const skipped = new Set(skip);
+    return items
+      .filter((item) => item.seq > afterSeq && !skipped.has(item.seq))
+      .slice(0, limit)
+      .map((item) => ({ ...item }));
   }
 
   async complete(seq: number): Promise<void> {

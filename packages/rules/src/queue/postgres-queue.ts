@@ -125,11 +125,11 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     );
   }
 
-  async page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
+  async page(lane: Lane, afterSeq: number, limit: number, skip: readonly number[] = []): Promise<QueuedDelivery[]> {
     const { rows } = await this.pool.query<QueueRow>(
       `SELECT seq, rule_id, channel, source, delivery_id, item, attempts, not_before, last_error FROM ${QUEUE}
-       WHERE rule_id = $1 AND channel = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
-      [lane.ruleId, lane.channel, afterSeq, limit],
+       WHERE rule_id = $1 AND channel = $2 AND seq > $3 AND seq <> ALL($5::bigint[]) ORDER BY seq LIMIT $4`,
+      [lane.ruleId, lane.channel, afterSeq, limit, skip],
     );
     return rows.map(toQueued);
   }

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { QUEUE_NOTIFY_CHANNEL } from './queue/delivery-leadership.js';
+import { eventually, messageEvent } from './testing/helpers.js';
+import { engineHarness } from './testing/engine-harness.js';
+
+// How a lane reads the durable queue when it is not the only writer: another node's enqueue that commits late,
+// and completions that are still in flight when the lane reads its queue again. Both are driven with a second
+// PostgreSQL session holding a transaction or a row lock open, as a slow node would.
+
+let h: Awaited<ReturnType<typeof engineHarness>>;
+
+beforeAll(async () => {
+  h = await engineHarness('rules_lanes');
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const recorder = { type: 'function', module: 'recorder-function.mjs' } as const;
+
+/** A session of its own (a pool would hand each statement to any connection). */
+async function session(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: h.db.url });
+  await client.connect();
+  return client;
+}
+
+describe('rule lanes on a shared queue', () => {
+  it("delivers another node's item that committed after a later one was already delivered", async () => {
+    const { engine } = await h.startEngine([{ id: 'late', channelFilter: '^late$', target: recorder }]);
+    const other = await session();
+    try {
+      const early = messageEvent('late', [{ name: 'early' }], 'connB');
+      const later = messageEvent('late', [{ name: 'later' }], 'connA');
+      if (early.kind !== 'message' || later.kind !== 'message') throw new Error('message events expected');
+      // "node B" takes its seq first but has not committed yet ...
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO rowcast_rule_queue (rule_id, channel, source, delivery_id, item)
+         VALUES ('late', 'late', 'channel.message', $1, $2)`,
+        [early.messages[0].id, JSON.stringify(early.messages[0])],
+      );
+      // ... while this node enqueues (a higher seq) and delivers
+      await engine.hook(later);
+      await h.rowsWhen('late', 1);
+      // B commits, with the notice its enqueue sends
+      await other.query(`SELECT pg_notify($1, $2)`, [
+        QUEUE_NOTIFY_CHANNEL,
+        JSON.stringify({ node: 'node-b', lanes: [{ ruleId: 'late', channel: 'late' }] }),
+      ]);
+      await other.query('COMMIT');
+
+      const rows = await h.rowsWhen('late', 2);
+      expect(rows.map((r) => r.name)).toEqual(['later', 'early']);
+      expect(rows.every((r) => r.deliveries === 1)).toBe(true);
+      await eventually(async () => ((await engine.queued()) === 0 ? true : undefined), 'an empty queue');
+    } finally {
+      await other.end();
+      await engine.stop();
+    }
+  });
+
+  it('does not deliver again an item whose completion is still in flight when the lane rereads its queue', async () => {
+    // a slow function, so the test can lock the item's queue row while it is being delivered
+    const slow = { ...recorder, env: { DELAY_MS: '300' } };
+    const { engine } = await h.startEngine([{ id: 'inflight', channelFilter: '^inflight$', target: slow }]);
+    const locker = await session();
+    try {
+      await engine.hook(messageEvent('inflight', [{ name: 'first' }]));
+      // the row is locked, so the completion's DELETE waits behind the lock
+      await locker.query('BEGIN');
+      const locked = await locker.query(`SELECT seq FROM rowcast_rule_queue WHERE rule_id = 'inflight' FOR UPDATE`);
+      expect(locked.rowCount).toBe(1);
+      await h.rowsWhen('inflight', 1);
+      // another node's notice makes the lane read its queue from the start while the row is still there
+      await h.sql.query(`SELECT pg_notify($1, $2)`, [
+        QUEUE_NOTIFY_CHANNEL,
+        JSON.stringify({ node: 'node-b', lanes: [{ ruleId: 'inflight', channel: 'inflight' }] }),
+      ]);
+      await engine.hook(messageEvent('inflight', [{ name: 'second' }]));
+      await h.rowsWhen('inflight', 2);
+      expect((await h.sql.query(`SELECT count(*)::int AS n FROM rowcast_rule_queue WHERE rule_id = 'inflight'`)).rows[0].n).toBeGreaterThan(0);
+      await locker.query('COMMIT');
+
+      await eventually(async () => ((await engine.queued()) === 0 ? true : undefined), 'an empty queue');
+      const rows = await h.logRows('inflight');
+      expect(rows.map((r) => [r.name, r.deliveries])).toEqual([
+        ['first', 1],
+        ['second', 1],
+      ]);
+    } finally {
+      await locker.end().catch(() => undefined);
+      await engine.stop();
+    }
+  });
+});
