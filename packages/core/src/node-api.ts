@@ -24,6 +24,19 @@ export interface PublishResult {
   serials: Array<string | null>;
 }
 
+/**
+ * Messages from a trusted in-process publisher (the change stream), published together: each a string `data`
+ * with the batch's `name`, ids `<idBase>:<first + k>`. The shape of the normal path's messages without the
+ * per-message objects.
+ */
+export interface TrustedBatch {
+  idBase: string;
+  /** Index in the ids of the first message (default 0): a batch re-published in parts keeps its ids. */
+  first?: number;
+  name?: string;
+  data: string[];
+}
+
 /** A message as accepted: ids, timestamps, serial and connectionId filled in by the engine. */
 export interface AcceptedMessage extends Message {
   id: string;
@@ -97,6 +110,14 @@ export interface RealtimeNodeApi {
    * before resolving. Throws ErrorInfo on refusal.
    */
   publish(channel: string, messages: Message[], origin: PublishOrigin): Promise<PublishResult>;
+  /**
+   * `publish` for a trusted in-process publisher (Rowcast itself: no connectionId or clientId), at a cost per
+   * batch rather than per message: the batch is checked once (each message still against maxMessageSize,
+   * refused with 40009 like `publish`) and its idempotency is recorded once, as its id range, in this node's
+   * store and in a shared broker's (so a batch re-sent with the same ids, through any node, is dropped whole:
+   * all serials `null`). Sequencing, history, fan-out and accepted hooks are those of `publish`.
+   */
+  publishBatch(channel: string, batch: TrustedBatch): Promise<PublishResult>;
   /** Registers a hook run between acceptance and acknowledgement (see AcceptedHook). */
   onAccepted(hook: AcceptedHook): void;
   /** Message history of a channel, newest first by default. */

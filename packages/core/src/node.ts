@@ -5,6 +5,7 @@ import type { ConnectionRegistry, EngineContext } from './context.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
 import { messageSize, normaliseMessage } from './messages/normalise.js';
+import { acceptTrustedBatch, trustedBatchKey } from './messages/trusted-batch.js';
 import { effectiveClientId } from './connection/identity.js';
 import { Attachment } from './connection/attachment.js';
 import { openConnection, type ConnectionHandle } from './connection/handshake.js';
@@ -31,6 +32,7 @@ import type {
   PublishOrigin,
   PublishResult,
   RealtimeNodeApi,
+  TrustedBatch,
 } from './node-api.js';
 
 export interface RealtimeNodeOptions {
@@ -195,6 +197,27 @@ export class RealtimeNode implements RealtimeNodeApi {
     await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
     event.messages!.forEach((m, k) => (serials[positions[k]] = m.serial));
     return { serials };
+  }
+
+  async publishBatch(channel: string, batch: TrustedBatch): Promise<PublishResult> {
+    const { base } = parseChannelName(channel);
+    const now = this.ctx.clock.now();
+    const accepted = acceptTrustedBatch(batch, now, this.config.maxMessageSize);
+    // Checked only once the batch is valid (a refused batch records nothing), through the same per-channel
+    // queue as `publish`, so neither overtakes the other.
+    const key = trustedBatchKey(batch);
+    const [fresh] = await this.checkIds(base, [key]);
+    if (!fresh) return { serials: new Array<null>(accepted.length).fill(null) };
+    const event = await this.ctx.broker.publish(base, {
+      kind: 'message',
+      id: randomBytes(9).toString('base64url'),
+      timestamp: now,
+      messages: accepted,
+      explicitIds: [key],
+    });
+    if (event.duplicate) return { serials: new Array<null>(accepted.length).fill(null) };
+    await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
+    return { serials: event.messages!.map((m) => m.serial) };
   }
 
   /** Applies presence changes and publishes the ones that change the set (a re-enter with the same id does not). */
