@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Message } from '@rowcast/protocol';
 import { classifyPublishError, type Publisher } from './publisher.js';
 import { planBatches, type PublishBatch } from './outgoing.js';
 import type { RowJsonTypes } from './row-json.js';
@@ -155,7 +154,7 @@ export class DeliveryPipeline {
         if (!accepted || gen !== this.generation) return;
         for (let k = 0; k < accepted; k++) {
           const item = lane.shift()!;
-          this.stats.publishedRows += item.batch.rows;
+          this.stats.publishedRows += item.batch.data.length;
           item.tx.remaining--;
           if (item.tx.remaining === 0) this.advance();
         }
@@ -187,9 +186,9 @@ export class DeliveryPipeline {
     for (;;) {
       try {
         if (batches.length > 1 && this.publisher.publishSeries) {
-          return await this.publisher.publishSeries(batches[0].channel, batches.map((b) => b.messages));
+          return await this.publisher.publishSeries(batches[0].channel, batches);
         }
-        await this.publisher.publish(batches[0].channel, batches[0].messages);
+        await this.publisher.publish(batches[0].channel, batches[0]);
         return 1;
       } catch (err) {
         if (gen !== this.generation) return 0;
@@ -205,14 +204,16 @@ export class DeliveryPipeline {
 
   /** After a size refusal of a whole batch: each message alone; one still refused is counted and skipped. */
   private async publishOneByOne(batch: PublishBatch, gen: number): Promise<boolean> {
-    if (batch.messages.length === 1) {
-      const message = batch.messages[0];
+    if (batch.data.length === 1) {
       this.stats.oversizedRows++;
-      this.logger.warn({ channel: batch.channel, id: message.id, size: sizeOf(message) }, 'message refused as too large: not published');
+      this.logger.warn({ channel: batch.channel, id: `${batch.idBase}:${batch.first}`, size: batch.bytes }, 'message refused as too large: not published');
       return true;
     }
-    for (const message of batch.messages) {
-      const single: PublishBatch = { channel: batch.channel, messages: [message], rows: 1, bytes: sizeOf(message) };
+    const nameBytes = Buffer.byteLength(batch.name);
+    for (let k = 0; k < batch.data.length; k++) {
+      const data = batch.data[k];
+      // the message keeps its id: `first` moves with it
+      const single: PublishBatch = { ...batch, first: batch.first + k, data: [data], bytes: Buffer.byteLength(data) + nameBytes };
       if (!(await this.publishWithRetry([single], gen))) return false;
     }
     return true;
@@ -238,10 +239,6 @@ export class DeliveryPipeline {
       this.events.onPressure(false);
     }
   }
-}
-
-function sizeOf(m: Message): number {
-  return Buffer.byteLength(String(m.data ?? '')) + Buffer.byteLength(m.name ?? '');
 }
 
 function sleep(ms: number): Promise<void> {

@@ -12,11 +12,20 @@ import type { Change, Transaction } from './transaction.js';
  * re-sent batch is dropped by idempotent publishing (and Ably's rule for multi-message ids holds).
  */
 
-export interface PublishBatch {
+/**
+ * One publish: messages of one channel with one name, ids `<idBase>:<first + k>`. Kept as the data texts alone
+ * (the engine's bulk path takes them as they are; `messagesOf` builds message objects for a REST publish).
+ */
+export interface OutgoingBatch {
+  idBase: string;
+  /** Index in the ids of the first message: a part of a batch published alone keeps its messages' ids. */
+  first: number;
+  name: string;
+  data: string[];
+}
+
+export interface PublishBatch extends OutgoingBatch {
   channel: string;
-  messages: Message[];
-  /** Rows in the batch, for throughput accounting. */
-  rows: number;
   /** Data + name bytes of all its messages. */
   bytes: number;
 }
@@ -46,53 +55,50 @@ export function planBatches(
   limits: { maxMessageSize: number; maxBatchBytes: number },
 ): BatchPlan {
   const nameBytes = Buffer.byteLength(messageName);
-  const perChannel = new Map<string, Array<{ change: Change; data: string; size: number }>>();
+  const batches: PublishBatch[] = [];
+  const oversized: OversizedChange[] = [];
+  const txKey = lsnKey(tx.commitLsn);
+  // Each channel's batch being filled: batches are cut per channel in change order, as the ids require; the
+  // order of batches of different channels in `batches` does not matter (each channel is its own lane).
+  const open = new Map<string, PublishBatch>();
   for (const change of tx.changes) {
     const data = changeJson(change, types);
     const size = Buffer.byteLength(data) + nameBytes;
     for (const channel of change.table.channels[change.operation]) {
-      let list = perChannel.get(channel);
-      if (!list) perChannel.set(channel, (list = []));
-      list.push({ change, data, size });
-    }
-  }
-  const batches: PublishBatch[] = [];
-  const oversized: OversizedChange[] = [];
-  const txKey = lsnKey(tx.commitLsn);
-  for (const [channel, items] of perChannel) {
-    const tag = channelTag(channel);
-    let current: PublishBatch | undefined;
-    let base = '';
-    let bytes = 0;
-    for (const item of items) {
-      if (item.size > limits.maxMessageSize) {
-        oversized.push({
-          table: item.change.table.label,
-          operation: item.change.operation,
-          key: keyOf(item.change),
-          size: item.size,
-          channel,
-        });
+      if (size > limits.maxMessageSize) {
+        oversized.push({ table: change.table.label, operation: change.operation, key: keyOf(change), size, channel });
         continue;
       }
-      if (!current || bytes + item.size > limits.maxBatchBytes || current.messages.length >= MAX_MESSAGES_PER_BATCH) {
-        base = `pg.${txKey}.${item.change.index}.${tag}`;
-        current = { channel, messages: [], rows: 0, bytes: 0 };
+      let current = open.get(channel);
+      if (!current || current.bytes + size > limits.maxBatchBytes || current.data.length >= MAX_MESSAGES_PER_BATCH) {
+        current = { channel, idBase: `pg.${txKey}.${change.index}.${channelTag(channel)}`, first: 0, name: messageName, data: [], bytes: 0 };
+        open.set(channel, current);
         batches.push(current);
-        bytes = 0;
       }
-      current.messages.push({ id: `${base}:${current.messages.length}`, name: messageName, data: item.data });
-      current.rows++;
-      bytes += item.size;
-      current.bytes = bytes;
+      current.data.push(data);
+      current.bytes += size;
     }
   }
   return { batches, oversized };
 }
 
+/** The messages of a batch as a REST publish sends them. */
+export function messagesOf(batch: OutgoingBatch): Message[] {
+  return batch.data.map((data, k) => ({ id: `${batch.idBase}:${batch.first + k}`, name: batch.name, data }));
+}
+
 /** The message data of one change, as the original's trigger built it with json_build_object(...)::text. */
 export function changeJson(change: Change, types: RowJsonTypes): string {
-  return `{"table" : ${JSON.stringify(change.table.label)}, "type" : "${change.operation}", "row" : ${rowJson(change, types)}}`;
+  return `${changePrefix(change)}${rowJson(change, types)}}`;
+}
+
+/** `{"table" : <label>, "type" : <operation>, "row" : ` per table and operation, built once. */
+const prefixes = new WeakMap<Change['table'], Partial<Record<Change['operation'], string>>>();
+
+function changePrefix(change: Change): string {
+  let byOperation = prefixes.get(change.table);
+  if (!byOperation) prefixes.set(change.table, (byOperation = {}));
+  return (byOperation[change.operation] ??= `{"table" : ${JSON.stringify(change.table.label)}, "type" : "${change.operation}", "row" : `);
 }
 
 /** The row as row_to_json renders it, columns in table order. */

@@ -9,9 +9,10 @@ export function nodePublisher(node: RealtimeNodeApi): Publisher {
     },
     // The engine checks each message against maxMessageSize, not the sum: a whole transaction fits one call.
     maxBatchBytes: Number.MAX_SAFE_INTEGER,
-    async publish(channel, messages) {
-      // No connectionId or clientId: the change stream is Rowcast itself, not a client.
-      await node.publish(channel, messages, {});
+    async publish(channel, batch) {
+      // The engine's bulk path: the change stream is Rowcast itself (no connectionId or clientId), and its
+      // batch goes in as it is, checked and recorded for idempotency once.
+      await node.publishBatch(channel, batch);
     },
     async close() {},
   };

@@ -1,4 +1,5 @@
 import Ably from 'ably';
+import { messagesOf } from './outgoing.js';
 import type { Publisher } from './publisher.js';
 
 /**
@@ -20,12 +21,12 @@ export function restPublisher(opts: { endpoint?: string; apiKey: string; maxMess
     maxMessageSize: opts.maxMessageSize,
     maxBatchBytes: opts.maxMessageSize,
     maxSeries: { count: MAX_SERIES, bytes: MAX_SERIES_BYTES },
-    async publish(channel, messages) {
-      await rest.channels.get(channel).publish(messages as Ably.Message[]);
+    async publish(channel, batch) {
+      await rest.channels.get(channel).publish(messagesOf(batch) as Ably.Message[]);
     },
     // One batch-publish request carries many publishes of the channel: one round trip instead of one each.
-    async publishSeries(channel, publishes) {
-      const answers = await rest.batchPublish(publishes.map((messages) => ({ channels: [channel], messages: messages as Ably.Message[] })));
+    async publishSeries(channel, batches) {
+      const answers = await rest.batchPublish(batches.map((batch) => ({ channels: [channel], messages: messagesOf(batch) as Ably.Message[] })));
       let accepted = 0;
       for (const answer of answers) {
         const failure = answer.results.find((r) => 'error' in r) as Ably.BatchPublishFailureResult | undefined;

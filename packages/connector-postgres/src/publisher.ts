@@ -1,21 +1,21 @@
-import type { Message } from '@rowcast/protocol';
+import type { OutgoingBatch } from './outgoing.js';
 
 /**
  * Where the connector's messages go: the engine in the same process, or an Ably-compatible REST endpoint.
  * A publish resolves once its messages were accepted (an accepted message is never lost by the server) and rejects
- * when they were not; it may then be repeated with the same messages (their ids make that idempotent).
+ * when they were not; it may then be repeated with the same batch (its ids make that idempotent).
  */
 export interface Publisher {
   /** Largest single message (data + name); a bigger row is logged, counted and skipped. */
   readonly maxMessageSize: number;
   /** Largest total of one publish call (Ably applies maxMessageSize to the whole publish; Rowcast per message). */
   readonly maxBatchBytes: number;
-  publish(channel: string, messages: Message[]): Promise<void>;
+  publish(channel: string, batch: OutgoingBatch): Promise<void>;
   /**
    * Optional: several publishes to one channel in one round trip, applied in order. Resolves with how many leading
    * publishes were accepted (at least one); rejects with the first one's error when none was.
    */
-  publishSeries?(channel: string, publishes: Message[][]): Promise<number>;
+  publishSeries?(channel: string, batches: OutgoingBatch[]): Promise<number>;
   /** Bounds of one publishSeries call. */
   readonly maxSeries?: { count: number; bytes: number };
   close(): Promise<void>;

@@ -33,8 +33,9 @@ const asString: ValueEncoder = (text) => JSON.stringify(text);
 const asNumber: ValueEncoder = (text) => (JSON_NUMBER.test(text) ? text : JSON.stringify(text));
 const asBool: ValueEncoder = (text) => (text === 't' ? 'true' : 'false');
 const asJson: ValueEncoder = (text) => text;
+// Date/time output (digits, signs, separators, "infinity", "BC") never needs JSON escaping: quoting is enough.
 /** ISO `2024-01-02 03:04:05.5` -> XSD `2024-01-02T03:04:05.5` (infinity stays as is). */
-const asTimestamp: ValueEncoder = (text) => JSON.stringify(xsdDateTime(text));
+const asTimestamp: ValueEncoder = (text) => `"${xsdDateTime(text)}"`;
 /** Also widens ISO's `+02` offset to XSD's `+02:00`. */
 const asTimestampTz: ValueEncoder = (text) => {
   const t = xsdDateTime(text);
@@ -42,9 +43,9 @@ const asTimestampTz: ValueEncoder = (text) => {
   // ISO prints "+HH" when the offset has no minutes; XSD always "+HH:MM"
   const sign = t.charCodeAt(end - 3);
   if (sign === 43 || sign === 45) {
-    return JSON.stringify(`${t.slice(0, end)}:00${t.slice(end)}`);
+    return end === t.length ? `"${t}:00"` : `"${t.slice(0, end)}:00${t.slice(end)}"`;
   }
-  return JSON.stringify(t);
+  return `"${t}"`;
 };
 
 function xsdDateTime(text: string): string {

@@ -1,4 +1,5 @@
 import type { Message } from '@rowcast/protocol';
+import { messagesOf, type OutgoingBatch } from '../outgoing.js';
 import type { Publisher } from '../publisher.js';
 
 /**
@@ -29,11 +30,11 @@ export class RecordingPublisher implements Publisher {
     this.gate = undefined;
   }
 
-  async publish(channel: string, messages: Message[]): Promise<void> {
+  async publish(channel: string, batch: OutgoingBatch): Promise<void> {
     this.calls++;
     await (this.gate ?? Promise.resolve());
     if (this.failWith) throw this.failWith;
-    for (const message of messages) this.published.push({ channel, message });
+    for (const message of messagesOf(batch)) this.published.push({ channel, message });
   }
 
   /** Data of each message published on `channel`, parsed. */
