@@ -94,6 +94,36 @@ describe('chat function', () => {
     expect(count.rows[0].n).toBe(0);
   });
 
+  it('applies a batched envelope in one transaction: one commit for its rows, none of them when the database fails', async () => {
+    const batch = (tag: string) => {
+      const messages = ['one', 'poison', 'three'].map((username) => envelope('chatMsg', { username, content: `${tag} ${username}` }).messages[0]);
+      return { ...envelope('chatMsg', {}), messages };
+    };
+    const idsOf = (event: ReturnType<typeof batch>) => event.messages.map((m) => m.id);
+    const committed = async (ids: string[]) =>
+      (await pool.query<{ xmin: string }>('SELECT xmin::text FROM chat_data WHERE msg_id = ANY($1)', [ids])).rows;
+
+    const ok = batch('ok');
+    expect(await handler(ok)).toEqual({ results: ['inserted', 'inserted', 'inserted'] });
+    const rows = await committed(idsOf(ok));
+    expect(rows).toHaveLength(3);
+    expect(new Set(rows.map((r) => r.xmin)).size).toBe(1); // written by one transaction
+
+    // the database refuses the middle row (a trigger, as a constraint or a lost connection would fail it)
+    await pool.query(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.username = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER refuse_poison BEFORE INSERT ON chat_data FOR EACH ROW EXECUTE FUNCTION refuse_poison()`);
+    const failing = batch('retried');
+    try {
+      await expect(handler(failing)).rejects.toThrow('poison refused');
+      expect(await committed(idsOf(failing))).toHaveLength(0); // the first row was rolled back with the rest
+    } finally {
+      await pool.query('DROP TRIGGER refuse_poison ON chat_data; DROP FUNCTION refuse_poison()');
+    }
+    // the rule's retry of the same envelope then applies all of it
+    expect(await handler(failing)).toEqual({ results: ['inserted', 'inserted', 'inserted'] });
+  });
+
   it('accepts object data too (a rule with enveloped data already decoded)', async () => {
     const event = envelope('chatMsg', {});
     event.messages[0] = { ...event.messages[0], data: { username: 'Bob', content: 'object' } as unknown as string, encoding: undefined as unknown as string };

@@ -49,8 +49,13 @@ function text(value, field, max) {
   return trimmed;
 }
 
-/** Applies one chat action; returns what it did, for the log and the tests. */
-async function apply(message) {
+/**
+ * Applies one chat action with `sql` (the pool, or the batch's transaction); returns what it did, for the log and
+ * the tests.
+ * @param {Record<string, unknown>} message
+ * @param {pg.Pool | pg.PoolClient} sql
+ */
+async function apply(message, sql) {
   if (typeof message.clientId !== 'string' || message.clientId === '' || message.clientId === '*') {
     throw new BadPayload('the publisher has no clientId');
   }
@@ -60,7 +65,7 @@ async function apply(message) {
       const username = text(data.username, 'username', MAX_USERNAME);
       const content = text(data.content, 'content', MAX_CONTENT);
       if (typeof message.id !== 'string' || message.id === '') throw new BadPayload('message has no id');
-      const res = await db().query(
+      const res = await sql.query(
         `INSERT INTO chat_data (username, msg_id, msg_data, client_id, created_at_timestamp, is_edited)
          VALUES ($1, $2, $3, $4, $5, false) ON CONFLICT (msg_id) DO NOTHING`,
         [username, message.id, content, message.clientId, Number(message.timestamp) || Date.now()],
@@ -71,7 +76,7 @@ async function apply(message) {
       const content = text(data.content, 'content', MAX_CONTENT);
       const msgId = text(data.msgIdToEdit, 'msgIdToEdit', 200);
       // IS DISTINCT FROM: an edit that changes nothing does not mark the message edited nor emit a change.
-      const res = await db().query(
+      const res = await sql.query(
         `UPDATE chat_data SET msg_data = $1, is_edited = true
          WHERE msg_id = $2 AND client_id = $3 AND msg_data IS DISTINCT FROM $1`,
         [content, msgId, message.clientId],
@@ -80,7 +85,7 @@ async function apply(message) {
     }
     case 'deletedMsg': {
       const msgId = text(data.msgIdToDelete, 'msgIdToDelete', 200);
-      const res = await db().query(`DELETE FROM chat_data WHERE msg_id = $1 AND client_id = $2`, [
+      const res = await sql.query(`DELETE FROM chat_data WHERE msg_id = $1 AND client_id = $2`, [
         msgId,
         message.clientId,
       ]);
@@ -91,22 +96,44 @@ async function apply(message) {
   }
 }
 
-/**
- * Lambda-style entry point. Each message of the envelope is applied in order. A bad payload is logged and
- * skipped; a database failure is thrown, so the rule retries the whole delivery (safe: every action is idempotent).
- * @param {{ messages?: Array<Record<string, unknown>> }} event
- * @returns {Promise<{ results: string[] }>}
- */
-export async function handler(event) {
+/** Applies the messages in order with `sql`; a bad payload is logged and skipped, a database error thrown. */
+async function applyAll(messages, sql) {
   const results = [];
-  for (const message of Array.isArray(event?.messages) ? event.messages : []) {
+  for (const message of messages) {
     try {
-      results.push(await apply(message));
+      results.push(await apply(message, sql));
     } catch (err) {
       if (!(err instanceof BadPayload)) throw err;
       console.warn(`chat function: rejected message ${String(message?.id)} (${String(message?.name)}): ${err.message}`);
       results.push(`rejected: ${err.message}`);
     }
   }
-  return { results };
+  return results;
+}
+
+/**
+ * Lambda-style entry point. The messages of the envelope are applied in order, in one transaction when there are
+ * several (a batched rule hands over what queued up): one commit, one WAL flush, for the whole envelope, and the
+ * change stream sees its rows together. A bad payload is logged and skipped; a database failure rolls the
+ * envelope back and is thrown, so the rule retries the whole delivery (safe: every action is idempotent).
+ * @param {{ messages?: Array<Record<string, unknown>> }} event
+ * @returns {Promise<{ results: string[] }>}
+ */
+export async function handler(event) {
+  const messages = Array.isArray(event?.messages) ? event.messages : [];
+  if (messages.length <= 1) return { results: await applyAll(messages, db()) };
+  const client = await db().connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const results = await applyAll(messages, client);
+    await client.query('COMMIT');
+    return { results };
+  } catch (err) {
+    // a connection that cannot even roll back is not given back to the pool
+    broken = await client.query('ROLLBACK').then(() => false, () => true);
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
