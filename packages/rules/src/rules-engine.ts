@@ -81,10 +81,13 @@ export class RulesEngine {
    */
   static async start(opts: RulesEngineOptions): Promise<RulesEngine> {
     const nodeId = randomBytes(6).toString('hex');
+    let engine: RulesEngine | undefined;
+    // enqueues wake the delivering node, unless it is this one (it signals its own lanes)
+    const notifies = () => !engine?.leadership?.isLeader;
     const queue = opts.databaseUrl
-      ? await PostgresDeliveryQueue.open(opts.databaseUrl, opts.logger, nodeId)
+      ? await PostgresDeliveryQueue.open(opts.databaseUrl, opts.logger, nodeId, notifies)
       : new MemoryDeliveryQueue();
-    const engine = new RulesEngine(opts, queue);
+    engine = new RulesEngine(opts, queue);
     try {
       for (const rule of opts.rules) await engine.addRule(rule);
       if (opts.databaseUrl) {

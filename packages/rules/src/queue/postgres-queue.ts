@@ -64,17 +64,33 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
 
   private constructor(
     private readonly pool: pg.Pool,
+    private readonly completionPool: pg.Pool,
     private readonly nodeId: string,
+    private readonly notifies: () => boolean,
   ) {
     this.inserts = new GroupCommit((items) => this.insert(items));
     this.deletes = new GroupCommit((seqs) => this.delete(seqs));
   }
 
-  /** Connects, creates the tables if missing, and returns the queue; `nodeId` tags its enqueue notifications. */
-  static async open(databaseUrl: string, logger: Logger, nodeId = 'node'): Promise<PostgresDeliveryQueue> {
+  /**
+   * Connects, creates the tables if missing, and returns the queue. `nodeId` tags its enqueue notifications;
+   * `notifies` says whether an enqueue must wake the delivering node with a NOTIFY (not when this node delivers:
+   * it wakes its own lanes, and a NOTIFY makes every commit take PostgreSQL's notify-queue lock in turn).
+   */
+  static async open(
+    databaseUrl: string,
+    logger: Logger,
+    nodeId = 'node',
+    notifies: () => boolean = () => true,
+  ): Promise<PostgresDeliveryQueue> {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    // Completions do not wait for their WAL flush: one lost in a crash only means the item is delivered again,
+    // which at-least-once delivery allows, and the flush stays off the delivery path.
+    const completionPool = new pg.Pool({ connectionString: databaseUrl, max: 1, options: '-c synchronous_commit=off' });
     // A dropped idle connection must not crash the server; the next query gets a fresh one.
-    pool.on('error', (err) => logger.warn({ err: err.message }, 'rules queue: idle database connection failed'));
+    for (const p of [pool, completionPool]) {
+      p.on('error', (err) => logger.warn({ err: err.message }, 'rules queue: idle database connection failed'));
+    }
     try {
       const client = await pool.connect();
       try {
@@ -90,9 +106,10 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
       }
     } catch (err) {
       await pool.end();
+      await completionPool.end();
       throw err;
     }
-    return new PostgresDeliveryQueue(pool, nodeId);
+    return new PostgresDeliveryQueue(pool, completionPool, nodeId, notifies);
   }
 
   enqueue(items: NewDelivery[]): Promise<void> {
@@ -100,28 +117,31 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   }
 
   private async insert(items: NewDelivery[]): Promise<void> {
-    // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in. The same
-    // statement NOTIFYs the delivering node (sent at commit) with the lanes it touched, or '*' when too many to list.
+    const columns = [
+      items.map((i) => i.ruleId),
+      items.map((i) => i.channel),
+      items.map((i) => i.source),
+      items.map((i) => i.deliveryId),
+      items.map((i) => JSON.stringify(i.item)),
+    ];
+    // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in
+    const insert = `INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])`;
+    if (!this.notifies()) {
+      await this.pool.query(insert, columns);
+      return;
+    }
+    // The same statement NOTIFYs the delivering node (sent at commit) with the lanes it touched, or '*' when too
+    // many to list.
     await this.pool.query(
-      `WITH inserted AS (
-         INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])
-         RETURNING rule_id, channel
-       ), notice AS (
+      `WITH inserted AS (${insert} RETURNING rule_id, channel), notice AS (
          SELECT json_build_object('node', $6::text,
                   'lanes', json_agg(DISTINCT jsonb_build_object('ruleId', rule_id, 'channel', channel)))::text AS body
          FROM inserted
        )
        SELECT pg_notify('${QUEUE_NOTIFY_CHANNEL}', CASE WHEN octet_length(body) < ${MAX_NOTICE_BYTES} THEN body
                 ELSE json_build_object('node', $6::text, 'lanes', '*')::text END) FROM notice`,
-      [
-        items.map((i) => i.ruleId),
-        items.map((i) => i.channel),
-        items.map((i) => i.source),
-        items.map((i) => i.deliveryId),
-        items.map((i) => JSON.stringify(i.item)),
-        this.nodeId,
-      ],
+      [...columns, this.nodeId],
     );
   }
 
@@ -139,7 +159,7 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   }
 
   private async delete(seqs: number[]): Promise<void> {
-    await this.pool.query(`DELETE FROM ${QUEUE} WHERE seq = ANY($1::bigint[])`, [seqs]);
+    await this.completionPool.query(`DELETE FROM ${QUEUE} WHERE seq = ANY($1::bigint[])`, [seqs]);
   }
 
   async recordFailure(seq: number, attempts: number, error: string, notBefore: number): Promise<void> {
@@ -204,6 +224,7 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     await this.inserts.drain();
     await this.deletes.drain();
     await this.pool.end();
+    await this.completionPool.end();
   }
 }
 
