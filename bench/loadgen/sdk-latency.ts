@@ -45,6 +45,8 @@ export interface SdkLatencyResult {
   /** Stage split: publish -> row inserted (rule queue + function), and row inserted -> received (capture + fan-out). */
   toInsertMs: Float64Array;
   afterInsertMs: Float64Array;
+  /** Publish to the server's accept time (the message timestamp, which the chat function stores). */
+  toAcceptMs: Float64Array;
   /** Publishes that the server refused (NACK) or that failed. */
   publishErrors: number;
   /** Messages SDK subscriber 0 received per second, first to last receipt: the rate the path sustained. */
@@ -73,6 +75,7 @@ await serveParent<Args, { subscribers: number }>(async (args) => {
   let samples: number[] = [];
   let toInsert: number[] = [];
   let afterInsert: number[] = [];
+  let toAccept: number[] = [];
   let received = 0;
   /** Every receipt, warm-up included: what "still arriving" is judged on. */
   let arrivals = 0;
@@ -86,7 +89,7 @@ await serveParent<Args, { subscribers: number }>(async (args) => {
       lastAt = t;
     }
     const text = typeof msg.data === 'string' ? msg.data : JSON.stringify(msg.data);
-    const change = JSON.parse(text) as { row?: { msg_data?: string; inserted_at?: number } };
+    const change = JSON.parse(text) as { row?: { msg_data?: string; inserted_at?: number; created_at_timestamp?: number } };
     const p = parsePayload(change.row?.msg_data ?? '');
     if (p && p.seq >= recordFrom) {
       samples.push(t - p.sentAt);
@@ -95,6 +98,9 @@ await serveParent<Args, { subscribers: number }>(async (args) => {
         toInsert.push(insertedAt - p.sentAt);
         afterInsert.push(t - insertedAt);
       }
+      // whole milliseconds (Date.now() on the server), good enough to split a path of several
+      const acceptedAt = Number(change.row?.created_at_timestamp);
+      if (Number.isFinite(acceptedAt)) toAccept.push(acceptedAt - p.sentAt);
       received++;
     }
   };
@@ -129,6 +135,7 @@ await serveParent<Args, { subscribers: number }>(async (args) => {
         samples = [];
         toInsert = [];
         afterInsert = [];
+        toAccept = [];
         received = 0;
         arrivals = 0;
         firstAt = 0;
@@ -174,6 +181,7 @@ await serveParent<Args, { subscribers: number }>(async (args) => {
         return {
           published, received, expected, publishErrors,
           latenciesMs: Float64Array.from(samples), toInsertMs: Float64Array.from(toInsert), afterInsertMs: Float64Array.from(afterInsert),
+          toAcceptMs: Float64Array.from(toAccept),
           sustainedPerSec: lastAt > firstAt ? ((sdkSubs.length ? arrivals / subscribers : 0) / (lastAt - firstAt)) * 1000 : NaN,
           loadgenCpu: (cpu.user + cpu.system) / 1000 / (nowMs() - started),
         };
