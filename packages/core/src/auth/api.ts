@@ -1,7 +1,7 @@
 import type { Capability, TokenDetails, TokenRequest } from '@rowcast/protocol';
 
 /**
- * The contract of core/auth: pure functions and one stateful Authenticator (nonce memory). Used by the
+ * The contract of core/auth: pure functions and one stateful Authenticator (its NonceStore). Used by the
  * connection handshake (transport-ws + core), by the REST layer, and by the apps' token endpoints.
  */
 
@@ -54,8 +54,10 @@ export interface AuthenticatorApi {
    * `POST /keys/{keyName}/requestToken` with a signed TokenRequest: verifies the MAC, refuses a replayed nonce
    * (40105) or a stale timestamp (40104), and issues a token whose capability is the intersection of the request's
    * and the key's. With `authorizedBy` (a Basic/token-authenticated caller) an unsigned request is allowed.
+   * Asynchronous because the nonce is redeemed in the NonceStore (shared by a cluster); when that store cannot
+   * answer, rejects with 50000 rather than accept a possible replay.
    */
-  requestToken(keyName: string, request: Partial<TokenRequest> & Record<string, unknown>, authorizedBy?: Credentials): TokenDetails;
+  requestToken(keyName: string, request: Partial<TokenRequest> & Record<string, unknown>, authorizedBy?: Credentials): Promise<TokenDetails>;
   /** Builds a signed TokenRequest server-side (what `Ably.Rest#createTokenRequest` does), for apps' auth endpoints. */
   createTokenRequest(keyName: string, params: { clientId?: string; capability?: Capability; ttl?: number }): TokenRequest;
   /** The secret of a configured key, undefined when unknown (integration rules sign webhooks with it). */

@@ -4,12 +4,22 @@ import { canonicalCapability, intersectCapabilities, parseCapability } from './c
 import { randomId, safeEqual } from './crypto.js';
 import { looksLikeJwt, verifyJwt } from './jwt.js';
 import { DEFAULT_TOKEN_TTL_MS, MAX_TOKEN_TTL_MS, looksLikeRowcastToken, mintToken, verifyToken } from './token.js';
-import { NonceMemory, TOKEN_REQUEST_WINDOW_MS, signTokenRequest, verifyTokenRequestMac } from './token-request.js';
+import { silentLogger, type Logger } from '../ports/logger.js';
+import { MemoryNonceStore } from './memory-nonce-store.js';
+import type { NonceStore } from './nonce-store.js';
+import { TOKEN_REQUEST_WINDOW_MS, nonceTtlMs, signTokenRequest, verifyTokenRequestMac } from './token-request.js';
 
 export interface AuthenticatorOptions {
   keys: ApiKey[];
   /** Milliseconds since epoch; injectable so tests can move time. */
   clock?: () => number;
+  /**
+   * Where redeemed TokenRequest nonces are remembered: in this process by default (one node); a cluster passes
+   * its shared store so a TokenRequest is redeemed once across all nodes.
+   */
+  nonces?: NonceStore;
+  /** Where the details of a failing nonce store go (the client sees a 50000 error). */
+  logger?: Logger;
 }
 
 function invalidKey(): ErrorInfo {
@@ -34,14 +44,31 @@ function optionalString(value: unknown, name: string): string | undefined {
 /**
  * Creates the Authenticator: API keys (Basic), Rowcast tokens and JWTs (Bearer / access_token), the
  * TokenRequest exchange. Tokens are verified from their signature alone, so any node with the same keys accepts
- * them; the only state is the nonce memory of redeemed TokenRequests.
+ * them; the only state is the NonceStore of redeemed TokenRequests.
  */
 export function createAuthenticator(options: AuthenticatorOptions): AuthenticatorApi {
   const clock = options.clock ?? Date.now;
   const keys = new Map<string, ApiKey>();
   for (const key of options.keys) keys.set(key.name, { ...key, capability: parseCapability(key.capability) });
   const secretOf = (keyName: string) => keys.get(keyName)?.secret;
-  const nonces = new NonceMemory();
+  const nonces = options.nonces ?? new MemoryNonceStore({ now: clock });
+  const logger = options.logger ?? silentLogger;
+
+  /** Redeems a verified TokenRequest's nonce; refuses (never accepts) when the store cannot tell. */
+  async function redeemNonce(keyName: string, nonce: string, timestamp: number, now: number): Promise<void> {
+    let first: boolean;
+    try {
+      first = await nonces.redeem(keyName, nonce, nonceTtlMs(timestamp, now));
+    } catch (err) {
+      logger.error({ err, keyName }, 'nonce store failed: TokenRequest refused');
+      throw new ErrorInfo(
+        'TokenRequest refused: its nonce could not be checked against replays (nonce store unavailable); try again',
+        ErrorCode.INTERNAL_ERROR,
+        500,
+      );
+    }
+    if (!first) throw new ErrorInfo('TokenRequest nonce value replayed', ErrorCode.NONCE_VALUE_REPLAYED, 401);
+  }
 
   function keyCapabilityOf(keyName: string): Capability {
     const key = keys.get(keyName);
@@ -105,7 +132,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return authenticateToken(token.trim());
     },
 
-    requestToken(keyName, request, authorizedBy): TokenDetails {
+    async requestToken(keyName, request, authorizedBy): Promise<TokenDetails> {
       const key = keys.get(keyName);
       if (!key) throw invalidKey();
       if (request.keyName !== undefined && request.keyName !== keyName) {
@@ -125,9 +152,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         if (Math.abs(now - timestamp) > TOKEN_REQUEST_WINDOW_MS) {
           throw new ErrorInfo('TokenRequest timestamp not current', ErrorCode.TIMESTAMP_NOT_CURRENT, 401);
         }
-        if (!nonces.remember(keyName, nonce, timestamp, now)) {
-          throw new ErrorInfo('TokenRequest nonce value replayed', ErrorCode.NONCE_VALUE_REPLAYED, 401);
-        }
+        await redeemNonce(keyName, nonce, timestamp, now);
         return issue(key, key.capability, request);
       }
       if (!authorizedBy || authorizedBy.keyName !== keyName) {

@@ -10,4 +10,6 @@ export {
 export { clientIdAllowed, resolveClientId } from './client-id.js';
 export { createJwt, looksLikeJwt } from './jwt.js';
 export { DEFAULT_TOKEN_TTL_MS, MAX_TOKEN_TTL_MS } from './token.js';
-export { TOKEN_REQUEST_WINDOW_MS, tokenRequestMac, tokenRequestSignText } from './token-request.js';
+export { NONCE_CLOCK_MARGIN_MS, TOKEN_REQUEST_WINDOW_MS, nonceTtlMs, tokenRequestMac, tokenRequestSignText } from './token-request.js';
+export type { NonceStore } from './nonce-store.js';
+export { MemoryNonceStore } from './memory-nonce-store.js';

@@ -38,34 +38,14 @@ export function signTokenRequest(fields: Omit<TokenRequest, 'mac'>, secret: stri
   return { ...fields, mac: tokenRequestMac(fields, secret) };
 }
 
+/** How much the clocks of a cluster's nodes may differ: a redeemed nonce is remembered this much longer. */
+export const NONCE_CLOCK_MARGIN_MS = 30_000;
+
 /**
- * Nonces of TokenRequests already redeemed, remembered while their timestamp is still inside the window (after
- * that the request is refused as stale anyway), so memory stays bounded by the issue rate times the window.
+ * How long a redeemed nonce must be remembered: until its TokenRequest's timestamp leaves the window (up to two
+ * windows from now for a request dated ahead), after which the request is refused as stale anyway, plus the
+ * margin for another node whose clock runs behind this one's.
  */
-export class NonceMemory {
-  private readonly seen = new Map<string, number>();
-  private nextPrune = 0;
-
-  constructor(private readonly windowMs = TOKEN_REQUEST_WINDOW_MS) {}
-
-  /** Records a nonce; false when this key already used it inside the window (a replay). */
-  remember(keyName: string, nonce: string, timestamp: number, now: number): boolean {
-    this.prune(now);
-    const id = `${keyName}\n${nonce}`;
-    const until = this.seen.get(id);
-    if (until !== undefined && until >= now) return false;
-    this.seen.set(id, timestamp + this.windowMs);
-    return true;
-  }
-
-  /** How many nonces are remembered (for tests and metrics). */
-  get size(): number {
-    return this.seen.size;
-  }
-
-  private prune(now: number): void {
-    if (now < this.nextPrune) return;
-    this.nextPrune = now + Math.min(this.windowMs, 30_000);
-    for (const [id, until] of this.seen) if (until < now) this.seen.delete(id);
-  }
+export function nonceTtlMs(timestamp: number, now: number): number {
+  return Math.max(0, timestamp + TOKEN_REQUEST_WINDOW_MS - now) + NONCE_CLOCK_MARGIN_MS;
 }

@@ -4,3 +4,4 @@ export { runHistoryStoreSuite, type HistoryStoreSuiteOptions } from './history-s
 export { runPresenceStoreSuite, type PresenceStoreSuiteOptions } from './presence-store-suite.js';
 export { runIdempotencyStoreSuite, type IdempotencyStoreSuiteOptions } from './idempotency-store-suite.js';
 export { runConnectionStateStoreSuite, type ConnectionStateStoreSuiteOptions } from './connection-state-store-suite.js';
+export { runNonceStoreSuite, type NonceStoreSuiteOptions } from './nonce-store-suite.js';

@@ -1,5 +1,6 @@
+import { MemoryNonceStore } from '../auth/memory-nonce-store.js';
 import { MemoryBroker, MemoryConnectionStateStore, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from '../memory/index.js';
-import { runBrokerSuite, runConnectionStateStoreSuite, runHistoryStoreSuite, runIdempotencyStoreSuite, runPresenceStoreSuite } from './index.js';
+import { runBrokerSuite, runConnectionStateStoreSuite, runHistoryStoreSuite, runIdempotencyStoreSuite, runNonceStoreSuite, runPresenceStoreSuite } from './index.js';
 
 runHistoryStoreSuite('memory', { newStore: ({ retention, clock }) => new MemoryHistoryStore(retention, clock) });
 
@@ -25,3 +26,5 @@ runBrokerSuite('memory', {
 runIdempotencyStoreSuite('memory', { shared: false, newStore: ({ windowMs, clock }) => new MemoryIdempotencyStore(windowMs, clock) });
 
 runConnectionStateStoreSuite('memory', { shared: false, realTimeExpiry: false, newStore: ({ clock }) => new MemoryConnectionStateStore(clock) });
+
+runNonceStoreSuite('memory', { shared: false, newStore: ({ clock }) => new MemoryNonceStore(clock) });

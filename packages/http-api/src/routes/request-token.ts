@@ -15,6 +15,6 @@ export const requestToken: RouteHandler = async (r) => {
   }
   const request = body as Record<string, unknown>;
   const caller = request.mac === undefined ? authenticateRequest(r.req, r.url, r.deps.auth) : undefined;
-  const details = r.deps.auth.requestToken(keyName!, request, caller?.credentials);
+  const details = await r.deps.auth.requestToken(keyName!, request, caller?.credentials);
   sendBody(r.res, r.style, 201, details);
 };
