@@ -6,3 +6,4 @@ export { NodeLiveness, type NodeLivenessOptions } from './node-liveness.js';
 export { leaveConnectionPresence, type PublishPresence } from './leave-connection.js';
 export { createRedisEngine, type RedisEngine, type RedisEngineOptions } from './redis-engine.js';
 export { RedisConnectionStateStore } from './redis-connection-state-store.js';
+export { RedisNonceStore, type RedisNonceStoreOptions } from './redis-nonce-store.js';

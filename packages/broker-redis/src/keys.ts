@@ -89,4 +89,10 @@ export class RedisKeys {
   connectionState(connectionId: string): string {
     return `${this.prefix}conn:${connectionId}:state`;
   }
+
+  /** Marks a signed TokenRequest's nonce as redeemed with that key (expires once the request would be stale). */
+  tokenNonce(keyName: string, nonce: string): string {
+    // Key names never contain ':' (a key string splits there), so the nonce starts after the first ':' here.
+    return `${this.prefix}nonce:${keyName}:${nonce}`;
+  }
 }

@@ -7,6 +7,7 @@ import { NodeLiveness } from './node-liveness.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisConnectionStateStore } from './redis-connection-state-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
+import { RedisNonceStore } from './redis-nonce-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 
 export interface RedisEngineOptions {
@@ -31,6 +32,8 @@ export interface RedisEngine {
   history: RedisHistoryStore;
   presence: RedisPresenceStore;
   connectionStates: RedisConnectionStateStore;
+  /** Redeemed TokenRequest nonces, for the node's Authenticator: a TokenRequest is redeemed once per cluster. */
+  nonces: RedisNonceStore;
   /** Joins the cluster; members of dead nodes are made to leave through `publishPresence`. */
   start(publishPresence: PublishPresence): Promise<void>;
   /** Leaves the cluster and closes the connections (after the node closed its broker). */
@@ -38,9 +41,10 @@ export interface RedisEngine {
 }
 
 /**
- * Connects to Redis and builds the node's Broker, HistoryStore and PresenceStore on one commands connection
- * (the broker adds a subscriber connection). Fails if Redis cannot be reached at startup, so a misconfigured
- * node does not run alone; later outages are ridden out by ioredis' reconnects.
+ * Connects to Redis and builds the node's Broker, HistoryStore, PresenceStore, ConnectionStateStore and
+ * NonceStore on one commands connection (the broker adds a subscriber connection). Fails if Redis cannot be
+ * reached at startup, so a misconfigured node does not run alone; later outages are ridden out by ioredis'
+ * reconnects (except by the NonceStore, which refuses TokenRequests meanwhile).
  */
 export async function createRedisEngine(opts: RedisEngineOptions): Promise<RedisEngine> {
   const logger = opts.logger ?? silentLogger;
@@ -61,6 +65,7 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
     history,
     presence,
     connectionStates: new RedisConnectionStateStore({ redis, keys }),
+    nonces: new RedisNonceStore({ redis, keys }),
     async start(publishPresence) {
       liveness = new NodeLiveness({
         redis,

@@ -1,10 +1,11 @@
 import { describe, inject } from 'vitest';
 import { Redis } from 'ioredis';
-import { runBrokerSuite, runConnectionStateStoreSuite, runHistoryStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
+import { runBrokerSuite, runConnectionStateStoreSuite, runHistoryStoreSuite, runNonceStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
 import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisConnectionStateStore } from './redis-connection-state-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
+import { RedisNonceStore } from './redis-nonce-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 import { deletePrefix, uniquePrefix } from './testing/redis-test-support.js';
 
@@ -35,6 +36,16 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Redis adapters pass the shared port suite
     shared: true,
     realTimeExpiry: true,
     newStore: ({ backend }) => new RedisConnectionStateStore({ redis: connect(), keys: new RedisKeys(`${prefix}${backend}:`) }),
+    cleanup,
+  });
+
+  runNonceStoreSuite('redis', {
+    shared: true,
+    newStore: async ({ backend }) => {
+      const redis = connect();
+      await new Promise((ok) => redis.once('ready', ok)); // the store refuses until the connection is ready
+      return new RedisNonceStore({ redis, keys: new RedisKeys(`${prefix}${backend}:`) });
+    },
     cleanup,
   });
 
