@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { DEFAULT_ENGINE_CONFIG, type RealtimeNode, type RealtimeNodeOptions } from '@rowcast/core';
+import { DEFAULT_ENGINE_CONFIG, type NonceStore, type RealtimeNode, type RealtimeNodeOptions } from '@rowcast/core';
 import { createRedisEngine } from '@rowcast/broker-redis';
 import { ConfigError, type RowcastConfig } from './config.js';
 
@@ -21,6 +21,12 @@ export interface EngineAdapters {
   kind: 'memory' | 'redis';
   /** Broker, history, presence and shared connection state for RealtimeNode; empty for memory (the node's defaults). */
   ports: Pick<RealtimeNodeOptions, 'broker' | 'history' | 'presence' | 'connectionStates' | 'nodeId'>;
+  /**
+   * Redeemed TokenRequest nonces for the Authenticator (createAuthenticator's `nonces`): shared by the cluster
+   * on Redis, so one signed TokenRequest is redeemed once whichever nodes it is sent to; undefined for memory
+   * (the Authenticator's own store).
+   */
+  nonces?: NonceStore;
   /** After the node exists: joins the cluster (members of dead nodes leave through this node). */
   start(node: RealtimeNode): Promise<void>;
   /** After the node closed: leaves the cluster and closes connections. */
@@ -54,6 +60,7 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
   return {
     kind: 'redis',
     ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
+    nonces: engine.nonces,
     start: (node) => engine.start((channel, presence, eventId, connectionId) => node.publishPresence(channel, presence, eventId, connectionId)),
     close: () => engine.close(),
   };
