@@ -77,7 +77,7 @@ describe('GET /auth/token', () => {
     expect(JSON.parse(tokenRequest.capability)).toEqual(CHAT_CAPABILITY);
     expect(JSON.parse(tokenRequest.capability)['incoming-chat']).not.toContain('publish');
     // The server accepts it (MAC, nonce, timestamp) and issues a token with exactly that clientId and capability.
-    const token = auth.requestToken('app1.full', tokenRequest);
+    const token = await auth.requestToken('app1.full', tokenRequest);
     expect(token.clientId).toBe(tokenRequest.clientId);
     expect(JSON.parse(token.capability)).toEqual(CHAT_CAPABILITY);
   });

@@ -56,8 +56,8 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   } else {
     progress(logger, `keys: ${keys.map((k) => k.name).join(', ')}`);
   }
-  const auth = createAuthenticator({ keys });
   const adapters = await createEngineAdapters(config, logger);
+  const auth = createAuthenticator({ keys, nonces: adapters.nonces, logger });
   const node = new RealtimeNode({ auth, logger, config: { serverId: `rowcast-${process.pid}`, ...config.realtime }, ...adapters.ports });
   await adapters.start(node);
 
