@@ -5,9 +5,14 @@ ver=$(ls /etc/postgresql | head -n1)
 if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
   pg_ctlcluster --skip-systemctl-redirect "$ver" main start
 fi
-level=$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW wal_level')
-if [ "$level" != "logical" ]; then
+# Logical decoding, and room for the replication slots and walsenders of connector tests running side by side
+# (the defaults, 10 each, are what the embedded PostgreSQL raises to 20 too).
+settings=$(psql -h 127.0.0.1 -U postgres -Atc "SELECT string_agg(name || '=' || setting, ',' ORDER BY name) FROM pg_settings
+  WHERE name IN ('max_replication_slots', 'max_wal_senders', 'wal_level')")
+if [ "$settings" != "max_replication_slots=20,max_wal_senders=20,wal_level=logical" ]; then
   psql -h 127.0.0.1 -U postgres -qc 'ALTER SYSTEM SET wal_level = logical'
+  psql -h 127.0.0.1 -U postgres -qc 'ALTER SYSTEM SET max_replication_slots = 20'
+  psql -h 127.0.0.1 -U postgres -qc 'ALTER SYSTEM SET max_wal_senders = 20'
   pg_ctlcluster --skip-systemctl-redirect "$ver" main restart
 fi
 for _ in $(seq 1 50); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 0.2; done
