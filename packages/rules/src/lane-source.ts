@@ -8,8 +8,8 @@ const INBOX_LIMIT = 10_000;
  * latency-critical path, so the items this node enqueues are handed over in memory once committed (`offer`),
  * and the queue is read only when it may hold items the lane was not handed:
  * - at first, and while reading a backlog page by page (a full page may have more behind it);
- * - when an offered item's lane held items the lane has not seen (`unseenBefore`: another node enqueued in
- *   between and its notice has not arrived yet);
+ * - when an offered item's lane had items the lane has not seen (its `prevSeq` is above what the lane has seen:
+ *   another node enqueued in between and its notice has not arrived yet);
  * - when another node's notice, a resume or a requeue says so (`mustRead`), from the lane's start if the items
  *   may sit below what was delivered (another node's enqueue can commit after a later one).
  * An item both offered and read is delivered once: the read's items leave the inbox.
@@ -17,7 +17,7 @@ const INBOX_LIMIT = 10_000;
 export class LaneSource {
   /** Highest seq delivered: reads continue after it. */
   private lastSeq = 0;
-  /** Highest seq the lane has seen (read, or offered): enqueues say whether the lane holds items past it. */
+  /** Highest seq the lane has seen (read, or offered in order): what an offered item's `prevSeq` is checked against. */
   private seen = 0;
   private readPending = true;
   private fromStart = true;
@@ -40,19 +40,14 @@ export class LaneSource {
     for (const item of items) {
       // a pending read will see it (it is committed); one in flight may not, and is deduplicated if it does
       if (this.readPending) return;
-      if (item.unseenBefore || this.inbox.length >= INBOX_LIMIT) {
+      if (item.prevSeq > this.seen || this.inbox.length >= INBOX_LIMIT) {
         this.readPending = true;
         return;
       }
-      const { unseenBefore: _, ...queued } = item;
+      const { prevSeq: _, ...queued } = item;
       this.inbox.push(queued);
       this.seen = Math.max(this.seen, item.seq);
     }
-  }
-
-  /** The highest seq the lane has seen, for an enqueue to check what lies between it and the new items. */
-  get seenSeq(): number {
-    return this.seen;
   }
 
   /** A batch up to `seq` was delivered (or dead-lettered). */

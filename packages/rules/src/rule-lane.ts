@@ -69,11 +69,6 @@ export class RuleLane {
     this.kick();
   }
 
-  /** The highest seq the lane has seen (see StoredDelivery.unseenBefore). */
-  get seenSeq(): number {
-    return this.source.seenSeq;
-  }
-
   /** Items this node just enqueued (committed) for this lane, in seq order. */
   offer(items: StoredDelivery[]): void {
     this.source.offer(items);

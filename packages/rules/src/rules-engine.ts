@@ -197,9 +197,7 @@ export class RulesEngine {
     if (this.stopped) throw errors.internal('integration rules are stopping; publish refused');
     const deliveries: NewDelivery[] = [];
     for (const rule of rules) {
-      // when this node delivers, the enqueue checks the lane for items it has not seen (see LaneSource)
-      const seenSeq = this.lane(rule.id, channel)?.seenSeq;
-      for (const item of items) deliveries.push({ ruleId: rule.id, channel, source, deliveryId: item.id, item, seenSeq });
+      for (const item of items) deliveries.push({ ruleId: rule.id, channel, source, deliveryId: item.id, item });
     }
     let stored;
     try {

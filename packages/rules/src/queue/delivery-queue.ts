@@ -9,11 +9,6 @@ export interface NewDelivery {
   /** The message (or presence) id: the same on every attempt, so idempotent targets can dedupe. */
   deliveryId: string;
   item: EnvelopeItem;
-  /**
-   * The highest seq of the item's lane that the delivering node has seen, when this node is that node: the stored
-   * item then tells whether the lane holds items in between (see StoredDelivery.unseenBefore).
-   */
-  seenSeq?: number;
 }
 
 /** A delivery as stored, with its place in the lane and its retry state. */
@@ -30,12 +25,12 @@ export interface QueuedDelivery extends NewDelivery {
 /** A delivery as `enqueue` stored it. */
 export interface StoredDelivery extends QueuedDelivery {
   /**
-   * Whether its lane held items committed before this enqueue with a seq between `seenSeq` and this item's (earlier
-   * items of the same enqueue aside); true when `seenSeq` was not given. When false, a lane that has seen
-   * everything up to `seenSeq` knows this item is its next and can take it without reading the queue; what
-   * commits concurrently on another node is announced by that node's notice.
+   * The highest seq of the item's lane stored before this item's enqueue (0: none): every item of the lane
+   * committed earlier has a seq at most this, except earlier items of the same enqueue (which come before it in
+   * the result). A lane that has seen every item up to `prevSeq` knows this item is its next and can take it
+   * without reading the queue; what commits concurrently on another node is announced by that node's notice.
    */
-  unseenBefore: boolean;
+  prevSeq: number;
 }
 
 /** A delivery given up on after its last attempt, kept for inspection. */

@@ -13,21 +13,16 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   private readonly dead: DeadLetter[] = [];
 
   async enqueue(items: NewDelivery[]): Promise<StoredDelivery[]> {
-    // each lane's last seq before this enqueue: its own earlier items do not count as unseen
-    const before = new Map<string, number>();
-    for (const item of items) {
-      const key = laneKey(item);
-      if (!before.has(key)) before.set(key, this.lanesByKey.get(key)?.at(-1)?.seq ?? 0);
-    }
     const stored: StoredDelivery[] = [];
-    for (const { seenSeq, ...item } of items) {
+    for (const item of items) {
       const queued: QueuedDelivery = { ...item, seq: this.nextSeq++, attempts: 0, notBefore: 0 };
       const key = laneKey(item);
       let lane = this.lanesByKey.get(key);
       if (!lane) this.lanesByKey.set(key, (lane = []));
+      const prevSeq = lane.length > 0 ? lane[lane.length - 1].seq : 0;
       lane.push(queued);
       this.bySeq.set(queued.seq, queued);
-      stored.push({ ...queued, unseenBefore: seenSeq === undefined || before.get(key)! > seenSeq });
+      stored.push({ ...queued, prevSeq });
     }
     return stored;
   }

@@ -95,25 +95,19 @@ describe.each([
     }
   });
 
-  it('tells each stored item whether its lane held items past the seq its node had seen', async () => {
+  it("tells each stored item its lane's highest seq stored before it", async () => {
     const queue = await open();
     try {
-      const seen = (d: NewDelivery, seenSeq: number) => ({ ...d, seenSeq });
-      const first = await queue.enqueue([delivery('p0', 1), delivery('p0', 2), delivery('p1', 1)]);
-      expect(first.map((d) => d.unseenBefore)).toEqual([true, true, true]); // no seenSeq: unknown
-      const [a1, a2, b1] = first;
-      const [a3] = await queue.enqueue([seen(delivery('p0', 3), a2.seq)]);
-      expect(a3.unseenBefore).toBe(false);
-      const [a4] = await queue.enqueue([seen(delivery('p0', 4), a1.seq)]); // a2 and a3 lie between
-      expect(a4.unseenBefore).toBe(true);
-      const [b2] = await queue.enqueue([seen(delivery('p1', 2), 0)]); // b1 lies between
-      expect(b2.unseenBefore).toBe(true);
-      // the earlier items of the same enqueue do not count
-      const [a5, a6] = await queue.enqueue([seen(delivery('p0', 5), a4.seq), seen(delivery('p0', 6), a4.seq)]);
-      expect([a5.unseenBefore, a6.unseenBefore]).toEqual([false, false]);
-      expect([a1, a2, a3, a4, a5, a6].map((d) => d.deliveryId)).toEqual(['p0:1', 'p0:2', 'p0:3', 'p0:4', 'p0:5', 'p0:6']);
-      expect(a6).not.toHaveProperty('seenSeq');
-      for (const d of [a1, a2, a3, a4, a5, a6, b1, b2]) await queue.complete(d.seq);
+      const [a1, a2, b1] = await queue.enqueue([delivery('p0', 1), delivery('p0', 2), delivery('p1', 1)]);
+      const [a3] = await queue.enqueue([delivery('p0', 3)]);
+      const [b2] = await queue.enqueue([delivery('p1', 2)]);
+      expect(a1.prevSeq).toBe(0);
+      expect(a2.prevSeq).toBeLessThan(a2.seq); // a1 (memory) or 0 (the same INSERT)
+      expect(b1.prevSeq).toBe(0);
+      expect(a3.prevSeq).toBe(a2.seq);
+      expect(b2.prevSeq).toBe(b1.seq);
+      expect([a1, a2, a3].map((d) => d.deliveryId)).toEqual(['p0:1', 'p0:2', 'p0:3']);
+      for (const d of [a1, a2, a3, b1, b2]) await queue.complete(d.seq);
     } finally {
       await queue.close();
     }

@@ -9,10 +9,10 @@ const DEAD = 'rowcast_rule_dead_letters';
 /** NOTIFY payloads must stay under 8000 bytes. */
 const MAX_NOTICE_BYTES = 7_900;
 
-/** The NOTIFY of an enqueue (an uncorrelated subquery: run once), over the CTE `inserted`; $7 is the node id. */
+/** The NOTIFY of an enqueue (an uncorrelated subquery: run once), over the CTE `inserted`; $6 is the node id. */
 const NOTICE_SQL = `SELECT pg_notify('${QUEUE_NOTIFY_CHANNEL}', CASE WHEN octet_length(body) < ${MAX_NOTICE_BYTES} THEN body
-     ELSE json_build_object('node', $7::text, 'lanes', '*')::text END)
-   FROM (SELECT json_build_object('node', $7::text,
+     ELSE json_build_object('node', $6::text, 'lanes', '*')::text END)
+   FROM (SELECT json_build_object('node', $6::text,
            'lanes', json_agg(DISTINCT jsonb_build_object('ruleId', rule_id, 'channel', channel)))::text AS body
          FROM inserted) AS notice`;
 
@@ -66,7 +66,7 @@ interface QueueRow {
  * per batch, not per message; completions are grouped the same way.
  */
 export class PostgresDeliveryQueue implements DeliveryQueue {
-  private readonly inserts: GroupCommit<NewDelivery, { seq: number; unseenBefore: boolean }>;
+  private readonly inserts: GroupCommit<NewDelivery, { seq: number; prevSeq: number }>;
   private readonly deletes: GroupCommit<number>;
 
   private constructor(
@@ -122,42 +122,36 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   async enqueue(items: NewDelivery[]): Promise<StoredDelivery[]> {
     if (items.length === 0) return [];
     const stored = await this.inserts.add(items);
-    return items.map(({ seenSeq: _, ...item }, i) => ({ ...item, ...stored[i], attempts: 0, notBefore: 0 }));
+    return items.map((item, i) => ({ ...item, ...stored[i], attempts: 0, notBefore: 0 }));
   }
 
-  /** Inserts the items; returns each one's seq and whether its lane held unseen items before it, in item order. */
-  private async insert(items: NewDelivery[]): Promise<Array<{ seq: number; unseenBefore: boolean }>> {
+  /** Inserts the items; returns each one's seq and its lane's highest seq committed before, in item order. */
+  private async insert(items: NewDelivery[]): Promise<Array<{ seq: number; prevSeq: number }>> {
     const columns = [
       items.map((i) => i.ruleId),
       items.map((i) => i.channel),
       items.map((i) => i.source),
       items.map((i) => i.deliveryId),
       items.map((i) => JSON.stringify(i.item)),
-      items.map((i) => i.seenSeq ?? null),
     ];
     const notify = this.notifies();
     // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in, and the
-    // n-th row by seq is the n-th item. The outer query sees the table as it was before the INSERT (one snapshot
-    // per statement): `unseen` looks for lane items committed by then between the item's seenSeq and its seq, a
-    // short index range (a lower bound keeps the scan off the completed items' dead index entries). With
-    // `notify`, the same statement NOTIFYs the delivering node (sent at commit) with the lanes it touched.
-    const { rows } = await this.pool.query<{ seq: string; unseen: boolean }>(
+    // rows sorted by seq are the items in order. The outer query sees the table as it was before the INSERT
+    // (one snapshot per statement): `prev` is the lane's highest seq committed by then. With `notify`, the same
+    // statement NOTIFYs the delivering node (sent at commit) with the lanes it touched, or '*' when too many.
+    const { rows } = await this.pool.query<{ seq: string; prev: string }>(
       `WITH inserted AS (
          INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])
          RETURNING seq, rule_id, channel
-       ), numbered AS (
-         SELECT seq, rule_id, channel, row_number() OVER (ORDER BY seq) AS n FROM inserted
        )
        SELECT i.seq,
-              s.seen IS NULL OR EXISTS (SELECT 1 FROM ${QUEUE} q
-                WHERE q.rule_id = i.rule_id AND q.channel = i.channel AND q.seq > s.seen AND q.seq < i.seq) AS unseen
+              coalesce((SELECT max(q.seq) FROM ${QUEUE} q WHERE q.rule_id = i.rule_id AND q.channel = i.channel AND q.seq < i.seq), 0) AS prev
               ${notify ? `, (${NOTICE_SQL}) AS notified` : ''}
-       FROM numbered i JOIN unnest($6::bigint[]) WITH ORDINALITY AS s(seen, n) USING (n)
-       ORDER BY i.seq`,
+       FROM inserted i ORDER BY i.seq`,
       notify ? [...columns, this.nodeId] : columns,
     );
-    return rows.map((row) => ({ seq: Number(row.seq), unseenBefore: row.unseen }));
+    return rows.map((row) => ({ seq: Number(row.seq), prevSeq: Number(row.prev) }));
   }
 
   async page(lane: Lane, afterSeq: number, limit: number, skip: readonly number[] = []): Promise<QueuedDelivery[]> {
