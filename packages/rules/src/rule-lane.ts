@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { RuleConfig } from './config.js';
-import type { DeliveryQueue, QueuedDelivery, StoredDelivery } from './queue/delivery-queue.js';
-import { LaneSource } from './lane-source.js';
+import type { DeliveryQueue, QueuedDelivery } from './queue/delivery-queue.js';
 import type { DeliveryTarget } from './targets/target.js';
 import type { Semaphore } from './semaphore.js';
 import type { RuleCounters } from './counters.js';
@@ -32,19 +31,24 @@ export function backoffMs(failedAttempts: number, baseMs: number, maxMs: number)
 /**
  * The deliveries of one rule on one channel, one at a time in enqueue order: an item (or a batch of up to
  * `batch.maxMessages` items) is not handed over before the one before it succeeded (or was dead-lettered after its
- * last attempt). Lanes of different channels run independently. Items come from a LaneSource: handed over in
- * memory when this node enqueued them, read from the queue page by page otherwise (a backlog costs no memory).
+ * last attempt). Lanes of different channels run independently. The lane reads its items from the queue page by
+ * page, so a backlog costs no memory.
  *
  * Completions (the queue's DELETE) are not awaited before the next delivery: order only needs the delivery to
- * have succeeded, and the lane remembers how far it got (the source's position, and the seqs whose completion is
- * in flight). They are awaited before the lane retires or stops, so a lane started later on the same items never
- * sees one delivered already.
+ * have succeeded, and the lane remembers how far it got (`lastSeq`, and the seqs whose completion is in flight).
+ * They are awaited before the lane retires or stops, so a lane started later on the same items never sees one
+ * delivered already.
  */
 export class RuleLane {
   private running = false;
   private dirty = false;
   private stopped = false;
-  private readonly source: LaneSource;
+  private lastSeq = 0;
+  /**
+   * Whether the next read starts at the lane's beginning rather than after `lastSeq`: another node's enqueue can
+   * commit after a later one (seqs are taken at INSERT, not at commit), so its item may sit below `lastSeq`.
+   */
+  private readFromStart = true;
   /** Seqs delivered whose completion is not committed yet: a read from the start skips them. */
   private readonly completingSeqs = new Set<number>();
   /** Completions issued and not yet committed. */
@@ -56,26 +60,14 @@ export class RuleLane {
   constructor(
     readonly channel: string,
     private readonly deps: LaneDeps,
-  ) {
-    this.source = new LaneSource(deps.queue, { ruleId: deps.rule.id, channel });
-  }
+  ) {}
 
   /**
-   * The queue may hold items for this lane that it was not handed: enqueued by another node or a requeue
-   * (`anywhere`: possibly below what the lane delivered last), or left by an earlier run.
+   * New items were enqueued for this lane: by this node (after them in seq order), or, with `anywhere`, by another
+   * node or a requeue (possibly below what the lane delivered last).
    */
   signal(anywhere = false): void {
-    this.source.mustRead(anywhere);
-    this.kick();
-  }
-
-  /** Items this node just enqueued (committed) for this lane, in seq order. */
-  offer(items: StoredDelivery[]): void {
-    this.source.offer(items);
-    this.kick();
-  }
-
-  private kick(): void {
+    if (anywhere) this.readFromStart = true;
     this.dirty = true;
     clearTimeout(this.retireTimer);
     this.retireTimer = undefined;
@@ -102,14 +94,14 @@ export class RuleLane {
     } catch (err) {
       // The queue failed (database unreachable?): nothing was lost; try the lane again a little later.
       this.deps.logger.error({ channel: this.channel, err: (err as Error).message }, 'rule queue error; the lane retries');
-      if (!this.stopped) setTimeout(() => this.kick(), QUEUE_ERROR_RETRY_MS).unref();
+      if (!this.stopped) setTimeout(() => this.signal(), QUEUE_ERROR_RETRY_MS).unref();
       return;
     } finally {
       this.running = false;
     }
     if (this.stopped) return;
     // A signal can land between drain() returning and this line (it runs in a later microtask): run again.
-    if (this.dirty) this.kick();
+    if (this.dirty) this.signal();
     else if (ranOut) {
       this.scheduleRetirement();
     }
@@ -122,7 +114,7 @@ export class RuleLane {
     const pageSize = Math.max(PAGE_SIZE, batchSize);
     while (!this.stopped) {
       this.dirty = false;
-      const page = await this.source.next(pageSize, [...this.completingSeqs]);
+      const page = await this.nextPage(pageSize);
       if (page.length === 0) {
         if (this.dirty) continue;
         return true;
@@ -130,7 +122,8 @@ export class RuleLane {
       for (let i = 0; i < page.length; i += batchSize) {
         const batch = page.slice(i, i + batchSize);
         if (this.stopped || !(await this.deliver(batch))) return false;
-        this.source.delivered(batch[batch.length - 1].seq);
+        // a read from the start can return a late-committed item below lastSeq: lastSeq never goes back
+        this.lastSeq = Math.max(this.lastSeq, batch[batch.length - 1].seq);
       }
     }
     return false;
@@ -147,6 +140,20 @@ export class RuleLane {
       else this.deps.onIdle();
     }, IDLE_RETIRE_MS);
     this.retireTimer.unref();
+  }
+
+  /** The next page of the lane: after `lastSeq`, or from its start (less what is being completed). */
+  private async nextPage(pageSize: number): Promise<QueuedDelivery[]> {
+    const fromStart = this.readFromStart;
+    // cleared before the read: a signal during the read asks for another
+    this.readFromStart = false;
+    const lane = { ruleId: this.deps.rule.id, channel: this.channel };
+    try {
+      return await this.deps.queue.page(lane, fromStart ? 0 : this.lastSeq, pageSize, [...this.completingSeqs]);
+    } catch (err) {
+      this.readFromStart ||= fromStart;
+      throw err;
+    }
   }
 
   /** Issues the completions of a delivered batch without waiting for them (see the class comment). */

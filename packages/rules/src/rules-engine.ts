@@ -199,18 +199,16 @@ export class RulesEngine {
     for (const rule of rules) {
       for (const item of items) deliveries.push({ ruleId: rule.id, channel, source, deliveryId: item.id, item });
     }
-    let stored;
     try {
-      stored = await this.queue.enqueue(deliveries);
+      await this.queue.enqueue(deliveries);
     } catch (err) {
       this.opts.logger.error({ channel, err: (err as Error).message }, 'rules queue: enqueue failed; publish refused');
       throw errors.internal('integration rules queue unavailable');
     }
-    // committed: each rule's items (deliveries were built rule by rule) go to its lane without a read back
-    rules.forEach((rule, r) => {
+    for (const rule of rules) {
       this.counters.enqueued(rule.id, items.length);
-      this.lane(rule.id, channel)?.offer(stored.slice(r * items.length, (r + 1) * items.length));
-    });
+      this.lane(rule.id, channel)?.signal();
+    }
   }
 
   /** The lane of (rule, channel), created on demand; undefined when this node does not deliver. */

@@ -22,17 +22,6 @@ export interface QueuedDelivery extends NewDelivery {
   lastError?: string;
 }
 
-/** A delivery as `enqueue` stored it. */
-export interface StoredDelivery extends QueuedDelivery {
-  /**
-   * The highest seq of the item's lane stored before this item's enqueue (0: none): every item of the lane
-   * committed earlier has a seq at most this, except earlier items of the same enqueue (which come before it in
-   * the result). A lane that has seen every item up to `prevSeq` knows this item is its next and can take it
-   * without reading the queue; what commits concurrently on another node is announced by that node's notice.
-   */
-  prevSeq: number;
-}
-
 /** A delivery given up on after its last attempt, kept for inspection. */
 export interface DeadLetter extends QueuedDelivery {
   failedAt: number;
@@ -57,11 +46,8 @@ export interface Lane {
  * from where it stopped (the item in flight at the crash is delivered again: at least once).
  */
 export interface DeliveryQueue {
-  /**
-   * Stores items; resolves when they are stored (for PostgreSQL, committed) with the stored items, in the given
-   * order. Items keep their array order.
-   */
-  enqueue(items: NewDelivery[]): Promise<StoredDelivery[]>;
+  /** Stores items; resolves when they are stored (for PostgreSQL, committed). Items keep their array order. */
+  enqueue(items: NewDelivery[]): Promise<void>;
   /** Up to `limit` items of a lane with `seq > afterSeq`, in `seq` order, leaving out the seqs in `skip`. */
   page(lane: Lane, afterSeq: number, limit: number, skip?: readonly number[]): Promise<QueuedDelivery[]>;
   /** Removes a delivered item. */

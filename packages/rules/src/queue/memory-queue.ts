@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterFilter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery, StoredDelivery } from './delivery-queue.js';
+import type { DeadLetter, DeadLetterFilter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery } from './delivery-queue.js';
 
 const DEAD_LETTERS_KEPT = 10_000;
 
@@ -12,19 +12,15 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   private readonly bySeq = new Map<number, QueuedDelivery>();
   private readonly dead: DeadLetter[] = [];
 
-  async enqueue(items: NewDelivery[]): Promise<StoredDelivery[]> {
-    const stored: StoredDelivery[] = [];
+  async enqueue(items: NewDelivery[]): Promise<void> {
     for (const item of items) {
       const queued: QueuedDelivery = { ...item, seq: this.nextSeq++, attempts: 0, notBefore: 0 };
       const key = laneKey(item);
       let lane = this.lanesByKey.get(key);
       if (!lane) this.lanesByKey.set(key, (lane = []));
-      const prevSeq = lane.length > 0 ? lane[lane.length - 1].seq : 0;
       lane.push(queued);
       this.bySeq.set(queued.seq, queued);
-      stored.push({ ...queued, prevSeq });
     }
-    return stored;
   }
 
   async page(lane: Lane, afterSeq: number, limit: number, skip: readonly number[] = []): Promise<QueuedDelivery[]> {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { DeadLetter, DeadLetterFilter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery, StoredDelivery } from './delivery-queue.js';
+import type { DeadLetter, DeadLetterFilter, DeliveryQueue, Lane, NewDelivery, QueuedDelivery } from './delivery-queue.js';
 import { GroupCommit } from './group-commit.js';
 import { QUEUE_NOTIFY_CHANNEL } from './delivery-leadership.js';
 
@@ -8,13 +8,6 @@ const QUEUE = 'rowcast_rule_queue';
 const DEAD = 'rowcast_rule_dead_letters';
 /** NOTIFY payloads must stay under 8000 bytes. */
 const MAX_NOTICE_BYTES = 7_900;
-
-/** The NOTIFY of an enqueue (an uncorrelated subquery: run once), over the CTE `inserted`; $6 is the node id. */
-const NOTICE_SQL = `SELECT pg_notify('${QUEUE_NOTIFY_CHANNEL}', CASE WHEN octet_length(body) < ${MAX_NOTICE_BYTES} THEN body
-     ELSE json_build_object('node', $6::text, 'lanes', '*')::text END)
-   FROM (SELECT json_build_object('node', $6::text,
-           'lanes', json_agg(DISTINCT jsonb_build_object('ruleId', rule_id, 'channel', channel)))::text AS body
-         FROM inserted) AS notice`;
 
 /** Any constant: serialises the CREATE TABLE IF NOT EXISTS of several nodes starting at once. */
 const SCHEMA_LOCK = 0x726f7763; // "rowc"
@@ -66,7 +59,7 @@ interface QueueRow {
  * per batch, not per message; completions are grouped the same way.
  */
 export class PostgresDeliveryQueue implements DeliveryQueue {
-  private readonly inserts: GroupCommit<NewDelivery, { seq: number; prevSeq: number }>;
+  private readonly inserts: GroupCommit<NewDelivery>;
   private readonly deletes: GroupCommit<number>;
 
   private constructor(
@@ -119,14 +112,11 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     return new PostgresDeliveryQueue(pool, completionPool, nodeId, notifies);
   }
 
-  async enqueue(items: NewDelivery[]): Promise<StoredDelivery[]> {
-    if (items.length === 0) return [];
-    const stored = await this.inserts.add(items);
-    return items.map((item, i) => ({ ...item, ...stored[i], attempts: 0, notBefore: 0 }));
+  enqueue(items: NewDelivery[]): Promise<void> {
+    return items.length === 0 ? Promise.resolve() : this.inserts.add(items);
   }
 
-  /** Inserts the items; returns each one's seq and its lane's highest seq committed before, in item order. */
-  private async insert(items: NewDelivery[]): Promise<Array<{ seq: number; prevSeq: number }>> {
+  private async insert(items: NewDelivery[]): Promise<void> {
     const columns = [
       items.map((i) => i.ruleId),
       items.map((i) => i.channel),
@@ -134,24 +124,25 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
       items.map((i) => i.deliveryId),
       items.map((i) => JSON.stringify(i.item)),
     ];
-    const notify = this.notifies();
-    // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in, and the
-    // rows sorted by seq are the items in order. The outer query sees the table as it was before the INSERT
-    // (one snapshot per statement): `prev` is the lane's highest seq committed by then. With `notify`, the same
-    // statement NOTIFYs the delivering node (sent at commit) with the lanes it touched, or '*' when too many.
-    const { rows } = await this.pool.query<{ seq: string; prev: string }>(
-      `WITH inserted AS (
-         INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])
-         RETURNING seq, rule_id, channel
+    // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in
+    const insert = `INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])`;
+    if (!this.notifies()) {
+      await this.pool.query(insert, columns);
+      return;
+    }
+    // The same statement NOTIFYs the delivering node (sent at commit) with the lanes it touched, or '*' when too
+    // many to list.
+    await this.pool.query(
+      `WITH inserted AS (${insert} RETURNING rule_id, channel), notice AS (
+         SELECT json_build_object('node', $6::text,
+                  'lanes', json_agg(DISTINCT jsonb_build_object('ruleId', rule_id, 'channel', channel)))::text AS body
+         FROM inserted
        )
-       SELECT i.seq,
-              coalesce((SELECT max(q.seq) FROM ${QUEUE} q WHERE q.rule_id = i.rule_id AND q.channel = i.channel AND q.seq < i.seq), 0) AS prev
-              ${notify ? `, (${NOTICE_SQL}) AS notified` : ''}
-       FROM inserted i ORDER BY i.seq`,
-      notify ? [...columns, this.nodeId] : columns,
+       SELECT pg_notify('${QUEUE_NOTIFY_CHANNEL}', CASE WHEN octet_length(body) < ${MAX_NOTICE_BYTES} THEN body
+                ELSE json_build_object('node', $6::text, 'lanes', '*')::text END) FROM notice`,
+      [...columns, this.nodeId],
     );
-    return rows.map((row) => ({ seq: Number(row.seq), prevSeq: Number(row.prev) }));
   }
 
   async page(lane: Lane, afterSeq: number, limit: number, skip: readonly number[] = []): Promise<QueuedDelivery[]> {
@@ -163,8 +154,8 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     return rows.map(toQueued);
   }
 
-  async complete(seq: number): Promise<void> {
-    await this.deletes.add([seq]);
+  complete(seq: number): Promise<void> {
+    return this.deletes.add([seq]);
   }
 
   private async delete(seqs: number[]): Promise<void> {
