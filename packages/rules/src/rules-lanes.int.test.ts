@@ -62,6 +62,39 @@ describe('rule lanes on a shared queue', () => {
     }
   });
 
+  it("delivers another node's committed item before this node's later one, even before its notice arrives", async () => {
+    const { engine } = await h.startEngine([{ id: 'order', channelFilter: '^order$', target: recorder }]);
+    const other = await session();
+    try {
+      // the lane is running and takes this node's items in memory
+      await engine.hook(messageEvent('order', [{ name: 'warm-up' }], 'connA'));
+      await h.rowsWhen('order', 1);
+      // "node B" commits an item; its notice is late (sent below, after this node's next publish)
+      const foreign = messageEvent('order', [{ name: 'from-b' }], 'connB');
+      if (foreign.kind !== 'message') throw new Error('message event expected');
+      await other.query(
+        `INSERT INTO rowcast_rule_queue (rule_id, channel, source, delivery_id, item) VALUES ('order', 'order', 'channel.message', $1, $2)`,
+        [foreign.messages[0].id, JSON.stringify(foreign.messages[0])],
+      );
+      await engine.hook(messageEvent('order', [{ name: 'after-b' }], 'connA'));
+      await h.rowsWhen('order', 3);
+      await other.query(`SELECT pg_notify($1, $2)`, [
+        QUEUE_NOTIFY_CHANNEL,
+        JSON.stringify({ node: 'node-b', lanes: [{ ruleId: 'order', channel: 'order' }] }),
+      ]);
+      await eventually(async () => ((await engine.queued()) === 0 ? true : undefined), 'an empty queue');
+      const rows = await h.logRows('order');
+      expect(rows.map((r) => [r.name, r.deliveries])).toEqual([
+        ['warm-up', 1],
+        ['from-b', 1],
+        ['after-b', 1],
+      ]);
+    } finally {
+      await other.end();
+      await engine.stop();
+    }
+  });
+
   it('does not deliver again an item whose completion is still in flight when the lane rereads its queue', async () => {
     // a slow function, so the test can lock the item's queue row while it is being delivered
     const slow = { ...recorder, env: { DELAY_MS: '300' } };
