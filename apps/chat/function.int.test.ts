@@ -124,6 +124,32 @@ describe('chat function', () => {
     expect(await handler(failing)).toEqual({ results: ['inserted', 'inserted', 'inserted'] });
   });
 
+  it('applies inserts, edits and rejections of one envelope in order, all or nothing', async () => {
+    const mine = envelope('chatMsg', { username: 'Alice', content: 'first draft' }).messages[0];
+    const edit = envelope('editedMsg', { content: 'final', msgIdToEdit: mine.id }).messages[0];
+    const bad = { ...envelope('chatMsg', {}).messages[0], data: '{not json' };
+    const other = envelope('chatMsg', { username: 'poison', content: 'second' }).messages[0];
+    const event = { ...envelope('chatMsg', {}), messages: [mine, edit, bad, other] };
+    await pool.query(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.username = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER refuse_poison BEFORE INSERT ON chat_data FOR EACH ROW EXECUTE FUNCTION refuse_poison()`);
+    try {
+      await expect(handler(event)).rejects.toThrow('poison refused');
+      expect(await rowOf(mine.id)).toBeUndefined(); // the insert and the edit before the failure rolled back
+    } finally {
+      await pool.query('DROP TRIGGER refuse_poison ON chat_data; DROP FUNCTION refuse_poison()');
+    }
+    expect(await handler(event)).toEqual({ results: ['inserted', 'updated', 'rejected: data is not valid JSON', 'inserted'] });
+    expect(await rowOf(mine.id)).toMatchObject({ msg_data: 'final', is_edited: true });
+    const both = await pool.query<{ xmin: string; incremental_record_id: string }>(
+      'SELECT xmin::text, incremental_record_id FROM chat_data WHERE msg_id = ANY($1) ORDER BY incremental_record_id',
+      [[mine.id, other.id]],
+    );
+    expect(new Set(both.rows.map((r) => r.xmin)).size).toBe(1);
+    // a repeated delivery inserts nothing and reports duplicates, the edit already applied
+    expect(await handler(event)).toEqual({ results: ['duplicate', 'not-own-or-unchanged', 'rejected: data is not valid JSON', 'duplicate'] });
+  });
+
   it('accepts object data too (a rule with enveloped data already decoded)', async () => {
     const event = envelope('chatMsg', {});
     event.messages[0] = { ...event.messages[0], data: { username: 'Bob', content: 'object' } as unknown as string, encoding: undefined as unknown as string };

@@ -50,12 +50,10 @@ function text(value, field, max) {
 }
 
 /**
- * Applies one chat action with `sql` (the pool, or the batch's transaction); returns what it did, for the log and
- * the tests.
+ * What one message asks for, validated: an insert, an edit or a delete by its publisher. Throws BadPayload.
  * @param {Record<string, unknown>} message
- * @param {pg.Pool | pg.PoolClient} sql
  */
-async function apply(message, sql) {
+function actionOf(message) {
   if (typeof message.clientId !== 'string' || message.clientId === '' || message.clientId === '*') {
     throw new BadPayload('the publisher has no clientId');
   }
@@ -65,70 +63,117 @@ async function apply(message, sql) {
       const username = text(data.username, 'username', MAX_USERNAME);
       const content = text(data.content, 'content', MAX_CONTENT);
       if (typeof message.id !== 'string' || message.id === '') throw new BadPayload('message has no id');
-      const res = await sql.query(
-        `INSERT INTO chat_data (username, msg_id, msg_data, client_id, created_at_timestamp, is_edited)
-         VALUES ($1, $2, $3, $4, $5, false) ON CONFLICT (msg_id) DO NOTHING`,
-        [username, message.id, content, message.clientId, Number(message.timestamp) || Date.now()],
-      );
-      return res.rowCount ? 'inserted' : 'duplicate';
+      const timestamp = Number(message.timestamp) || Date.now();
+      return { kind: 'insert', row: [username, message.id, content, message.clientId, timestamp] };
     }
-    case 'editedMsg': {
-      const content = text(data.content, 'content', MAX_CONTENT);
-      const msgId = text(data.msgIdToEdit, 'msgIdToEdit', 200);
-      // IS DISTINCT FROM: an edit that changes nothing does not mark the message edited nor emit a change.
-      const res = await sql.query(
-        `UPDATE chat_data SET msg_data = $1, is_edited = true
-         WHERE msg_id = $2 AND client_id = $3 AND msg_data IS DISTINCT FROM $1`,
-        [content, msgId, message.clientId],
-      );
-      return res.rowCount ? 'updated' : 'not-own-or-unchanged';
-    }
-    case 'deletedMsg': {
-      const msgId = text(data.msgIdToDelete, 'msgIdToDelete', 200);
-      const res = await sql.query(`DELETE FROM chat_data WHERE msg_id = $1 AND client_id = $2`, [
-        msgId,
-        message.clientId,
-      ]);
-      return res.rowCount ? 'deleted' : 'not-own-or-missing';
-    }
+    case 'editedMsg':
+      return {
+        kind: 'edit',
+        content: text(data.content, 'content', MAX_CONTENT),
+        msgId: text(data.msgIdToEdit, 'msgIdToEdit', 200),
+        clientId: message.clientId,
+      };
+    case 'deletedMsg':
+      return { kind: 'delete', msgId: text(data.msgIdToDelete, 'msgIdToDelete', 200), clientId: message.clientId };
     default:
       throw new BadPayload(`unknown message name ${JSON.stringify(message.name)}`);
   }
 }
 
-/** Applies the messages in order with `sql`; a bad payload is logged and skipped, a database error thrown. */
-async function applyAll(messages, sql) {
+/**
+ * Inserts chat messages in one statement (rows in the given order, so incremental_record_id follows it), idempotent
+ * on msg_id; returns 'inserted' or 'duplicate' for each, a msg_id repeated in the list being a duplicate too.
+ */
+async function insertRows(rows, sql) {
+  const column = (k) => rows.map((row) => row[k]);
+  const res = await sql.query(
+    `INSERT INTO chat_data (username, msg_id, msg_data, client_id, created_at_timestamp, is_edited)
+     SELECT u.*, false FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS u
+     ON CONFLICT (msg_id) DO NOTHING RETURNING msg_id`,
+    [column(0), column(1), column(2), column(3), column(4)],
+  );
+  const inserted = new Set(res.rows.map((r) => r.msg_id));
+  return rows.map(([, msgId]) => (inserted.delete(msgId) ? 'inserted' : 'duplicate'));
+}
+
+/** Applies an edit or a delete; only the author's own message changes. */
+async function applyChange(action, sql) {
+  if (action.kind === 'edit') {
+    // IS DISTINCT FROM: an edit that changes nothing does not mark the message edited nor emit a change.
+    const res = await sql.query(
+      `UPDATE chat_data SET msg_data = $1, is_edited = true
+       WHERE msg_id = $2 AND client_id = $3 AND msg_data IS DISTINCT FROM $1`,
+      [action.content, action.msgId, action.clientId],
+    );
+    return res.rowCount ? 'updated' : 'not-own-or-unchanged';
+  }
+  const res = await sql.query(`DELETE FROM chat_data WHERE msg_id = $1 AND client_id = $2`, [action.msgId, action.clientId]);
+  return res.rowCount ? 'deleted' : 'not-own-or-missing';
+}
+
+/**
+ * The envelope's valid actions as statements, in message order: consecutive inserts share one statement (a
+ * batched rule hands over what queued up, mostly new messages), each edit or delete is its own.
+ */
+function plan(actions) {
+  const steps = [];
+  for (const action of actions) {
+    const last = steps[steps.length - 1];
+    if (action.kind === 'insert' && last?.kind === 'insert') last.actions.push(action);
+    else steps.push({ kind: action.kind, actions: [action] });
+  }
+  return steps;
+}
+
+/** Runs the steps in order with `sql`; returns each action's outcome, in order. */
+async function run(steps, sql) {
+  const outcomes = [];
+  for (const step of steps) {
+    if (step.kind === 'insert') outcomes.push(...(await insertRows(step.actions.map((a) => a.row), sql)));
+    else outcomes.push(await applyChange(step.actions[0], sql));
+  }
+  return outcomes;
+}
+
+/**
+ * Lambda-style entry point. Each message is validated first: a bad payload is logged and skipped (retrying it
+ * could never succeed). The rest are applied in order, consecutive new messages in one INSERT, and in one
+ * transaction when that takes several statements: one commit, one WAL flush, for the whole envelope, and the
+ * change stream sees its rows together. A database failure rolls the envelope back and is thrown, so the rule
+ * retries the whole delivery (safe: every action is idempotent).
+ * @param {{ messages?: Array<Record<string, unknown>> }} event
+ * @returns {Promise<{ results: string[] }>}
+ */
+export async function handler(event) {
+  const messages = Array.isArray(event?.messages) ? event.messages : [];
+  /** @type {Array<string | undefined>} */
   const results = [];
+  const actions = [];
   for (const message of messages) {
     try {
-      results.push(await apply(message, sql));
+      actions.push(actionOf(message));
+      results.push(undefined); // filled in once applied
     } catch (err) {
       if (!(err instanceof BadPayload)) throw err;
       console.warn(`chat function: rejected message ${String(message?.id)} (${String(message?.name)}): ${err.message}`);
       results.push(`rejected: ${err.message}`);
     }
   }
-  return results;
+  const steps = plan(actions);
+  const outcomes = steps.length <= 1 ? await run(steps, db()) : await inTransaction((client) => run(steps, client));
+  let next = 0;
+  return { results: results.map((r) => r ?? outcomes[next++]) };
 }
 
-/**
- * Lambda-style entry point. The messages of the envelope are applied in order, in one transaction when there are
- * several (a batched rule hands over what queued up): one commit, one WAL flush, for the whole envelope, and the
- * change stream sees its rows together. A bad payload is logged and skipped; a database failure rolls the
- * envelope back and is thrown, so the rule retries the whole delivery (safe: every action is idempotent).
- * @param {{ messages?: Array<Record<string, unknown>> }} event
- * @returns {Promise<{ results: string[] }>}
- */
-export async function handler(event) {
-  const messages = Array.isArray(event?.messages) ? event.messages : [];
-  if (messages.length <= 1) return { results: await applyAll(messages, db()) };
+/** Runs `work` in a transaction on one pooled connection. */
+async function inTransaction(work) {
   const client = await db().connect();
   let broken = false;
   try {
     await client.query('BEGIN');
-    const results = await applyAll(messages, client);
+    const result = await work(client);
     await client.query('COMMIT');
-    return { results };
+    return result;
   } catch (err) {
     // a connection that cannot even roll back is not given back to the pool
     broken = await client.query('ROLLBACK').then(() => false, () => true);
