@@ -82,7 +82,8 @@ export class RulesEngine {
   static async start(opts: RulesEngineOptions): Promise<RulesEngine> {
     const nodeId = randomBytes(6).toString('hex');
     let engine: RulesEngine | undefined;
-    // enqueues wake the delivering node, unless it is this one (it signals its own lanes)
+    // enqueues wake the delivering node, unless it is this one (it signals its own lanes). An item enqueued
+    // while this node is losing the lock unawares reaches the next leader through its resume or its sweep.
     const notifies = () => !engine?.leadership?.isLeader;
     const queue = opts.databaseUrl
       ? await PostgresDeliveryQueue.open(opts.databaseUrl, opts.logger, nodeId, notifies)
