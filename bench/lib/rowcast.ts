@@ -38,7 +38,9 @@ export interface RowcastHandle extends ChildHandle<{ port: number }> {
 export async function startRowcast(config: Record<string, unknown>, opts: RowcastStartOptions = {}): Promise<RowcastHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rowcast-bench-'));
   const args: RowcastServerArgs = {
-    config: { port: 0, host: '127.0.0.1', keys: [BENCH_KEY], ...config, dataDir },
+    // The per-connection publish limit (42911) guards against runaway clients; benchmarks publish as fast as the
+    // server takes it, so it is lifted out of their way.
+    config: { port: 0, host: '127.0.0.1', keys: [BENCH_KEY], realtime: { maxInboundRate: 10_000_000 }, ...config, dataDir },
     configDir: fileURLToPath(new URL('..', import.meta.url)),
     triggerCapture: opts.triggerCapture,
     countChannel: opts.countChannel,

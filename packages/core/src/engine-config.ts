@@ -22,6 +22,11 @@ export interface EngineConfig {
   historyMaxEventsPerChannel: number;
   /** Window in which explicit message ids are deduplicated, in ms. */
   idempotencyWindowMs: number;
+  /**
+   * Messages a connection may publish per second (bursts up to a second's worth); beyond it a publish is refused
+   * with 42911 and the connection stays open. Told to clients as connectionDetails.maxInboundRate.
+   */
+  maxInboundRate: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -36,4 +41,5 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   historyTtlMs: 120_000,
   historyMaxEventsPerChannel: 10_000,
   idempotencyWindowMs: 120_000,
+  maxInboundRate: 1000,
 };

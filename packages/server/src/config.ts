@@ -24,6 +24,7 @@ export const realtimeSchema = z
     historyTtlMs: z.number().int().positive(),
     historyMaxEventsPerChannel: z.number().int().positive(),
     idempotencyWindowMs: z.number().int().positive(),
+    maxInboundRate: z.number().int().positive(),
   })
   .partial()
   .strict();

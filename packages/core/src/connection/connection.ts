@@ -7,6 +7,7 @@ import type { EncodedFrame, TransportLink } from '../transport.js';
 import { AckQueue } from './ack-queue.js';
 import type { Attachment } from './attachment.js';
 import type { Identity } from './identity.js';
+import { InboundRate } from './inbound-rate.js';
 import { Outbox } from './outbox.js';
 import { leaveAllPresence } from './presence.js';
 import { renewalLeadMs } from './token-renewal.js';
@@ -28,6 +29,7 @@ export class RealtimeConnection {
   readonly presenceChannels = new Set<string>();
   readonly acks: AckQueue;
   readonly outbox: Outbox;
+  readonly inboundRate: InboundRate;
   private ttlTimer?: NodeJS.Timeout;
   private leaveTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
@@ -50,6 +52,7 @@ export class RealtimeConnection {
     this.key = newKey(this.id);
     this.link = link;
     this.acks = new AckQueue((pm) => this.send(pm));
+    this.inboundRate = new InboundRate(ctx.config.maxInboundRate, ctx.clock);
     this.outbox = new Outbox(link, ctx.config.maxSendBufferBytes, () => this.onSlowConsumer());
     this.scheduleTokenExpiry();
     this.saveState();
@@ -103,7 +106,7 @@ export class RealtimeConnection {
         connectionKey: this.key,
         maxMessageSize: c.maxMessageSize,
         maxFrameSize: c.maxFrameSize,
-        maxInboundRate: 1000,
+        maxInboundRate: c.maxInboundRate,
         serverId: c.serverId,
         connectionStateTtl: c.connectionStateTtlMs,
         maxIdleInterval: c.maxIdleIntervalMs,

@@ -5,7 +5,7 @@ import type { RealtimeConnection } from './connection.js';
 
 /**
  * MESSAGE from a client: a publish of one or more messages under one msgSerial. Checks the `publish`
- * capability (NACK 40160), hands the messages to node.publish (ids, size, clientId, serials), and
+ * capability (NACK 40160) and the connection's publish rate (NACK 42911), hands the messages to node.publish (ids, size, clientId, serials), and
  * acknowledges in msgSerial order with the serials in `res`. A msgSerial the connection already acknowledged
  * (the SDK re-sends unacknowledged messages after a resume) is acknowledged again without publishing twice.
  */
@@ -32,6 +32,7 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
     if (!Array.isArray(pm.messages) || pm.messages.length === 0) {
       throw new ErrorInfo('MESSAGE needs a non-empty messages array', ErrorCode.BAD_REQUEST, 400);
     }
+    conn.inboundRate.take(pm.messages.length);
     const publishing = conn.ctx.publishMessages(base, pm.messages, {
       connectionId: conn.id,
       clientId: conn.identity.wildcard ? '*' : conn.identity.clientId,
