@@ -97,7 +97,7 @@ describe('rule lanes on a shared queue', () => {
 
   it('does not deliver again an item whose completion is still in flight when the lane rereads its queue', async () => {
     // a slow function, so the test can lock the item's queue row while it is being delivered
-    const slow = { ...recorder, env: { DELAY_MS: '300' } };
+    const slow = { ...recorder, env: { DELAY_MS: '1500' } }; // ample time to lock the row, even on a busy machine
     const { engine } = await h.startEngine([{ id: 'inflight', channelFilter: '^inflight$', target: slow }]);
     const locker = await session();
     try {
