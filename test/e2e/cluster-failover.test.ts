@@ -62,8 +62,8 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a node of a Redis cluster killed with SIG
     for (let i = 0; i < 300; i++) {
       await feed.publish('tick', String(i));
       if (i === 99) {
+        killedAt = Date.now(); // before the kill: its effects can start before kill() resolves
         await nodes[0].kill('SIGKILL');
-        killedAt = Date.now();
       }
     }
 
