@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as Ably from 'ably';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort } from '../support/ports.ts';
+import { TestRedisServer } from '../support/redis-server.ts';
 import { clientOptions, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
 
 /**
@@ -18,41 +16,19 @@ const redisUrl = inject('redisUrl');
 
 describe.skipIf(!redisUrl)(redisUrl ? 'Redis restarting under a cluster' : 'Redis restart: SKIPPED, no Redis (set REDIS_URL)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rowcast-redis-'));
-  let port: number;
-  let redis: ChildProcess | undefined;
+  let redis: TestRedisServer;
   const nodes: TestRowcast[] = [];
   const clients: Ably.Realtime[] = [];
 
-  async function startRedis(): Promise<void> {
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {
-      stdio: 'ignore',
-    });
-    const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-    probe.on('error', () => {});
-    try {
-      await until(() => probe.status === 'ready' || (void probe.connect().catch(() => {}), false), 'redis-server to accept connections');
-    } finally {
-      probe.disconnect();
-    }
-  }
-
-  async function killRedis(): Promise<void> {
-    const r = redis!;
-    const exited = new Promise((ok) => r.once('exit', ok));
-    r.kill('SIGKILL');
-    await exited;
-  }
-
   beforeAll(async () => {
-    port = await freePort();
-    await startRedis();
-    const url = `redis://127.0.0.1:${port}`;
-    for (let i = 0; i < 2; i++) nodes.push(await startRowcast({ redis: { url, prefix: 'restart:' } }));
+    redis = await TestRedisServer.create(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '']);
+    await redis.start();
+    for (let i = 0; i < 2; i++) nodes.push(await startRowcast({ redis: { url: redis.url, prefix: 'restart:' } }));
   });
   afterAll(async () => {
     for (const c of clients) c.close();
     for (const n of nodes) await n.close();
-    if (redis && redis.exitCode === null) await killRedis();
+    await redis?.kill();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -71,11 +47,11 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Redis restarting under a cluster' : 'Redi
 
     for (let i = 0; i < 100; i++) await feed.publish('n', String(i));
     await until(() => received.length === 100, 'the first 100 messages');
-    await killRedis();
+    await redis.kill();
     // Published while Redis is down: acknowledged only once it is back and the script ran.
     const during = Array.from({ length: 50 }, (_, k) => feed.publish('n', String(100 + k)));
     await new Promise((r) => setTimeout(r, 500));
-    await startRedis();
+    await redis.start();
     await Promise.all(during);
     for (let i = 150; i < 200; i++) await feed.publish('n', String(i));
 

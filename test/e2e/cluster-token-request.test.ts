@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as Ably from 'ably';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { deletePrefix, uniquePrefix } from '../../packages/broker-redis/src/testing/redis-test-support.ts';
 import { freePort } from '../support/ports.ts';
-import { clientOptions, clusterClientOptions, spawnRowcast, startRowcast, until, type SpawnedRowcast, type TestRowcast } from '../support/rowcast.ts';
+import { TestRedisServer } from '../support/redis-server.ts';
+import { clientOptions, clusterClientOptions, spawnRowcast, startRowcast, type SpawnedRowcast, type TestRowcast } from '../support/rowcast.ts';
 
 /**
  * Issue 8: a signed TokenRequest is redeemed once per cluster, not once per node. The same TokenRequest, made
@@ -85,36 +84,17 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a signed TokenRequest in a Redis cluster'
  * The test runs its own redis-server to kill.
  */
 describe.skipIf(!redisUrl)(redisUrl ? 'a signed TokenRequest while Redis is down' : 'TokenRequest without Redis: SKIPPED, no Redis (set REDIS_URL)', () => {
-  let redisPort: number;
-  let redis: ChildProcess | undefined;
+  let redis: TestRedisServer;
   let node: TestRowcast;
 
-  async function startRedis(): Promise<void> {
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const probe = new Redis({ port: redisPort, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-    probe.on('error', () => {});
-    try {
-      await until(() => probe.status === 'ready' || (void probe.connect().catch(() => {}), false), 'redis-server to accept connections');
-    } finally {
-      probe.disconnect();
-    }
-  }
-
-  async function killRedis(): Promise<void> {
-    const r = redis!;
-    const exited = new Promise((ok) => r.once('exit', ok));
-    r.kill('SIGKILL');
-    await exited;
-  }
-
   beforeAll(async () => {
-    redisPort = await freePort();
-    await startRedis();
-    node = await startRowcast({ redis: { url: `redis://127.0.0.1:${redisPort}`, prefix: 'nonce-outage:' } });
+    redis = await TestRedisServer.create(['--save', '', '--appendonly', 'no']);
+    await redis.start();
+    node = await startRowcast({ redis: { url: redis.url, prefix: 'nonce-outage:' } });
   });
   afterAll(async () => {
     await node?.close();
-    if (redis && redis.exitCode === null && redis.signalCode === null) await killRedis();
+    await redis?.kill();
   });
 
   it('refused with 50000 while Redis is down, accepted again once it is back', async () => {
@@ -122,7 +102,7 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a signed TokenRequest while Redis is down
     const at = clientOptions(node);
     expect((await redeem(at, await signer.auth.createTokenRequest({ clientId: 'before' }))).clientId).toBe('before');
 
-    await killRedis();
+    await redis.kill();
     const during = await signer.auth.createTokenRequest({ clientId: 'during' });
     expect(await refusal(redeem(at, during))).toEqual({ code: 50000, statusCode: 500 });
     // Unsigned token params sent with the key itself (no nonce involved) do not depend on Redis.
@@ -133,7 +113,7 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a signed TokenRequest while Redis is down
     });
     expect(unsigned.status).toBe(201);
 
-    await startRedis();
+    await redis.start();
     // The node reconnects on its own; the refused request was never redeemed, so it is good now (once).
     let after: Ably.TokenDetails | undefined;
     for (const deadline = Date.now() + 15_000; !after && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
