@@ -8,8 +8,6 @@ import type { RuleCounters } from './counters.js';
 const PAGE_SIZE = 100;
 /** Wait before retrying after the queue itself failed (database down). */
 const QUEUE_ERROR_RETRY_MS = 1_000;
-/** An idle lane is forgotten after this long (see scheduleRetirement). */
-const IDLE_RETIRE_MS = 30_000;
 
 /** What a lane needs from its rule. */
 export interface LaneDeps {
@@ -34,10 +32,10 @@ export function backoffMs(failedAttempts: number, baseMs: number, maxMs: number)
  * last attempt). Lanes of different channels run independently. The lane reads its items from the queue page by
  * page, so a backlog costs no memory.
  *
- * Completions (the queue's DELETE) are not awaited before the next delivery: order only needs the delivery to
- * have succeeded, and the lane remembers how far it got (`lastSeq`, and the seqs whose completion is in flight).
- * They are awaited before the lane retires or stops, so a lane started later on the same items never sees one
- * delivered already.
+ * A batch's completion (the queue's DELETE) is awaited before the next batch is handed over, so a crash leaves at
+ * most the batch in flight to be delivered again. It commits without waiting for its WAL flush (see
+ * PostgresDeliveryQueue): only a PostgreSQL crash can undo one, and that means a redelivery, which at-least-once
+ * allows.
  */
 export class RuleLane {
   private running = false;
@@ -49,11 +47,6 @@ export class RuleLane {
    * commit after a later one (seqs are taken at INSERT, not at commit), so its item may sit below `lastSeq`.
    */
   private readFromStart = true;
-  /** Seqs delivered whose completion is not committed yet: a read from the start skips them. */
-  private readonly completingSeqs = new Set<number>();
-  /** Completions issued and not yet committed. */
-  private readonly completing = new Set<Promise<void>>();
-  private retireTimer?: NodeJS.Timeout;
   private wake?: () => void;
   private current?: Promise<void>;
 
@@ -69,8 +62,6 @@ export class RuleLane {
   signal(anywhere = false): void {
     if (anywhere) this.readFromStart = true;
     this.dirty = true;
-    clearTimeout(this.retireTimer);
-    this.retireTimer = undefined;
     if (!this.running && !this.stopped) this.current = this.run();
   }
 
@@ -80,10 +71,8 @@ export class RuleLane {
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.retireTimer);
     this.wake?.();
     await this.current;
-    await this.settleCompletions();
   }
 
   private async run(): Promise<void> {
@@ -102,9 +91,7 @@ export class RuleLane {
     if (this.stopped) return;
     // A signal can land between drain() returning and this line (it runs in a later microtask): run again.
     if (this.dirty) this.signal();
-    else if (ranOut) {
-      this.scheduleRetirement();
-    }
+    else if (ranOut) this.deps.onIdle();
   }
 
   /** Delivers pages until the lane is empty (true) or stopped (false). */
@@ -129,53 +116,18 @@ export class RuleLane {
     return false;
   }
 
-  /**
-   * Forgets the lane after a quiet spell, once its completions are committed: a lane created later for the same
-   * channel reads the queue from the start and must not find items this one delivered already.
-   */
-  private scheduleRetirement(): void {
-    this.retireTimer = setTimeout(() => {
-      if (this.running || this.dirty || this.stopped) return;
-      if (this.completing.size > 0) this.scheduleRetirement();
-      else this.deps.onIdle();
-    }, IDLE_RETIRE_MS);
-    this.retireTimer.unref();
-  }
-
-  /** The next page of the lane: after `lastSeq`, or from its start (less what is being completed). */
+  /** The next page of the lane: after `lastSeq`, or from its start. */
   private async nextPage(pageSize: number): Promise<QueuedDelivery[]> {
     const fromStart = this.readFromStart;
     // cleared before the read: a signal during the read asks for another
     this.readFromStart = false;
     const lane = { ruleId: this.deps.rule.id, channel: this.channel };
     try {
-      return await this.deps.queue.page(lane, fromStart ? 0 : this.lastSeq, pageSize, [...this.completingSeqs]);
+      return await this.deps.queue.page(lane, fromStart ? 0 : this.lastSeq, pageSize);
     } catch (err) {
       this.readFromStart ||= fromStart;
       throw err;
     }
-  }
-
-  /** Issues the completions of a delivered batch without waiting for them (see the class comment). */
-  private complete(batch: QueuedDelivery[]): void {
-    // issued in one turn, so the PostgreSQL queue's group commit removes the whole batch in one statement
-    for (const item of batch) this.completingSeqs.add(item.seq);
-    const done: Promise<void> = Promise.all(batch.map((item) => this.deps.queue.complete(item.seq))).then(
-      () => undefined,
-      (err: Error) => {
-        // at least once: the items stay queued and are delivered again after a restart or a read from the start
-        this.deps.logger.warn({ channel: this.channel, err: err.message, items: batch.length }, 'rule queue: completion failed');
-      },
-    );
-    this.completing.add(done);
-    void done.finally(() => {
-      this.completing.delete(done);
-      for (const item of batch) this.completingSeqs.delete(item.seq);
-    });
-  }
-
-  private async settleCompletions(): Promise<void> {
-    while (this.completing.size > 0) await Promise.all([...this.completing]);
   }
 
   /**
@@ -205,7 +157,8 @@ export class RuleLane {
       if (error === undefined) {
         for (let n = 0; n < batch.length; n++) counters.delivered(rule.id);
         if (attempts > 1) logger.info({ ...about, attempt: attempts }, 'rule delivery succeeded after retry');
-        this.complete(batch);
+        // issued in one turn, so the PostgreSQL queue's group commit removes the whole batch in one statement
+        await Promise.all(batch.map((item) => queue.complete(item.seq)));
         return true;
       }
       counters.failedAttempt(rule.id);

@@ -48,8 +48,8 @@ export interface Lane {
 export interface DeliveryQueue {
   /** Stores items; resolves when they are stored (for PostgreSQL, committed). Items keep their array order. */
   enqueue(items: NewDelivery[]): Promise<void>;
-  /** Up to `limit` items of a lane with `seq > afterSeq`, in `seq` order, leaving out the seqs in `skip`. */
-  page(lane: Lane, afterSeq: number, limit: number, skip?: readonly number[]): Promise<QueuedDelivery[]>;
+  /** Up to `limit` items of a lane with `seq > afterSeq`, in `seq` order. */
+  page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]>;
   /** Removes a delivered item. */
   complete(seq: number): Promise<void>;
   /** Records a failed attempt and when to try next. */

@@ -23,13 +23,9 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     }
   }
 
-  async page(lane: Lane, afterSeq: number, limit: number, skip: readonly number[] = []): Promise<QueuedDelivery[]> {
+  async page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
     const items = this.lanesByKey.get(laneKey(lane)) ?? [];
-    const skipped = new Set(skip);
-    return items
-      .filter((item) => item.seq > afterSeq && !skipped.has(item.seq))
-      .slice(0, limit)
-      .map((item) => ({ ...item }));
+    return items.filter((item) => item.seq > afterSeq).slice(0, limit).map((item) => ({ ...item }));
   }
 
   async complete(seq: number): Promise<void> {

@@ -84,8 +84,8 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     notifies: () => boolean = () => true,
   ): Promise<PostgresDeliveryQueue> {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-    // Completions do not wait for their WAL flush: one lost in a crash only means the item is delivered again,
-    // which at-least-once delivery allows, and the flush stays off the delivery path.
+    // Completions do not wait for their WAL flush: only a PostgreSQL crash can lose one, and that only means the
+    // item is delivered again, which at-least-once delivery allows; the flush stays off the delivery path.
     const completionPool = new pg.Pool({ connectionString: databaseUrl, max: 1, options: '-c synchronous_commit=off' });
     // A dropped idle connection must not crash the server; the next query gets a fresh one.
     for (const p of [pool, completionPool]) {
@@ -145,11 +145,11 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     );
   }
 
-  async page(lane: Lane, afterSeq: number, limit: number, skip: readonly number[] = []): Promise<QueuedDelivery[]> {
+  async page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
     const { rows } = await this.pool.query<QueueRow>(
       `SELECT seq, rule_id, channel, source, delivery_id, item, attempts, not_before, last_error FROM ${QUEUE}
-       WHERE rule_id = $1 AND channel = $2 AND seq > $3 AND seq <> ALL($5::bigint[]) ORDER BY seq LIMIT $4`,
-      [lane.ruleId, lane.channel, afterSeq, limit, skip],
+       WHERE rule_id = $1 AND channel = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+      [lane.ruleId, lane.channel, afterSeq, limit],
     );
     return rows.map(toQueued);
   }
