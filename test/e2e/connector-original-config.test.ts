@@ -61,8 +61,10 @@ async function collect(channel: string) {
   };
 }
 
-async function run(configFile: string, name: string): Promise<SpawnedConnector> {
-  const c = await spawnConnector(['--config', configFile, '--endpoint', server().url, '--slot', `${db.name}_${name}`, '--publication', `${db.name}_${name}`]);
+/** Runs `rowcast connector` on `configFile`; publishes to the test server unless `endpointFromFile`. */
+async function run(configFile: string, name: string, endpointFromFile = false): Promise<SpawnedConnector> {
+  const endpoint = endpointFromFile ? [] : ['--endpoint', server().url];
+  const c = await spawnConnector(['--config', configFile, ...endpoint, '--slot', `${db.name}_${name}`, '--publication', `${db.name}_${name}`]);
   children.push(c);
   return c;
 }
@@ -169,6 +171,29 @@ describe('rowcast connector with the original configuration files', { timeout: 1
       sub.close();
       await own.close();
     }
+  });
+
+  it("publishes to the host, port and tls written under `ably` as the SDK's client options", async () => {
+    const where = new URL(server().url);
+    const file = join(temp, 'sdk-options.json');
+    const config = {
+      dbConfig: address(),
+      connector: [{ tablename: 'users', ablychannelname: 'users-at-port', operation: 'INSERT' }],
+      ably: { apiKey: KEYS.full, endpoint: where.hostname, port: Number(where.port), tls: false },
+    };
+    writeFileSync(file, JSON.stringify(config));
+    const sub = await collect('users-at-port');
+    await run(file, 'sdkopts', true);
+    await sql.query(`INSERT INTO users (name) VALUES ('port-check')`);
+    await sub.until(1);
+    expect(sub.changes()[0]).toMatchObject({ table: 'users', type: 'INSERT', row: { name: 'port-check' } });
+  });
+
+  it('refuses an unknown key in the file, naming it and where it is', async () => {
+    const file = join(temp, 'unknown-key.json');
+    const ably = { apiKey: KEYS.full, host: '127.0.0.1' };
+    writeFileSync(file, JSON.stringify({ dbConfig: address(), connector: [{ tablename: 'users', ablychannelname: 'x', operation: 'INSERT' }], ably }));
+    await expect(run(file, 'unknownkey')).rejects.toThrow(/Unrecognized key: "host"[\s\S]*at ably/);
   });
 
   it('refuses to start on an unknown table or operation, saying which', async () => {

@@ -63,4 +63,25 @@ describe('connector configuration', () => {
     expect(() => parseConnectorConfig({ ...input, ably: { endpoint: 'http://127.0.0.1:1' } })).toThrow(/apiKey/);
     expect(parseConnectorConfig({ ...input, ably: { endpoint: 'http://127.0.0.1:1', apiKey: 'a.b:c' } }).endpoint).toBe('http://127.0.0.1:1');
   });
+
+  it("takes the SDK's endpoint, port and tls options under `ably` and publishes to that host and port", () => {
+    const input = { databaseUrl: 'postgres://x/y', connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT' }] };
+    const at = (ably: Record<string, unknown>) => parseConnectorConfig({ ...input, ably: { apiKey: 'a.b:c', ...ably } }).endpoint;
+    expect(at({ endpoint: '127.0.0.1', port: 8080, tls: false })).toBe('http://127.0.0.1:8080');
+    expect(at({ endpoint: 'rowcast.example.com', port: 8443 })).toBe('https://rowcast.example.com:8443');
+    expect(at({ endpoint: '::1', port: 8080, tls: false })).toBe('http://[::1]:8080');
+    expect(at({ endpoint: 'main' })).toBe('main');
+    expect(() => at({ port: 8080 })).toThrow(/ably\.port and ably\.tls need ably\.endpoint/);
+    expect(() => at({ endpoint: 'http://h:1', port: 2 })).toThrow(/already gives the port/);
+    expect(() => at({ endpoint: 'h', port: '8080' })).toThrow(/ably\.port/);
+  });
+
+  it('refuses unknown keys, naming each, at every level', () => {
+    const input = { databaseUrl: 'postgres://x/y', connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT' }] };
+    expect(() => parseConnectorConfig({ ...input, ably: { apiKey: 'a.b:c', host: 'h' } })).toThrow(/"host"[\s\S]*ably/);
+    expect(() => parseConnectorConfig({ ...input, slot: 'x' })).toThrow(/"slot"/);
+    expect(() =>
+      parseConnectorConfig({ ...input, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT', channel: 'd' }] }),
+    ).toThrow(/"channel"[\s\S]*connector\[0\]/);
+  });
 });

@@ -58,24 +58,39 @@ const operation = z.string().transform((value, ctx) => {
 /** PostgreSQL accepts only lower-case letters, digits and underscores in slot names; keep publications alike. */
 const pgName = z.string().regex(/^[a-z0-9_]{1,63}$/, 'use 1-63 lower-case letters, digits or underscores');
 
-const mappingSchema = z.object({
+const mappingSchema = z.strictObject({
   tablename: z.string().trim().min(1, 'tablename is required'),
   ablychannelname: z.string().trim().min(1, 'ablychannelname is required'),
   operation,
 });
 
-/** The JSON file form (and the `connector` section of a Rowcast config, which uses the same fields). */
-export const connectorFileSchema = z.object({
+/**
+ * Where to publish. `endpoint` is a URL, a host or an Ably routing policy; `port` and `tls` are the `ably` SDK's
+ * client options of those names, which users write here as they would in the SDK (a host, then port and TLS).
+ */
+const ablySchema = z
+  .strictObject({
+    apiKey: z.string().optional(),
+    endpoint: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    tls: z.boolean().optional(),
+  })
+  .refine((a) => (a.port === undefined && a.tls === undefined) || a.endpoint !== undefined, {
+    message: 'ably.port and ably.tls need ably.endpoint (the host to publish to)',
+  })
+  .refine((a) => !(a.endpoint && /^https?:\/\//i.test(a.endpoint) && (a.port !== undefined || a.tls !== undefined)), {
+    message: 'ably.endpoint is a URL, which already gives the port and TLS: drop ably.port and ably.tls, or give a host',
+  });
+
+/**
+ * The JSON file form (and the `connector` section of a Rowcast config, which uses the same fields). Unknown keys
+ * are refused by name: a misspelt or unsupported option silently ignored would publish somewhere else.
+ */
+export const connectorFileSchema = z.strictObject({
   dbConfig: z.record(z.string(), z.unknown()).optional(),
   databaseUrl: z.string().min(1).optional(),
   connector: z.array(mappingSchema).min(1, 'connector needs at least one {tablename, ablychannelname, operation}'),
-  ably: z
-    .object({
-      apiKey: z.string().optional(),
-      endpoint: z.string().min(1).optional(),
-    })
-    .loose()
-    .optional(),
+  ably: ablySchema.optional(),
   slotName: pgName.optional(),
   publicationName: pgName.optional(),
   messageName: z.string().min(1).optional(),
@@ -124,7 +139,7 @@ export function parseConnectorConfig(input: unknown, defaults: ConfigDefaults = 
       `invalid connector ${origin}: no database given (dbConfig, databaseUrl, DB_* variables or DATABASE_URL)`,
     );
   }
-  const endpoint = c.ably?.endpoint ?? defaults.endpoint;
+  const endpoint = (c.ably && endpointUrl(c.ably)) ?? defaults.endpoint;
   const apiKey = nonEmpty(c.ably?.apiKey) ?? defaults.apiKey;
   if (endpoint && !apiKey) {
     throw new ConnectorConfigError(`invalid connector ${origin}: publishing to ${endpoint} needs ably.apiKey`);
@@ -145,6 +160,18 @@ export function parseConnectorConfig(input: unknown, defaults: ConfigDefaults = 
     statsIntervalMs: (c.statsIntervalSeconds ?? 10) * 1000,
     maxMessageSize: c.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
   };
+}
+
+/**
+ * A host with `port` or `tls` becomes a URL (`http://host:port`), the form the REST publisher reads; without
+ * them the endpoint stays as written (a URL, a host, or a routing policy). TLS is on unless `tls: false`, as in the
+ * SDK; the port defaults to the scheme's.
+ */
+function endpointUrl(a: { endpoint?: string; port?: number; tls?: boolean }): string | undefined {
+  if (!a.endpoint || (a.port === undefined && a.tls === undefined)) return a.endpoint;
+  const scheme = a.tls === false ? 'http' : 'https';
+  const host = a.endpoint.includes(':') && !a.endpoint.startsWith('[') ? `[${a.endpoint}]` : a.endpoint;
+  return `${scheme}://${host}${a.port === undefined ? '' : `:${a.port}`}`;
 }
 
 /** `dbConfig` goes to pg untouched when it names a database; otherwise the URL is used. */

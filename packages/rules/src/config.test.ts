@@ -45,6 +45,19 @@ describe('rules config', () => {
   });
 });
 
+describe('unknown keys', () => {
+  it('are refused by name in a rule, its target, retry and batch', () => {
+    const issues = (rules: unknown) => rulesSectionSchema.safeParse(rules).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues([{ id: 'u', channelfilter: 'x', target: { type: 'function', module: 'f.js' } }])).toEqual(['0: Unrecognized key: "channelfilter"']);
+    expect(issues([{ id: 'u', target: { type: 'function', module: 'f.js', timeout: 5 } }])).toEqual(['0.target: Unrecognized key: "timeout"']);
+    expect(issues([{ id: 'u', target: { type: 'http', url: 'http://127.0.0.1:1/x', method: 'PUT' } }])).toEqual(['0.target: Unrecognized key: "method"']);
+    expect(issues([{ id: 'u', retry: { max: 3 }, batch: { size: 2 }, target: { type: 'function', module: 'f.js' } }])).toEqual([
+      '0.retry: Unrecognized key: "max"',
+      '0.batch: Unrecognized key: "size"',
+    ]);
+  });
+});
+
 describe('batch config', () => {
   it('takes batch.maxMessages 1..1000 for enveloped rules only', () => {
     const [rule] = rulesSectionSchema.parse([{ id: 'b', batch: { maxMessages: 100 }, target: { type: 'function', module: 'f.js' } }]);

@@ -11,13 +11,13 @@ import { z } from 'zod';
  * The defaults keep retrying for about four minutes (1+2+4+...+60+60+60 s), close to the five minutes Ably keeps
  * a failing webhook's events, before the item is dead-lettered and the channel moves on.
  */
-export const retrySchema = z.object({
+export const retrySchema = z.strictObject({
   attempts: z.number().int().min(1).max(1000).default(10),
   backoffBaseMs: z.number().int().min(0).default(1_000),
   backoffMaxMs: z.number().int().min(0).default(60_000),
 });
 
-export const functionTargetSchema = z.object({
+export const functionTargetSchema = z.strictObject({
   type: z.literal('function'),
   /** Path of an ESM or CommonJS module, relative to the config file's directory. */
   module: z.string().min(1),
@@ -35,11 +35,11 @@ export const functionTargetSchema = z.object({
 const headersSchema = z
   .union([
     z.record(z.string(), z.string()),
-    z.array(z.object({ name: z.string().min(1), value: z.string() })),
+    z.array(z.strictObject({ name: z.string().min(1), value: z.string() })),
   ])
   .transform((h) => (Array.isArray(h) ? Object.fromEntries(h.map(({ name, value }) => [name, value])) : h));
 
-export const httpTargetSchema = z.object({
+export const httpTargetSchema = z.strictObject({
   type: z.literal('http'),
   url: z.url({ protocol: /^https?$/ }),
   /** Key name (`appId.keyId`) whose secret signs each request body (X-Ably-Key, X-Ably-Signature). */
@@ -53,7 +53,7 @@ export const httpTargetSchema = z.object({
  * envelope (`messages[]` / `presence[]` in queue order), as Ably's rules do. The default 1 keeps one item per call,
  * so functions written like the original (reading `messages[0]`) keep working.
  */
-export const batchSchema = z.object({
+export const batchSchema = z.strictObject({
   maxMessages: z.number().int().min(1).max(1000).default(1),
 });
 
@@ -72,7 +72,7 @@ const channelFilterSchema = z
     { message: 'channelFilter is not a valid regular expression' },
   );
 
-export const ruleSchema = z.object({
+export const ruleSchema = z.strictObject({
   id: z.string().min(1).max(200),
   /** A regular expression as in Ably's rules: `^outgoing-chat$`, `^orders:.*`; empty matches every channel. */
   channelFilter: channelFilterSchema,
