@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseCookie, stringifySetCookie } from 'cookie';
 
 /** The cookie that carries a browser's chat identity across reloads and token renewals. */
 export const COOKIE_NAME = 'rowcast_chat_client';
@@ -14,13 +15,21 @@ export class ClientIdCookie {
 
   /** The clientId of a valid cookie on `req`, else a new one (set on `res`, so the next request carries it). */
   clientIdFor(req: IncomingMessage, res: ServerResponse): string {
-    const existing = this.verify(readCookie(req.headers.cookie, COOKIE_NAME));
+    // A malformed header (bad percent-encoding, no '=') only means no valid cookie: the browser gets a new id.
+    const existing = this.verify(parseCookie(req.headers.cookie ?? '')[COOKIE_NAME]);
     if (existing) return existing;
     const clientId = `chat-${randomBytes(12).toString('base64url')}`;
-    const secure = isHttps(req) ? '; Secure' : '';
     res.setHeader(
       'Set-Cookie',
-      `${COOKIE_NAME}=${clientId}.${this.sign(clientId)}; Path=/; Max-Age=${ONE_YEAR_S}; HttpOnly; SameSite=Lax${secure}`,
+      stringifySetCookie({
+        name: COOKIE_NAME,
+        value: `${clientId}.${this.sign(clientId)}`,
+        path: '/',
+        maxAge: ONE_YEAR_S,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: isHttps(req),
+      }),
     );
     return clientId;
   }
@@ -40,17 +49,6 @@ export class ClientIdCookie {
   private sign(clientId: string): string {
     return createHmac('sha256', this.secret).update(`chat-client:${clientId}`).digest('base64url');
   }
-}
-
-/** The value of cookie `name` in a Cookie header. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return undefined;
 }
 
 function isHttps(req: IncomingMessage): boolean {

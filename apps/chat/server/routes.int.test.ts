@@ -103,6 +103,17 @@ describe('GET /auth/token', () => {
     expect(body.clientId).not.toBe(victim.clientId);
     expect(res.headers.get('set-cookie')).toContain(body.clientId);
   });
+
+  it('answers a malformed Cookie header (bad percent-encoding, no value) with a new identity, not an error', async () => {
+    const base = await startChatServer();
+    for (const cookie of [`${COOKIE_NAME}=%E0%A4%A`, `${COOKIE_NAME}`, `;;=;${COOKIE_NAME}=%`, 'other=%ZZ; x']) {
+      const res = await fetch(`${base}/auth/token`, { headers: { cookie } });
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.clientId).toMatch(/^chat-/);
+      expect(res.headers.get('set-cookie')).toContain(`${COOKIE_NAME}=${body.clientId}.`);
+    }
+  });
 });
 
 describe('GET /api/messages', () => {

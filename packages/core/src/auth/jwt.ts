@@ -58,7 +58,8 @@ export function createJwt(
 
 /**
  * Verifies an HS256 JWT whose `kid` names a key. Only HS256 is accepted (never `none`). Throws 40144 when
- * malformed, 40143 for an unknown key, 40101 on a bad signature, 40142 when `exp` has passed at `now`.
+ * malformed, 40143 for an unknown key, 40101 on a bad signature, 40142 when `exp` has passed at `now`, and 40140 (a
+ * token error the SDK answers by fetching a new token) while `nbf` is still ahead of `now` (RFC 7519 4.1.5).
  */
 export function verifyJwt(token: string, secretOf: (keyName: string) => string | undefined, now: number): JwtClaims {
   const parts = token.split('.');
@@ -72,14 +73,18 @@ export function verifyJwt(token: string, secretOf: (keyName: string) => string |
   if (secret === undefined) throw new ErrorInfo('JWT signed by an unknown key', ErrorCode.TOKEN_UNRECOGNISED, 401);
   const expected = hmacSha256(`${parts[0]}.${parts[1]}`, secret).toString('base64url');
   if (!safeEqual(parts[2]!, expected)) throw new ErrorInfo('Invalid JWT signature', ErrorCode.INVALID_CREDENTIALS, 401);
-  const { exp, iat } = claims;
+  const { exp, iat, nbf } = claims;
   if (typeof exp !== 'number') throw badJwt('claim exp (seconds) is required');
   if (iat !== undefined && typeof iat !== 'number') throw badJwt('claim iat must be a number of seconds');
+  if (nbf !== undefined && typeof nbf !== 'number') throw badJwt('claim nbf must be a number of seconds');
   const clientId = claims['x-ably-clientId'];
   if (clientId !== undefined && typeof clientId !== 'string') throw badJwt('x-ably-clientId must be a string');
   const embedded = claims['x-ably-token'];
   if (embedded !== undefined && typeof embedded !== 'string') throw badJwt('x-ably-token must be a string');
   if (exp * 1000 <= now) throw new ErrorInfo('Token expired', ErrorCode.TOKEN_EXPIRED, 401);
+  if (nbf !== undefined && nbf * 1000 > now) {
+    throw new ErrorInfo(`Token not yet valid: nbf is ${new Date(nbf * 1000).toISOString()}`, ErrorCode.TOKEN_ERROR, 401);
+  }
   return {
     keyName: header.kid,
     clientId,
