@@ -1,7 +1,7 @@
 /**
  * Measures the change stream's commit-to-publish throughput: ROWS rows in transactions of TX_ROWS, written to an
  * embedded PostgreSQL, streamed to a Rowcast engine in this process, in-process and through REST.
- * Run: node --import tsx packages/connector-postgres/src/bench/throughput.ts [rows] [txRows]
+ * Run: node --import tsx bench/tools/connector-throughput.ts [rows] [txRows]
  * "live": the connector streams while the rows are written; prints rows/s from the first commit to the last
  * accepted message and the p50/p99 commit-to-accept delay of each transaction's last row (on a busy machine the
  * writer is the bottleneck). "backlog": the rows are written while the connector is stopped, then it drains them:
@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { parseConfig, startEmbeddedPostgres, startServer, type ComponentStarter } from '@rowcast/server';
-import { nodePublisher, parseConnectorConfig, PostgresConnector, restPublisher } from '../index.js';
-import { freePort } from '../../../../test/support/ports.ts';
+import { nodePublisher, parseConnectorConfig, PostgresConnector, restPublisher } from '@rowcast/connector-postgres';
+import { freePort } from '../../test/support/ports.ts';
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const TX_ROWS = Number(process.argv[3] ?? 1_000);
