@@ -20,6 +20,8 @@ export interface EmbeddedPostgresOptions {
   port: number;
   /** Receives PostgreSQL's own output lines; by default they are dropped to keep the console clean. */
   onLog?: (line: string) => void;
+  /** Told of changes made to the machine outside the data directory (an OS user created to run PostgreSQL). */
+  onNotice?: (message: string) => void;
 }
 
 const USER = 'postgres';
@@ -39,7 +41,7 @@ const PASSWORD = 'postgres';
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const onLog = opts.onLog ?? (() => {});
   const bins = await postgresBinaries();
-  const ids = userInfo().uid === 0 ? postgresUserIds() : undefined;
+  const ids = userInfo().uid === 0 ? postgresUserIds(opts.onNotice ?? (() => {})) : undefined;
   if (ids) await assertReachableByPostgresUser(ids, bins.postgres, opts.dataDir);
   if (!existsSync(join(opts.dataDir, 'PG_VERSION'))) {
     await initialise(bins.initdb, opts.dataDir, ids, onLog);
@@ -100,7 +102,7 @@ interface OsIds {
   gid: number;
 }
 
-function postgresUserIds(): OsIds {
+function postgresUserIds(notice: (message: string) => void): OsIds {
   try {
     return {
       uid: Number(execFileSync('id', ['-u', USER]).toString().trim()),
@@ -108,8 +110,12 @@ function postgresUserIds(): OsIds {
     };
   } catch {
     // PostgreSQL refuses to run as root: a root-only machine needs an unprivileged user to run it as.
+    notice(
+      `running as root: creating the system user "${USER}" (no home, no login) to run the embedded PostgreSQL, ` +
+        'which refuses root; set DATABASE_URL to use an existing PostgreSQL instead',
+    );
     execFileSync('useradd', ['--system', '--user-group', '--no-create-home', USER]);
-    return postgresUserIds();
+    return postgresUserIds(notice);
   }
 }
 

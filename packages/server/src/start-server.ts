@@ -97,7 +97,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     if (!databaseUrl && componentList.some((c) => c.needsDatabase(raw))) {
       const pgDir = join(dataDir, 'pg');
       logger.info(`starting embedded PostgreSQL in ${pgDir}`);
-      const pg = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort() });
+      const pg = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort(), onNotice: (m) => logger.warn(m) });
       stoppables.push({ name: 'embedded PostgreSQL', stop: () => pg.stop() });
       databaseUrl = pg.url;
       progress(logger, `PostgreSQL (embedded, ${shortPath(pgDir)}) ready on port ${pg.port}`);
