@@ -1,27 +1,7 @@
-import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, resolve } from 'node:path';
+import send from 'send';
 import type { HttpHandler, HttpRoutes } from './context.js';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
 
 interface Route {
   method: string;
@@ -57,41 +37,42 @@ export class RouteTable implements HttpRoutes {
   }
 }
 
-/** Serves `rel` from `root` (index.html for directories; with `spa`, index.html for unknown paths). */
-function serveFile(req: IncomingMessage, res: ServerResponse, root: string, rel: string, spa: boolean): boolean {
+/**
+ * Serves `rel` from `root` through `send` (ETag and Last-Modified with 304s, Range requests, HEAD, no dotfiles,
+ * no path traversal); index.html for directories and, with `spa`, for unknown page paths. Resolves false when there
+ * is nothing to serve, so the next route (or the 404) answers.
+ */
+async function serveFile(req: IncomingMessage, res: ServerResponse, root: string, rel: string, spa: boolean): Promise<boolean> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(rel);
   } catch {
     return false;
   }
-  const target = normalize(join(root, decoded));
-  if (target !== root && !target.startsWith(root + sep)) return false; // path traversal
-  let file = fileAt(target) ?? fileAt(join(target, 'index.html'));
+  if (await sendFrom(req, res, root, `/${rel}`)) return true;
   // The SPA fallback is for page routes, not for missing assets (a missing .js should be a 404).
-  if (!file && spa && !extname(decoded)) file = fileAt(join(root, 'index.html'));
-  if (!file) return false;
-  const type = CONTENT_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream';
-  const isHtml = type.startsWith('text/html');
-  res.writeHead(200, {
-    'content-type': type,
-    'content-length': file.size,
-    // Hashed assets can be cached; pages must be revalidated so a rebuild shows up.
-    'cache-control': isHtml ? 'no-cache' : 'public, max-age=3600',
-  });
-  if (req.method === 'HEAD') {
-    res.end();
-    return true;
-  }
-  createReadStream(file.path).on('error', () => res.destroy()).pipe(res);
-  return true;
+  return spa && !extname(decoded) && sendFrom(req, res, root, '/index.html');
 }
 
-function fileAt(path: string): { path: string; size: number } | undefined {
-  try {
-    const st = statSync(path);
-    return st.isFile() ? { path, size: st.size } : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * Sends `path` (URL-encoded, relative to `root`); false when send found no file and wrote nothing. A directory
+ * without its trailing slash is redirected to it (301), as static servers do.
+ */
+function sendFrom(req: IncomingMessage, res: ServerResponse, root: string, path: string): Promise<boolean> {
+  return new Promise((done) => {
+    send(req, path, { root, index: ['index.html'], dotfiles: 'ignore' })
+      // 'headers' comes once a file is found, before a 200, 206, 304 or HEAD answer is written.
+      .on('headers', (out: ServerResponse, file: string) => {
+        // Hashed assets can be cached; pages must be revalidated so a rebuild shows up.
+        out.setHeader('cache-control', extname(file).toLowerCase() === '.html' ? 'no-cache' : 'public, max-age=3600');
+        done(true);
+      })
+      .on('error', (err: { status?: number }) => {
+        if (res.headersSent) return res.destroy();
+        if (err.status === 404) return done(false);
+        res.writeHead(err.status ?? 500).end();
+        done(true);
+      })
+      .pipe(res);
+  });
 }
