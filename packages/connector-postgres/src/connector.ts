@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { backoffDelay } from '@rowcast/core';
 import type { Logger } from 'pino';
 import { TransactionAssembler } from './assembler.js';
 import type { ConnectorConfig } from './config.js';
@@ -26,7 +27,8 @@ export interface ConnectorState {
 }
 
 const STATUS_INTERVAL_MS = 5_000;
-const MAX_BACKOFF_MS = 5_000;
+/** Reconnects after an interruption: from 100 ms, doubling to 5 s, jittered (several nodes restart together). */
+const RECONNECT_BACKOFF = { baseMs: 100, maxMs: 5_000 };
 /** How often a standby node retries a slot another consumer holds (failover takes at most about this long). */
 const STANDBY_POLL_MS = 500;
 
@@ -126,18 +128,18 @@ export class PostgresConnector {
   }
 
   private async run(): Promise<void> {
-    let backoff = 100;
+    let failures = 0;
     let prepared = this.tables.size > 0;
     let standby = false;
     while (!this.stopped) {
-      let retryInMs = backoff;
+      let retryInMs = RECONNECT_BACKOFF.baseMs;
       try {
         if (!prepared) {
           await this.prepare();
           prepared = true;
         }
         await this.runSession(() => {
-          backoff = 100;
+          failures = 0;
           if (standby) this.logger.info('replication slot acquired: this node now streams the changes');
           standby = false;
         });
@@ -150,6 +152,7 @@ export class PostgresConnector {
           standby = true;
           retryInMs = STANDBY_POLL_MS;
         } else {
+          retryInMs = backoffDelay(++failures, RECONNECT_BACKOFF);
           this.logger.warn({ err: String(err), retryInMs }, 'replication stream interrupted; reconnecting');
         }
       } finally {
@@ -163,7 +166,6 @@ export class PostgresConnector {
         this.wake = resolve;
         setTimeout(resolve, retryInMs);
       });
-      if (!standby) backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }
 

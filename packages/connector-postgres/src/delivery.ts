@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { backoffDelay } from '@rowcast/core';
 import { classifyPublishError, type Publisher } from './publisher.js';
 import { planBatches, type PublishBatch } from './outgoing.js';
 import type { RowJsonTypes } from './row-json.js';
@@ -42,6 +43,8 @@ export interface DeliveryStats {
 /** Rows received but not yet accepted above which the stream is paused (memory stays bounded). */
 export const HIGH_WATER_ROWS = 50_000;
 const LOW_WATER_ROWS = 10_000;
+/** A refused or failed publish is retried from 100 ms, doubling to 5 s, jittered. */
+const PUBLISH_BACKOFF = { baseMs: 100, maxMs: 5_000 };
 
 export class DeliveryPipeline {
   private readonly ingress: Transaction[] = [];
@@ -182,7 +185,7 @@ export class DeliveryPipeline {
    * leading batches were, or 0 when the pipeline was reset meanwhile.
    */
   private async publishWithRetry(batches: PublishBatch[], gen: number): Promise<number> {
-    let delay = 100;
+    let failures = 0;
     for (;;) {
       try {
         if (batches.length > 1 && this.publisher.publishSeries) {
@@ -194,11 +197,11 @@ export class DeliveryPipeline {
         if (gen !== this.generation) return 0;
         if (classifyPublishError(err) === 'too-large') return (await this.publishOneByOne(batches[0], gen)) ? 1 : 0;
         this.stats.publishFailures++;
+        const delay = backoffDelay(++failures, PUBLISH_BACKOFF);
         this.logger.warn({ err: String(err), channel: batches[0].channel, retryInMs: delay }, 'publish failed; retrying');
+        await sleep(delay);
       }
-      await sleep(delay);
       if (gen !== this.generation) return 0;
-      delay = Math.min(delay * 2, 5000);
     }
   }
 

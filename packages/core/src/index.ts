@@ -12,3 +12,4 @@ export { Hub, encodeEvent, encodeMessage, eventFrame } from './hub.js';
 export { RealtimeNode, type RealtimeNodeOptions } from './node.js';
 export type { ConnectionHandle } from './connection/handshake.js';
 export { messageSize } from './messages/normalise.js';
+export { backoffDelay, type BackoffPolicy } from './backoff.js';

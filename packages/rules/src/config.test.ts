@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { rulesSectionSchema } from './config.js';
-import { backoffMs } from './rule-lane.js';
 import { ChannelMatcher } from './channel-matcher.js';
 
 describe('rules config', () => {
@@ -73,12 +72,6 @@ describe('batch config', () => {
       '0.batch.maxMessages: batch.maxMessages above 1 needs enveloped: true',
     ]);
     expect(issues([{ id: 'b', enveloped: false, batch: { maxMessages: 1 }, target: { type: 'http', url: 'http://127.0.0.1:1/x' } }])).toBeUndefined();
-  });
-});
-
-describe('backoff', () => {
-  it('doubles from the base and stops at the cap', () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffMs(n, 1000, 60_000))).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
   });
 });
 

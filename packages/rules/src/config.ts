@@ -7,9 +7,10 @@ import { z } from 'zod';
  */
 
 /**
- * Retry policy of one rule: `attempts` deliveries in all, waiting base * 2^(n-1) (capped at max) between them.
- * The defaults keep retrying for about four minutes (1+2+4+...+60+60+60 s), close to the five minutes Ably keeps
- * a failing webhook's events, before the item is dead-lettered and the channel moves on.
+ * Retry policy of one rule: `attempts` deliveries in all, waiting base * 2^(n-1) (capped at max) between them,
+ * jittered down by up to half (core's backoffDelay) so lanes that failed together do not retry in lockstep. The
+ * defaults keep retrying for two to four minutes (up to 1+2+4+...+60+60+60 s), close to the five minutes Ably
+ * keeps a failing webhook's events, before the item is dead-lettered and the channel moves on.
  */
 export const retrySchema = z.strictObject({
   attempts: z.number().int().min(1).max(1000).default(10),

@@ -6,4 +6,3 @@ export type { DeadLetter, DeadLetterFilter, DeliveryQueue, NewDelivery, QueuedDe
 export { MemoryDeliveryQueue } from './queue/memory-queue.js';
 export { PostgresDeliveryQueue } from './queue/postgres-queue.js';
 export { signBody, type SigningKey } from './targets/http-target.js';
-export { backoffMs } from './rule-lane.js';

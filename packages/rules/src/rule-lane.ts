@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { backoffDelay } from '@rowcast/core';
 import type { RuleConfig } from './config.js';
 import type { DeliveryQueue, QueuedDelivery } from './queue/delivery-queue.js';
 import type { DeliveryTarget } from './targets/target.js';
@@ -19,11 +20,6 @@ export interface LaneDeps {
   logger: Logger;
   /** Called when the lane ran out of work, so the dispatcher can forget it. */
   onIdle: () => void;
-}
-
-/** Delay before attempt `failed + 1`: base * 2^(failed - 1), capped. */
-export function backoffMs(failedAttempts: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, failedAttempts - 1));
 }
 
 /**
@@ -170,7 +166,7 @@ export class RuleLane {
         }
         return true;
       }
-      const delay = backoffMs(attempts, rule.retry.backoffBaseMs, rule.retry.backoffMaxMs);
+      const delay = backoffDelay(attempts, { baseMs: rule.retry.backoffBaseMs, maxMs: rule.retry.backoffMaxMs });
       logger.warn({ ...about, attempt: attempts, retryInMs: delay, err: error }, 'rule delivery failed; will retry');
       await Promise.all(batch.map((item) => queue.recordFailure(item.seq, attempts, error, Date.now() + delay)));
       if (this.stopped || !(await this.sleep(delay))) return false;
