@@ -53,7 +53,7 @@ describe('connector configuration', () => {
     expect(ok.mappings[0].operation).toBe('DELETE');
     expect(() =>
       parseConnectorConfig({ ...base, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'UPSERT' }] }),
-    ).toThrow(/INSERT, UPDATE or DELETE \(any case\), got "UPSERT"[\s\S]*connector\[0\]\.operation/);
+    ).toThrow(/  connector\.0\.operation: operation must be INSERT, UPDATE or DELETE \(any case\), got "UPSERT"/);
     expect(() => parseConnectorConfig({ ...base, connector: [] })).toThrow(/at least one/);
     expect(() => parseConnectorConfig({ ...base, connector: [{ tablename: 't', operation: 'INSERT' }] })).toThrow(/ablychannelname/);
   });
@@ -78,10 +78,10 @@ describe('connector configuration', () => {
 
   it('refuses unknown keys, naming each, at every level', () => {
     const input = { databaseUrl: 'postgres://x/y', connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT' }] };
-    expect(() => parseConnectorConfig({ ...input, ably: { apiKey: 'a.b:c', host: 'h' } })).toThrow(/"host"[\s\S]*ably/);
-    expect(() => parseConnectorConfig({ ...input, slot: 'x' })).toThrow(/"slot"/);
+    expect(() => parseConnectorConfig({ ...input, ably: { apiKey: 'a.b:c', host: 'h' } })).toThrow(/  ably: Unrecognized key: "host"/);
+    expect(() => parseConnectorConfig({ ...input, slot: 'x' })).toThrow(/  \(root\): Unrecognized key: "slot"/);
     expect(() =>
       parseConnectorConfig({ ...input, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT', channel: 'd' }] }),
-    ).toThrow(/"channel"[\s\S]*connector\[0\]/);
+    ).toThrow(/  connector\.0: Unrecognized key: "channel"/);
   });
 });

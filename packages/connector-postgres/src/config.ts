@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ClientConfig } from 'pg';
+import { configIssueLines } from '@rowcast/core';
 
 /**
  * The connector's configuration, accepted in the shape users of `ably-postgres-connector` already have
@@ -130,7 +131,7 @@ export function parseConnectorConfig(input: unknown, defaults: ConfigDefaults = 
       : input;
   const parsed = connectorFileSchema.safeParse(withDefaults);
   if (!parsed.success) {
-    throw new ConnectorConfigError(`invalid connector ${origin}:\n${z.prettifyError(parsed.error)}`);
+    throw new ConnectorConfigError(`invalid connector ${origin}:\n${configIssueLines(parsed.error.issues)}`);
   }
   const c = parsed.data;
   const db = dbConfigOf(c.dbConfig, c.databaseUrl ?? defaults.databaseUrl);

@@ -13,3 +13,4 @@ export { RealtimeNode, type RealtimeNodeOptions } from './node.js';
 export type { ConnectionHandle } from './connection/handshake.js';
 export { messageSize } from './messages/normalise.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
+export { configIssueLines, type ConfigIssue } from './config-issues.js';

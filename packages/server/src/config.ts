@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { configIssueLines } from '@rowcast/core';
 
 const operation = z.string().min(1);
 
@@ -62,8 +63,7 @@ export class ConfigError extends Error {
 export function parseConfig(input: unknown, source = 'config'): RowcastConfig {
   const result = configSchema.safeParse(input);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-    throw new ConfigError(`Invalid ${source}:\n${lines.join('\n')}`);
+    throw new ConfigError(`Invalid ${source}:\n${configIssueLines(result.error.issues)}`);
   }
   return result.data;
 }

@@ -8,6 +8,8 @@ import type { AppContext, AppRoutesModule } from './apps/app-context.js';
 import { applyMigrations } from './apps/migrations.js';
 import { buildIfStale } from './apps/build.js';
 import { progress } from './logger.js';
+import { ConfigError } from './config.js';
+import { configIssueLines } from '@rowcast/core';
 
 export { appsConfigSchema, appConfigSchema, type AppConfig } from './apps/config.js';
 export type { AppContext, AppRoutesModule } from './apps/app-context.js';
@@ -20,8 +22,7 @@ export type { AppContext, AppRoutesModule } from './apps/app-context.js';
 export async function start(ctx: ServerContext): Promise<Stoppable | undefined> {
   const parsed = appsConfigSchema.safeParse(ctx.config.apps ?? []);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  apps.${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid apps section:\n${lines.join('\n')}`);
+    throw new ConfigError(`Invalid apps section:\n${configIssueLines(parsed.error.issues, ['apps'])}`);
   }
   const apps = parsed.data;
   if (apps.length === 0) return undefined;

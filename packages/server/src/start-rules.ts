@@ -2,6 +2,7 @@ import { RulesEngine, rulesSectionSchema, type SigningKey } from '@rowcast/rules
 import { ConfigError } from './config.js';
 import type { ServerContext, Stoppable } from './context.js';
 import { progress } from './logger.js';
+import { configIssueLines } from '@rowcast/core';
 
 /**
  * Starts the integration rules of the config's `rules` section: registers the accepted-publish hook that queues
@@ -13,8 +14,7 @@ export async function start(ctx: ServerContext): Promise<Stoppable | undefined> 
   if (section === undefined) return undefined;
   const parsed = rulesSectionSchema.safeParse(section);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${['rules', ...i.path].join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid rules section:\n${lines.join('\n')}`);
+    throw new ConfigError(`Invalid rules section:\n${configIssueLines(parsed.error.issues, ['rules'])}`);
   }
   const rules = parsed.data;
   if (rules.length === 0) return undefined;
