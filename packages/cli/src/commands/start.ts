@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, startServer, type RunningServer } from '@rowcast/server';
+import { describeStartupFailure } from '../startup-failure.js';
 
 /**
  * `rowcast start [--config FILE] [--port N] [--log-format auto|pretty|json]`: runs the server until SIGINT/SIGTERM, then shuts down cleanly
@@ -29,7 +30,7 @@ export function registerStartCommand(program: Command): void {
         }
         server = await startServer(config, { configDir });
       } catch (err) {
-        process.stderr.write(`rowcast: ${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+        process.stderr.write(`rowcast: ${describeStartupFailure(err)}\n`);
         process.exit(1);
       }
       let stopping = false;
