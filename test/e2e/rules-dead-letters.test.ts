@@ -64,30 +64,22 @@ async function cli(...args: string[]): Promise<string> {
   return stdout;
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
-
 describe('dead letters', () => {
   it('are listed by `rowcast rules` and delivered after `rowcast rules requeue`', async () => {
     const rest = new Ably.Rest({ key: rowcast.keys.full, endpoint: '127.0.0.1', port: rowcast.port, tls: false });
     await rest.channels.get('invoices').publish('issued', 'inv-1');
     await rest.channels.get('invoices').publish('issued', 'inv-2');
 
-    await until('two dead letters', async () => {
+    await expect.poll(async () => {
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       try {
         const { rows } = await client.query(`SELECT count(*)::int AS n FROM rowcast_rule_dead_letters`);
-        return rows[0].n === 2;
+        return rows[0].n;
       } finally {
         await client.end();
       }
-    });
+    }, { timeout: 30_000, interval: 100 }).toBe(2);
     expect(await cli('status')).toContain('dead letters: 2 (fragile: 2)');
     const listed = (await cli('dead-letters', '--rule', 'fragile'))
       .trim()
@@ -99,7 +91,7 @@ describe('dead letters', () => {
 
     healthy = true;
     expect(await cli('requeue', '--rule', 'fragile')).toContain('requeued 2 dead letters');
-    await until('the requeued deliveries', () => delivered.length === 2);
+    await expect.poll(() => delivered.length, { timeout: 30_000, interval: 100 }).toBe(2);
     expect(delivered).toEqual(['inv-1', 'inv-2']);
     expect(await cli('status')).toContain('dead letters: 0');
   });

@@ -94,11 +94,7 @@ describe('rules survive a SIGKILL', () => {
 
 /** The queue drains completely once everything is applied (deletes are grouped, so allow them to land). */
 async function waitForEmptyQueue(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { rows } = await sql.query(`SELECT count(*)::int AS n FROM rowcast_rule_queue`);
-    if (rows[0].n === 0) return;
-    if (Date.now() > deadline) throw new Error(`${rows[0].n} items still queued`);
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
+  await expect
+    .poll(async () => (await sql.query(`SELECT count(*)::int AS n FROM rowcast_rule_queue`)).rows[0].n, { timeout: 10_000, interval: 100 })
+    .toBe(0);
 }

@@ -127,7 +127,7 @@ describe('webhook rules', () => {
     // a tampered body no longer verifies (the check above is not vacuous)
     expect(verifySignature({ ...requests[0], body: Buffer.from(requests[0].body.toString().replace('book', 'cook')) })).toBe(false);
 
-    await waitFor(() => seen.length === 3);
+    await expect.poll(() => seen.length, { timeout: 10_000, interval: 20 }).toBe(3);
     const envelopes = requests.map((r) => JSON.parse(r.body.toString()));
     expect(envelopes[0]).toEqual({
       source: 'channel.message',
@@ -262,11 +262,3 @@ describe('webhook rules', () => {
     expect(envelopes[0].messages).toBeUndefined();
   });
 });
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((ok) => setTimeout(ok, 20));
-  }
-}

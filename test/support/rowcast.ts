@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,17 +150,18 @@ export function clusterClientOptions(
 }
 
 /**
- * Waits until `check` returns a truthy value, polling every 20 ms, and returns it; fails with `what` after
+ * Waits (vi.waitFor, every 20 ms) until `check` returns a truthy value and returns it; fails with `what` after
  * `timeoutMs`. For conditions reached asynchronously (messages arriving), not for timing assertions.
  */
-export async function until<T>(check: () => T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+export function until<T>(check: () => T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
+  return vi.waitFor(
+    () => {
+      const value = check();
+      if (!value) throw new Error(`Timed out waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
 }
 
 /** One `ably` SDK client in its own process (test/support/ably-child.mjs), to be killed or replaced. */

@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import type { Message } from '@rowcast/protocol';
 import { messagesOf, type OutgoingBatch } from '../outgoing.js';
 import type { Publisher } from '../publisher.js';
@@ -45,11 +46,12 @@ export class RecordingPublisher implements Publisher {
   async close(): Promise<void> {}
 }
 
-/** Polls `check` until it returns true (or throws after `timeoutMs`). */
+/** Waits (vi.waitFor, every 20 ms) until `check` returns true; throws naming `what` after `timeoutMs`. */
 export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await check())) throw new Error(`timed out waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
 }

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { isAfter } from '../channel/order.js';
 import { parseSerial } from '../channel/serial.js';
@@ -187,11 +187,12 @@ export function runBrokerSuite(name: string, opts: BrokerSuiteOptions): void {
   });
 }
 
-/** Polls `check` until true; fails naming `what` after 10 s. Deliveries may be asynchronous. */
+/** Waits (vi.waitFor) until `check` is true; fails naming `what` after 10 s. Deliveries may be asynchronous. */
 async function waitFor(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(
+    () => {
+      if (!check()) throw new Error(`Timed out waiting for ${what}`);
+    },
+    { timeout: 10_000, interval: 10 },
+  );
 }

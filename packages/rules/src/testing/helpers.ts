@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import pg from 'pg';
@@ -48,13 +49,14 @@ export async function createRuleLog(databaseUrl: string): Promise<void> {
   await client.end();
 }
 
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Waits (vi.waitFor, every 50 ms) until `check` resolves with a value (not undefined), and returns it. */
+export function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await check();
+      if (value === undefined) throw new Error(`timed out waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 }
