@@ -3,7 +3,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createAuthenticator, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
-import { createRestHandler } from '@rowcast/http-api';
+import { createRestHandler, sendError, type ResponseStyle } from '@rowcast/http-api';
 import { attachWebSocketTransport } from '@rowcast/transport-ws';
 import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
 import type { RowcastConfig } from './config.js';
@@ -14,6 +14,9 @@ import { createEngineAdapters } from './engine-adapters.js';
 import { RouteTable } from './http-routes.js';
 import { resolveKeys } from './keys.js';
 import { createLogger, progress } from './logger.js';
+
+/** Answers outside the REST API (no route, an app route that threw) are plain JSON Ably errors. */
+const JSON_STYLE: ResponseStyle = { format: 'json', envelope: false };
 
 export interface StartServerOptions {
   /** Directory relative config paths resolve against (default: the working directory). */
@@ -69,10 +72,10 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     try {
       if (await rest(req, res, url)) return;
       if (await routes.handle(req, res, url)) return;
-      sendError(res, new ErrorInfo(`No route for ${req.method} ${url.pathname}`, ErrorCode.NOT_FOUND, 404));
+      sendError(res, JSON_STYLE, new ErrorInfo(`No route for ${req.method} ${url.pathname}`, ErrorCode.NOT_FOUND, 404));
     } catch (err) {
       logger.error({ err, path: url.pathname }, 'request failed');
-      if (!res.headersSent) sendError(res, ErrorInfo.from(err));
+      if (!res.headersSent) sendError(res, JSON_STYLE, ErrorInfo.from(err));
       else res.destroy();
     }
   }
@@ -163,16 +166,6 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     databaseUrl,
     close: () => (closing ??= shutdown()),
   };
-}
-
-function sendError(res: ServerResponse, err: ErrorInfo): void {
-  const body = JSON.stringify({ error: err.toJSON() });
-  res.writeHead(err.statusCode, {
-    'content-type': 'application/json',
-    'x-ably-errorcode': String(err.code),
-    'x-ably-errormessage': encodeURIComponent(err.message),
-  });
-  res.end(body);
 }
 
 /** A path as a person would type it from here: relative when under the working directory. */
