@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { parseSerial, type ChannelEvent, type Clock, type HistoryRetention, type HistoryStore } from '@rowcast/core';
+import { pageSeqRange, parseSerial, type ChannelEvent, type Clock, type HistoryPageRequest, type HistoryRetention, type HistoryStore } from '@rowcast/core';
 import { decodeRecord, encodeRecord } from './event-record.js';
 import type { RedisKeys } from './keys.js';
 import { withScripts, type RowcastScripts } from './scripts.js';
@@ -61,6 +61,36 @@ export class RedisHistoryStore implements HistoryStore {
 
   async events(channel: string): Promise<ChannelEvent[]> {
     return this.upToHorizon(channel, (await this.read(channel, '-inf')).events);
+  }
+
+  async page(channel: string, request: HistoryPageRequest): Promise<ChannelEvent[]> {
+    const { keys, retention } = this.opts;
+    // The range depends on the channel's epoch; the script answers with the epoch alone if it changed meanwhile.
+    let epoch = await this.redis.hget(keys.channelMeta(channel), 'epoch');
+    for (let attempt = 0; epoch && attempt < 3; attempt++) {
+      const range = pageSeqRange(epoch, request);
+      if (!range) return [];
+      const h = this.horizon(channel);
+      const max = h?.epoch === epoch ? Math.min(range.max, h.seq) : range.max;
+      if (max < range.min) return [];
+      const [current, ...records] = await this.redis.rowcastReadPageBuffer(
+        keys.channelMeta(channel),
+        keys.channelHistory(channel),
+        this.cutoff(),
+        retention.maxEventsPerChannel,
+        epoch,
+        range.min,
+        max === Number.POSITIVE_INFINITY ? '+inf' : max,
+        request.direction === 'forwards' ? 'f' : 'b',
+        request.limit,
+        request.since ?? '',
+        request.until ?? '',
+      );
+      const currentEpoch = current?.toString();
+      if (currentEpoch === epoch) return records.map((r) => decodeRecord(channel, r as Buffer));
+      epoch = currentEpoch ?? null;
+    }
+    return [];
   }
 
   /**

@@ -145,12 +145,42 @@ end
 return out
 `;
 
+/**
+ * Reads one page of a channel's history, after trimming it: up to `count` events of epoch ARGV[3] with seq in
+ * [min, max], oldest first ('f') or newest first ('b'), whose timestamp prefix lies in [since, until] (empty: no
+ * bound). Reads in chunks of `count` until the page is full, so an unbounded query reads about one page.
+ * KEYS: meta, hist. ARGV: cutoff, maxEvents, epoch, min, max, direction, count, since, until.
+ * Returns { epoch, records... }; only { epoch } when the channel's epoch is not ARGV[3] (the caller retries).
+ */
+const READ_PAGE = `${TRIM}
+trim(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if epoch ~= ARGV[3] then return { epoch or false } end
+local out = { epoch }
+local count = tonumber(ARGV[7])
+local since, till = tonumber(ARGV[8]), tonumber(ARGV[9])
+local lo, hi, forwards = ARGV[4], ARGV[5], ARGV[6] == 'f'
+while #out <= count do
+  local rs
+  if forwards then rs = redis.call('ZRANGEBYSCORE', KEYS[2], lo, hi, 'WITHSCORES', 'LIMIT', 0, count)
+  else rs = redis.call('ZREVRANGEBYSCORE', KEYS[2], hi, lo, 'WITHSCORES', 'LIMIT', 0, count) end
+  for i = 1, #rs, 2 do
+    local ts = tonumber(string.sub(rs[i], 1, 15))
+    if #out <= count and (not since or ts >= since) and (not till or ts <= till) then out[#out + 1] = rs[i] end
+  end
+  if #rs < 2 * count then break end
+  if forwards then lo = '(' .. rs[#rs] else hi = '(' .. rs[#rs] end
+end
+return out
+`;
+
 /** Scripts as typed functions on one ioredis client. */
 export interface RowcastScripts {
   rowcastPublish(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<string | null>;
   rowcastAppend(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<number>;
   rowcastPosition(meta: string, epochIfNew: string, metaTtlMs: number): Promise<[string, string]>;
   rowcastReadBuffer(meta: string, hist: string, cutoff: number, maxEvents: number, afterSeq: string): Promise<Array<Buffer | null>>;
+  rowcastReadPageBuffer(meta: string, hist: string, ...argv: Array<string | number>): Promise<Array<Buffer | null>>;
   rowcastPresenceApply(...keysAndArgv: Array<string | Uint8Array>): Promise<number>;
   rowcastFirstSightings(numberOfKeys: number, ...keysAndWindow: Array<string | number>): Promise<number[]>;
   rowcastClaimDeadNode(nodes: string, deadConns: string, claimerConns: string, deadSince: string, deadNodeId: string): Promise<string[] | null>;
@@ -165,6 +195,7 @@ export function withScripts(redis: Redis): Redis & RowcastScripts {
     redis.defineCommand('rowcastAppend', { numberOfKeys: 2, lua: APPEND });
     redis.defineCommand('rowcastPosition', { numberOfKeys: 1, lua: POSITION });
     redis.defineCommand('rowcastRead', { numberOfKeys: 2, lua: READ });
+    redis.defineCommand('rowcastReadPage', { numberOfKeys: 2, lua: READ_PAGE });
     redis.defineCommand('rowcastPresenceApply', { numberOfKeys: 6, lua: PRESENCE_APPLY });
     // The number of keys varies per call: it is passed as the first argument.
     redis.defineCommand('rowcastFirstSightings', { lua: FIRST_SIGHTINGS });

@@ -14,3 +14,4 @@ export type { ConnectionHandle } from './connection/handshake.js';
 export { messageSize } from './messages/normalise.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export { configIssueLines, type ConfigIssue } from './config-issues.js';
+export * from './channel/page-range.js';

@@ -274,14 +274,12 @@ export class RealtimeNode implements RealtimeNodeApi {
 
   async history(channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedMessage>> {
     const { base } = parseChannelName(channel);
-    const events = await this.ctx.history.events(base);
-    return pageHistory(events, (e) => (e.kind === 'message' ? e.messages : undefined), query);
+    return pageHistory((request) => this.ctx.history.page(base, request), (e) => (e.kind === 'message' ? e.messages : undefined), query);
   }
 
   async presenceHistory(channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedPresence>> {
     const { base } = parseChannelName(channel);
-    const events = await this.ctx.history.events(base);
-    return pageHistory(events, (e) => (e.kind === 'presence' ? e.presence : undefined), query);
+    return pageHistory((request) => this.ctx.history.page(base, request), (e) => (e.kind === 'presence' ? e.presence : undefined), query);
   }
 
   async presenceMembers(channel: string, filter?: { clientId?: string; connectionId?: string }): Promise<AcceptedPresence[]> {
@@ -319,13 +317,14 @@ export class RealtimeNode implements RealtimeNodeApi {
 
   /**
    * Shuts the node down: every connected client gets DISCONNECTED (so the SDK reconnects to whatever serves
-   * next), then the broker is closed.
+   * next), then the broker and the history store's timers are closed.
    */
   async close(): Promise<void> {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.stateRefreshTimer);
     this.disconnectAll();
     await this.ctx.broker.close();
+    this.ctx.history.close?.();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { formatSerial } from '../channel/serial.js';
 import type { ChannelEvent } from '../ports/events.js';
 import { MemoryHistoryStore } from './memory-history-store.js';
@@ -30,4 +30,32 @@ it('keeps the newest events under the count cap across many appends, and knows w
   expect(await store.events('c')).toEqual([]);
   expect(await store.eventsAfter('c', formatSerial('ep', 3000))).toEqual([]);
   expect(await store.eventsAfter('c', formatSerial('ep', 2999))).toBeUndefined();
+});
+
+it("forgets an empty channel's record once no resume could need it", async () => {
+  let now = 1000;
+  const store = new MemoryHistoryStore({ ttlMs: 60_000, maxEventsPerChannel: 100 }, { now: () => now });
+  for (const channel of ['a', 'b']) await store.append({ ...event(1, now), channel });
+  now += 61_000; // both expired: their records stay, a late resume from seq 1 is still continuous
+  store.sweep();
+  expect(store.channelCount).toBe(2);
+  expect(await store.eventsAfter('a', formatSerial('ep', 1))).toEqual([]);
+  await store.append({ ...event(2, now), channel: 'b' }); // b is active again
+  now += 11 * 60_000;
+  store.sweep();
+  expect(store.channelCount).toBe(1); // a is forgotten; b's last event is just within the grace
+  expect(await store.eventsAfter('a', formatSerial('ep', 1))).toBeUndefined();
+  store.close();
+});
+
+it('stops its sweep timer on close', () => {
+  vi.useFakeTimers();
+  try {
+    const store = new MemoryHistoryStore({ ttlMs: 60_000, maxEventsPerChannel: 100 }, { now: () => 0 });
+    expect(vi.getTimerCount()).toBe(1);
+    store.close();
+    expect(vi.getTimerCount()).toBe(0);
+  } finally {
+    vi.useRealTimers();
+  }
 });

@@ -1,12 +1,22 @@
-import type { HistoryRetention, HistoryStore } from '../ports/history-store.js';
+import type { HistoryPageRequest, HistoryRetention, HistoryStore } from '../ports/history-store.js';
 import type { ChannelEvent } from '../ports/events.js';
 import type { Clock } from '../ports/clock.js';
 import { parseSerial } from '../channel/serial.js';
+import { pageSeqRange } from '../channel/page-range.js';
+
+/**
+ * How long an empty channel's record (epoch, last seq) is kept after its last event expired. Only a resume or a
+ * recover needs it, to tell "nothing happened since" from "lost", and neither is possible once a connection's
+ * state has expired (2 minutes by default); past this the record is forgotten so idle channels cost nothing.
+ */
+const EMPTY_RECORD_GRACE_MS = 10 * 60_000;
 
 interface ChannelLog {
   epoch: string;
   /** Sequence number of the newest event ever appended (kept when events expire). */
   lastSeq: number;
+  /** When the newest event was appended. */
+  lastAppendAt: number;
   /** Kept events are events[head..]; the dropped prefix is cut off in bulk, so trimming one event costs O(1). */
   events: ChannelEvent[];
   head: number;
@@ -15,16 +25,34 @@ interface ChannelLog {
 /** HistoryStore in process memory, trimmed by age and count on every append and read. */
 export class MemoryHistoryStore implements HistoryStore {
   private readonly logs = new Map<string, ChannelLog>();
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly retention: HistoryRetention,
     private readonly clock: Clock,
   ) {
     // Channels nobody reads or writes any more would otherwise hold their last events forever. The per-channel
-    // record (epoch, last seq) stays: it is what tells a late resume that nothing was missed.
-    setInterval(() => {
-      for (const log of this.logs.values()) this.trim(log);
-    }, Math.max(1000, retention.ttlMs / 2)).unref();
+    // record (epoch, last seq) stays while a late resume could still ask about it, then goes too.
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, retention.ttlMs / 2));
+    this.sweeper.unref();
+  }
+
+  /** Trims every channel and forgets the records of channels empty for longer than a resume could need them. */
+  sweep(): void {
+    const forgetBefore = this.clock.now() - this.retention.ttlMs - EMPTY_RECORD_GRACE_MS;
+    for (const [channel, log] of this.logs) {
+      this.trim(log);
+      if (log.head === log.events.length && log.lastAppendAt < forgetBefore) this.logs.delete(channel);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** Channels with a record (events or a remembered position); for tests of the sweep. */
+  get channelCount(): number {
+    return this.logs.size;
   }
 
   async append(event: ChannelEvent): Promise<void> {
@@ -32,11 +60,12 @@ export class MemoryHistoryStore implements HistoryStore {
     if (!parsed) throw new Error(`Unparseable serial ${event.serial}`);
     let log = this.logs.get(event.channel);
     if (!log || log.epoch !== parsed.epoch) {
-      log = { epoch: parsed.epoch, lastSeq: 0, events: [], head: 0 };
+      log = { epoch: parsed.epoch, lastSeq: 0, lastAppendAt: 0, events: [], head: 0 };
       this.logs.set(event.channel, log);
     }
     log.events.push(event);
     log.lastSeq = parsed.seq;
+    log.lastAppendAt = this.clock.now();
     this.trim(log);
   }
 
@@ -58,6 +87,24 @@ export class MemoryHistoryStore implements HistoryStore {
     if (!log) return [];
     this.trim(log);
     return log.events.slice(log.head);
+  }
+
+  async page(channel: string, request: HistoryPageRequest): Promise<ChannelEvent[]> {
+    const log = this.logs.get(channel);
+    if (!log) return [];
+    this.trim(log);
+    const range = pageSeqRange(log.epoch, request);
+    if (!range) return [];
+    const { events } = log;
+    const lo = firstIndexAfter(events, log.head, range.min - 1);
+    const hi = firstIndexAfter(events, lo, range.max); // exclusive
+    const out: ChannelEvent[] = [];
+    const forwards = request.direction === 'forwards';
+    for (let n = 0; n < hi - lo && out.length < request.limit; n++) {
+      const e = events[forwards ? lo + n : hi - 1 - n];
+      if ((request.since === undefined || e.timestamp >= request.since) && (request.until === undefined || e.timestamp <= request.until)) out.push(e);
+    }
+    return out;
   }
 
   private trim(log: ChannelLog): void {

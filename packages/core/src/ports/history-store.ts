@@ -8,6 +8,21 @@ export interface HistoryRetention {
   maxEventsPerChannel: number;
 }
 
+/** Which kept events of a channel one read returns: a page of history, not the whole channel. */
+export interface HistoryPageRequest {
+  /** Oldest first (`forwards`) or newest first (`backwards`). */
+  direction: 'forwards' | 'backwards';
+  /** Start past this event serial (exclusive) in the direction of travel; absent: at the oldest or newest event. */
+  after?: string;
+  /** Nothing newer than this event serial (inclusive): realtime `history({ untilAttach })`. */
+  notAfter?: string;
+  /** Only events with `timestamp >= since` and `<= until` (ms, inclusive), as Ably's `start` and `end`. */
+  since?: number;
+  until?: number;
+  /** Most events returned. */
+  limit: number;
+}
+
 /**
  * Recent events per channel, in serial order: the source of resume replay, rewind and REST history.
  * Guarantees: events of a channel are returned in the order they were appended (serial order); an event is
@@ -23,4 +38,11 @@ export interface HistoryStore {
   eventsAfter(channel: string, serial: string): Promise<ChannelEvent[] | undefined>;
   /** Every kept event of the channel, oldest first. */
   events(channel: string): Promise<ChannelEvent[]>;
+  /**
+   * Up to `limit` kept events of the channel that match `request`, in its direction of travel. Reads only about
+   * what it returns (a REST page must not cost the whole channel); fewer than `limit` means there are no more.
+   */
+  page(channel: string, request: HistoryPageRequest): Promise<ChannelEvent[]>;
+  /** Stops background work (timers); the store is not used afterwards. */
+  close?(): void;
 }

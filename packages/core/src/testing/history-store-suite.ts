@@ -128,5 +128,36 @@ export function runHistoryStoreSuite(name: string, opts: HistoryStoreSuiteOption
       expect(got[2].messages![0].serial).toBe(`${formatSerial(ep, 3)}:0000`);
       expect(got[3]).toEqual(presence);
     });
+
+    it('reads a page: direction, limit, serial bounds (exclusive after, inclusive notAfter), time bounds, other epochs', async () => {
+      const clock = fakeClock();
+      const store = await opts.newStore({ retention, clock });
+      const ch = channel();
+      const ep = epoch();
+      for (let i = 1; i <= 10; i++) {
+        await store.append(event(ch, ep, i, clock));
+        clock.advance(1_000);
+      }
+      const seqs = async (request: Parameters<HistoryStore['page']>[1]) => (await store.page(ch, request)).map((e) => Number(e.serial.split('-')[1]));
+      expect(await seqs({ direction: 'forwards', limit: 3 })).toEqual([1, 2, 3]);
+      expect(await seqs({ direction: 'backwards', limit: 3 })).toEqual([10, 9, 8]);
+      expect(await seqs({ direction: 'forwards', limit: 3, after: formatSerial(ep, 3) })).toEqual([4, 5, 6]);
+      expect(await seqs({ direction: 'backwards', limit: 3, after: formatSerial(ep, 3) })).toEqual([2, 1]);
+      expect(await seqs({ direction: 'backwards', limit: 3, notAfter: formatSerial(ep, 5) })).toEqual([5, 4, 3]);
+      expect(await seqs({ direction: 'forwards', limit: 20, after: formatSerial(ep, 2), notAfter: `${formatSerial(ep, 4)}:0000` })).toEqual([3, 4]);
+      const start = clock.now() - 10_000; // event i was appended at start + (i - 1) s
+      expect(await seqs({ direction: 'forwards', limit: 20, since: start + 3_000, until: start + 5_000 })).toEqual([4, 5, 6]);
+      expect(await seqs({ direction: 'backwards', limit: 2, since: start + 3_000 })).toEqual([10, 9]);
+      expect(await seqs({ direction: 'backwards', limit: 2, until: start + 1_000 })).toEqual([2, 1]);
+      // a bound from an earlier epoch is before every kept event, one from a later epoch after them
+      const earlier = `0${ep}`;
+      const later = `z${ep}`;
+      expect(await seqs({ direction: 'forwards', limit: 2, after: formatSerial(earlier, 99) })).toEqual([1, 2]);
+      expect(await seqs({ direction: 'backwards', limit: 2, after: formatSerial(earlier, 99) })).toEqual([]);
+      expect(await seqs({ direction: 'backwards', limit: 2, after: formatSerial(later, 1) })).toEqual([10, 9]);
+      expect(await seqs({ direction: 'forwards', limit: 2, notAfter: formatSerial(earlier, 99) })).toEqual([]);
+      expect(await store.page(channel(), { direction: 'backwards', limit: 5 })).toEqual([]);
+      expect((await store.page(ch, { direction: 'forwards', limit: 1 }))[0]).toEqual((await store.events(ch))[0]);
+    });
   });
 }
