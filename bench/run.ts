@@ -12,9 +12,10 @@ import { connections } from './benchmarks/connections.js';
 import { changeStream } from './benchmarks/change-stream.js';
 import { writePath } from './benchmarks/write-path.js';
 import { rulesIdle } from './benchmarks/rules-idle.js';
+import { historyPage } from './benchmarks/history-page.js';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-const BENCHMARKS: Benchmark[] = [dbPath, fanout, fanoutCluster, writePath, changeStream, connections, rulesIdle];
+const BENCHMARKS: Benchmark[] = [dbPath, fanout, fanoutCluster, writePath, changeStream, connections, rulesIdle, historyPage];
 
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after

@@ -15,3 +15,4 @@ export { messageSize } from './messages/normalise.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export { configIssueLines, type ConfigIssue } from './config-issues.js';
 export * from './channel/page-range.js';
+export { pageHistory, type EventPageReader } from './history-query.js';
