@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { DEFAULT_ENGINE_CONFIG, type NonceStore, type RealtimeNode, type RealtimeNodeOptions } from '@rowcast/core';
-import { createRedisEngine } from '@rowcast/broker-redis';
+import { DEFAULT_ENGINE_CONFIG, type NonceStore, type RealtimeNode, type RealtimeNodeOptions, type StatsStore } from '@rowcast/core';
+import { createRedisEngine, RedisStatsStore } from '@rowcast/broker-redis';
 import { ConfigError, type RowcastConfig } from './config.js';
 
 /** The `redis` section of rowcast.config.json (REDIS_URL fills `url`, see config.ts). */
@@ -27,6 +27,8 @@ export interface EngineAdapters {
    * (the Authenticator's own store).
    */
   nonces?: NonceStore;
+  /** Per-minute stats shared by the cluster (Redis); undefined for memory (the server keeps them in memory or PostgreSQL). */
+  statsStore?: StatsStore;
   /** After the node exists: joins the cluster (members of dead nodes leave through this node). */
   start(node: RealtimeNode): Promise<void>;
   /** After the node closed: leaves the cluster and closes connections. */
@@ -61,6 +63,7 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
     kind: 'redis',
     ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
     nonces: engine.nonces,
+    statsStore: new RedisStatsStore({ redis: engine.redis, prefix: redisConfig.prefix }),
     start: (node) => engine.start((channel, presence, eventId, connectionId) => node.publishPresence(channel, presence, eventId, connectionId)),
     close: () => engine.close(),
   };

@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { createAuthenticator, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
-import { createRestHandler } from '@rowcast/http-api';
+import { createAuthenticator, MemoryStatsStore, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
+import { createRestHandler, type StatsDeps } from '@rowcast/http-api';
 import { attachWebSocketTransport } from '@rowcast/transport-ws';
 import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
 import type { RowcastConfig } from './config.js';
@@ -14,6 +14,8 @@ import { createEngineAdapters } from './engine-adapters.js';
 import { RouteTable } from './http-routes.js';
 import { resolveKeys } from './keys.js';
 import { createLogger, progress } from './logger.js';
+import { RestRequestCounts } from './stats/rest-requests.js';
+import { startStats } from './stats/start-stats.js';
 
 export interface StartServerOptions {
   /** Directory relative config paths resolve against (default: the working directory). */
@@ -62,12 +64,17 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   await adapters.start(node);
 
   const routes = new RouteTable();
-  const rest = createRestHandler({ node, auth, logger });
+  const stats: StatsDeps = { store: adapters.statsStore ?? new MemoryStatsStore(), fixtures: config.stats.fixtures };
+  const restCounts = new RestRequestCounts(node.counters);
+  const rest = createRestHandler({ node, auth, logger, stats });
   const http = createServer((req, res) => void handleRequest(req, res));
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (await rest(req, res, url)) return;
+      if (await rest(req, res, url)) {
+        if (req.method !== 'OPTIONS') restCounts.record(url.pathname, res.statusCode);
+        return;
+      }
       if (await routes.handle(req, res, url)) return;
       sendError(res, new ErrorInfo(`No route for ${req.method} ${url.pathname}`, ErrorCode.NOT_FOUND, 404));
     } catch (err) {
@@ -125,6 +132,8 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
         logger.debug(`${component.name} started`);
       }
     }
+    const statsRecorder = await startStats({ config: config.stats, node, nodeId: adapters.ports.nodeId ?? 'local', deps: stats, databaseUrl, logger });
+    stoppables.push({ name: 'stats', stop: () => statsRecorder.stop() });
   } catch (err) {
     await shutdown();
     throw err;

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import { StatsRecorder, type RealtimeNode } from '@rowcast/core';
+import type { StatsDeps } from '@rowcast/http-api';
+import type { StatsConfig } from '../operations-config.js';
+import { PostgresStatsStore } from './postgres-stats-store.js';
+
+export interface StartStatsOptions {
+  config: StatsConfig;
+  node: RealtimeNode;
+  /** This node's id in the cluster (or any stable name for a single node). */
+  nodeId: string;
+  /** The REST API's stats dependencies: their store is replaced by PostgreSQL's when there is a database. */
+  deps: StatsDeps;
+  databaseUrl?: string;
+  logger: Logger;
+}
+
+/**
+ * Chooses where stats are kept (PostgreSQL when the server has a database; else the store already in `deps`:
+ * Redis in a cluster, memory alone) and starts writing this node's counters there every `flushIntervalMs`.
+ */
+export async function startStats(opts: StartStatsOptions): Promise<{ stop(): Promise<void> }> {
+  let pgStore: PostgresStatsStore | undefined;
+  if (opts.databaseUrl) {
+    pgStore = await PostgresStatsStore.open(opts.databaseUrl);
+    opts.deps.store = pgStore;
+  }
+  const recorder = new StatsRecorder({
+    counters: opts.node.counters,
+    store: opts.deps.store,
+    nodeId: opts.nodeId,
+    flushIntervalMs: opts.config.flushIntervalMs,
+    levels: () => {
+      const live = opts.node.liveCounts();
+      return { connections: live.connected, channels: live.channels };
+    },
+    logger: opts.logger,
+  });
+  recorder.start();
+  return {
+    async stop() {
+      await recorder.stop();
+      await pgStore?.close();
+    },
+  };
+}
