@@ -107,7 +107,7 @@ describe.skipIf(!redisUrl)(redisUrl ? 'the stats API on two nodes sharing Redis'
     expect(seen['connections.all.opened']).toBe(3);
     // One record per minute, in Ably's shape.
     for (const item of items) {
-      expect(item.unit).toBe('minute');
+      expect((item as unknown as { unit: string }).unit).toBe('minute');
       expect(item.intervalId).toMatch(/^\d{4}-\d{2}-\d{2}:\d{2}:\d{2}$/);
       expect(item.schema).toBe('https://schemas.ably.com/json/app-stats-0.0.5.json');
       expect(item.appId).toBe('app1');

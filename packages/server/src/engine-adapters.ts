@@ -29,6 +29,8 @@ export interface EngineAdapters {
   nonces?: NonceStore;
   /** Per-minute stats shared by the cluster (Redis); undefined for memory (the server keeps them in memory or PostgreSQL). */
   statsStore?: StatsStore;
+  /** Redis round trip and reconnects, for the metrics; undefined for memory. */
+  redisHealth?: { pingMs(): Promise<number>; reconnects(): number };
   /** After the node exists: joins the cluster (members of dead nodes leave through this node). */
   start(node: RealtimeNode): Promise<void>;
   /** After the node closed: leaves the cluster and closes connections. */
@@ -58,12 +60,22 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
     idempotencyWindowMs: realtime.idempotencyWindowMs,
     logger,
   });
+  let reconnects = 0;
+  engine.redis.on('reconnecting', () => reconnects++);
   logger.info(`engine: Redis at ${redactUrl(redisConfig.url)}, cluster prefix "${redisConfig.prefix}", node ${engine.nodeId}`);
   return {
     kind: 'redis',
     ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
     nonces: engine.nonces,
     statsStore: new RedisStatsStore({ redis: engine.redis, prefix: redisConfig.prefix }),
+    redisHealth: {
+      async pingMs() {
+        const started = performance.now();
+        await engine.redis.ping();
+        return performance.now() - started;
+      },
+      reconnects: () => reconnects,
+    },
     start: (node) => engine.start((channel, presence, eventId, connectionId) => node.publishPresence(channel, presence, eventId, connectionId)),
     close: () => engine.close(),
   };

@@ -15,6 +15,8 @@ import { RouteTable } from './http-routes.js';
 import { resolveKeys } from './keys.js';
 import { createLogger, progress } from './logger.js';
 import { RestRequestCounts } from './stats/rest-requests.js';
+import { addMetricsRoute } from './metrics/metrics-route.js';
+import type { Operations } from './operations.js';
 import { startStats } from './stats/start-stats.js';
 
 export interface StartServerOptions {
@@ -64,6 +66,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   await adapters.start(node);
 
   const routes = new RouteTable();
+  const operations: Operations = { redis: adapters.redisHealth };
   const stats: StatsDeps = { store: adapters.statsStore ?? new MemoryStatsStore(), fixtures: config.stats.fixtures };
   const restCounts = new RestRequestCounts(node.counters);
   const rest = createRestHandler({ node, auth, logger, stats });
@@ -83,6 +86,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
       else res.destroy();
     }
   }
+  addMetricsRoute(routes, config.metrics, config.admin.key, { node, restCounts, operations });
   const transport = attachWebSocketTransport(http, node, {
     maxFrameSize: node.config.maxFrameSize,
     pingIntervalMs: node.config.maxIdleIntervalMs,
@@ -123,6 +127,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
       logger,
       databaseUrl,
       http: routes,
+      operations,
       baseUrl: url,
     };
     for (const component of componentList) {
