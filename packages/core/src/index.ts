@@ -9,7 +9,7 @@ export * from './channel/serial.js';
 export * from './channel/order.js';
 export * from './channel/names.js';
 export { Hub, encodeEvent, encodeMessage, eventFrame } from './hub.js';
-export { RealtimeNode, type RealtimeNodeOptions, type LiveCounts } from './node.js';
+export { RealtimeNode, type RealtimeNodeOptions, type LiveCounts, type ConnectionSummary } from './node.js';
 export type { ConnectionHandle } from './connection/handshake.js';
 export { messageSize } from './messages/normalise.js';
 export { TrafficCounters } from './counters.js';

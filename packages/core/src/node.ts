@@ -155,6 +155,17 @@ export class RealtimeNode implements RealtimeNodeApi {
     return out;
   }
 
+  /** The connections this node holds, summarised for the admin page. */
+  localConnections(): ConnectionSummary[] {
+    return [...this.byId.values()].map((c) => ({
+      id: c.id,
+      clientId: c.identity.clientId,
+      state: c.state,
+      channels: [...c.attachments.keys()],
+      presenceChannels: [...c.presenceChannels],
+    }));
+  }
+
   /** Presence channels of this node's connections (admin listing: channels with members but no subscriber). */
   localPresenceChannels(): Set<string> {
     const out = new Set<string>();
@@ -413,4 +424,15 @@ export interface LiveCounts {
   channels: number;
   /** Channel attachments of all connections here. */
   attachments: number;
+}
+
+/** See RealtimeNode.localConnections. */
+export interface ConnectionSummary {
+  id: string;
+  clientId?: string;
+  state: string;
+  /** Channels attached, by the name the client used. */
+  channels: string[];
+  /** Channels this connection is present on. */
+  presenceChannels: string[];
 }

@@ -16,6 +16,9 @@ import { resolveKeys } from './keys.js';
 import { createLogger, progress } from './logger.js';
 import { RestRequestCounts } from './stats/rest-requests.js';
 import { addMetricsRoute } from './metrics/metrics-route.js';
+import { addAdminApi } from './admin/admin-api.js';
+import { addAdminPage } from './admin/admin-page.js';
+import { ChangeStreamSamples } from './admin/changestream-samples.js';
 import type { Operations } from './operations.js';
 import { startStats } from './stats/start-stats.js';
 
@@ -87,6 +90,12 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     }
   }
   addMetricsRoute(routes, config.metrics, config.admin.key, { node, restCounts, operations });
+  // The admin page and its API exist only with an admin key: without one there is nothing to sign in with.
+  const samples = config.admin.key ? new ChangeStreamSamples(operations) : undefined;
+  if (config.admin.key && samples) {
+    addAdminApi(routes, { node, operations, stats, samples, nodeId: adapters.ports.nodeId ?? 'local', startedAt: Date.now(), adminKey: config.admin.key });
+    await addAdminPage(routes, logger);
+  }
   const transport = attachWebSocketTransport(http, node, {
     maxFrameSize: node.config.maxFrameSize,
     pingIntervalMs: node.config.maxIdleIntervalMs,
@@ -158,6 +167,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
         logger.error({ err }, `stopping ${s.name} failed`);
       }
     }
+    samples?.stop();
     await node.close();
     await transport.close();
     http.closeAllConnections();
