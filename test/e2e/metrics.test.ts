@@ -116,6 +116,8 @@ it('counts messages, presence, rule deliveries and connections as they happen', 
   expect(value(after, 'rowcast_connections{state="connected"}')).toBeGreaterThanOrEqual(1);
   expect(value(after, 'rowcast_attached_channels')).toBeGreaterThanOrEqual(2);
   expect(hooked).toBeGreaterThanOrEqual(5);
+  expect(value(after, 'rowcast_rule_delivery_latency_seconds_count{rule="orders-hook"}') - value(before, 'rowcast_rule_delivery_latency_seconds_count{rule="orders-hook"}')).toBe(5);
+  expect(value(after, 'rowcast_rule_queue_depth{rule="orders-hook"}')).toBe(0);
   // REST requests by route and status, and the process metrics.
   const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full }) as Ably.ClientOptions);
   await rest.channels.get('orders').history();
