@@ -147,6 +147,10 @@ describe('the stats API on PostgreSQL', () => {
       const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full }) as Ably.ClientOptions);
       const { totals: seen } = await totals(rest, since);
       expect(seen['messages.inbound.rest.messages.count']).toBe(3);
+      // A page of one minute, newest first, read from PostgreSQL.
+      const latest = await rest.stats({ start: since, limit: 1 } as Ably.StatsParams);
+      expect(latest.items).toHaveLength(1);
+      expect(latest.items[0]!.entries['apiRequests.all.succeeded']).toBeGreaterThanOrEqual(1);
     } finally {
       await server.close();
     }

@@ -40,9 +40,15 @@ export class RedisStatsStore implements StatsStore {
     await tx.exec();
   }
 
-  async minutes(from: number, to: number): Promise<MinuteStats[]> {
+  async minutes(from: number, to: number, nearest?: { count: number; direction: 'forwards' | 'backwards' }): Promise<MinuteStats[]> {
     const redis = this.opts.redis;
-    const minutes = (await redis.zrangebyscore(this.index, from, `(${to}`)).map(Number);
+    const minutes = (
+      nearest?.direction === 'backwards'
+        ? (await redis.zrevrangebyscore(this.index, `(${to}`, from, 'LIMIT', 0, nearest.count)).reverse()
+        : nearest
+          ? await redis.zrangebyscore(this.index, from, `(${to}`, 'LIMIT', 0, nearest.count)
+          : await redis.zrangebyscore(this.index, from, `(${to}`)
+    ).map(Number);
     if (minutes.length === 0) return [];
     const pipe = redis.pipeline();
     for (const m of minutes) pipe.hgetall(this.minuteKey(m));

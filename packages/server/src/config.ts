@@ -42,7 +42,7 @@ export const configSchema = z.looseObject({
   keys: z.array(keySchema).default([]),
   realtime: realtimeSchema.default({}),
   database: z.object({ url: z.string().min(1).optional() }).strict().optional(),
-  stats: statsConfigSchema.default({ fixtures: false, flushIntervalMs: 2000 }),
+  stats: statsConfigSchema.default({ fixtures: false, flushIntervalMs: 2000, retentionDays: 30 }),
   metrics: metricsConfigSchema.default({ enabled: false }),
   admin: adminConfigSchema.default({}),
   log: z

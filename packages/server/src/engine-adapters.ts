@@ -67,7 +67,7 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
     kind: 'redis',
     ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
     nonces: engine.nonces,
-    statsStore: new RedisStatsStore({ redis: engine.redis, prefix: redisConfig.prefix }),
+    statsStore: new RedisStatsStore({ redis: engine.redis, prefix: redisConfig.prefix, retentionMs: Math.min(config.stats.retentionDays, 7) * 24 * 3600_000 }),
     redisHealth: {
       async pingMs() {
         const started = performance.now();

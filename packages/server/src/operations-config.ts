@@ -7,6 +7,8 @@ export const statsConfigSchema = z
     fixtures: z.boolean().default(false),
     /** How often each node writes its counters into the per-minute stats. */
     flushIntervalMs: z.number().int().min(50).max(60_000).default(2000),
+    /** How long per-minute stats are kept in PostgreSQL (Redis keeps at most 7 days, memory one day). */
+    retentionDays: z.number().int().min(1).max(3650).default(30),
   })
   .strict();
 

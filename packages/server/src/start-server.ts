@@ -70,7 +70,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
 
   const routes = new RouteTable();
   const operations: Operations = { redis: adapters.redisHealth };
-  const stats: StatsDeps = { store: adapters.statsStore ?? new MemoryStatsStore(), fixtures: config.stats.fixtures };
+  const stats: StatsDeps = { store: adapters.statsStore ?? new MemoryStatsStore(DAY_MS), fixtures: config.stats.fixtures };
   const restCounts = new RestRequestCounts(node.counters);
   const rest = createRestHandler({ node, auth, logger, stats });
   const http = createServer((req, res) => void handleRequest(req, res));
@@ -188,6 +188,9 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     close: () => (closing ??= shutdown()),
   };
 }
+
+/** How long a single node keeps its stats in memory (without a database they are lost on restart anyway). */
+const DAY_MS = 24 * 3600_000;
 
 function sendError(res: ServerResponse, err: ErrorInfo): void {
   const body = JSON.stringify({ error: err.toJSON() });

@@ -1,4 +1,4 @@
-import type { MinuteStats, StatsStore } from './stats-store.js';
+import { keepNearest, type MinuteStats, type StatsStore } from './stats-store.js';
 
 interface Minute {
   /** When it was last written: retention counts from here, so fixtures for past dates live as long as new traffic. */
@@ -27,7 +27,7 @@ export class MemoryStatsStore implements StatsStore {
     if (Object.keys(peaks).length) m.peaks.set(nodeId, { ...m.peaks.get(nodeId), ...peaks });
   }
 
-  async minutes(from: number, to: number): Promise<MinuteStats[]> {
+  async minutes(from: number, to: number, nearest?: { count: number; direction: 'forwards' | 'backwards' }): Promise<MinuteStats[]> {
     const out: MinuteStats[] = [];
     for (const [minute, m] of this.byMinute) {
       if (minute < from || minute >= to) continue;
@@ -35,7 +35,7 @@ export class MemoryStatsStore implements StatsStore {
       for (const levels of m.peaks.values()) for (const [name, v] of Object.entries(levels)) entries[name] = (entries[name] ?? 0) + v;
       out.push({ minute, entries });
     }
-    return out.sort((a, b) => a.minute - b.minute);
+    return keepNearest(out.sort((a, b) => a.minute - b.minute), nearest);
   }
 
   /** Drops minutes not written for longer than the retention (checked when a minute is added: once a minute). */

@@ -76,7 +76,9 @@ export async function queryStats(store: StatsStore, q: StatsQuery, appId: string
   // A later page covers the rest of the range from its cursor on (forwards) or back (backwards).
   const from = q.cursor !== undefined && q.direction === 'forwards' ? Math.max(q.start, q.cursor) : q.start;
   const to = q.cursor !== undefined && q.direction === 'backwards' ? Math.min(q.end, q.cursor) : q.end;
-  const minutes = await store.minutes(from, nextInterval(to, q.unit));
+  // By minute, one more than a page is all that is needed (it tells whether there is a next page).
+  const nearest = q.unit === 'minute' ? { count: q.limit + 1, direction: q.direction } : undefined;
+  const minutes = await store.minutes(from, nextInterval(to, q.unit), nearest);
   const byInterval = new Map<number, Record<string, number>>();
   for (const { minute, entries } of minutes) {
     const start = floorToUnit(minute, q.unit);

@@ -15,6 +15,15 @@ export interface StatsStore {
    * Atomic per call as far as readers see it only per entry.
    */
   add(minute: number, sums: Record<string, number>, peaks: Record<string, number>, nodeId: string): Promise<void>;
-  /** The minutes in [from, to) that have entries, oldest first, each entry totalled over nodes. */
-  minutes(from: number, to: number): Promise<MinuteStats[]>;
+  /**
+   * The minutes in [from, to) that have entries, oldest first, each entry totalled over nodes. With `nearest`,
+   * only that many: the earliest (`forwards`) or the latest (`backwards`) of the range.
+   */
+  minutes(from: number, to: number, nearest?: { count: number; direction: 'forwards' | 'backwards' }): Promise<MinuteStats[]>;
+}
+
+/** The minutes a `nearest` bound keeps of a sorted list (oldest first). */
+export function keepNearest<T>(sorted: T[], nearest?: { count: number; direction: 'forwards' | 'backwards' }): T[] {
+  if (!nearest || sorted.length <= nearest.count) return sorted;
+  return nearest.direction === 'forwards' ? sorted.slice(0, nearest.count) : sorted.slice(sorted.length - nearest.count);
 }

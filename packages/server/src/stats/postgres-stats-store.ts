@@ -50,11 +50,14 @@ export class PostgresStatsStore implements StatsStore {
     await upsert(nodeId, peaks, 'excluded.value');
   }
 
-  async minutes(from: number, to: number): Promise<MinuteStats[]> {
+  async minutes(from: number, to: number, nearest?: { count: number; direction: 'forwards' | 'backwards' }): Promise<MinuteStats[]> {
+    const order = nearest?.direction === 'backwards' ? 'DESC' : 'ASC';
     const { rows } = await this.pool.query<{ minute: string; name: string; value: number }>(
-      `SELECT minute, name, sum(value) AS value FROM rowcast_stats WHERE minute >= $1 AND minute < $2
-       GROUP BY minute, name ORDER BY minute`,
-      [from, to],
+      `SELECT minute, name, sum(value) AS value FROM rowcast_stats
+        WHERE minute IN (SELECT DISTINCT minute FROM rowcast_stats WHERE minute >= $1 AND minute < $2
+                         ORDER BY minute ${order} LIMIT $3)
+        GROUP BY minute, name ORDER BY minute`,
+      [from, to, nearest?.count ?? null],
     );
     const out: MinuteStats[] = [];
     for (const row of rows) {
@@ -64,6 +67,12 @@ export class PostgresStatsStore implements StatsStore {
       last.entries[row.name] = Number(row.value);
     }
     return out;
+  }
+
+  /** Deletes the minutes before `before` (ms); returns how many rows went. */
+  async prune(before: number): Promise<number> {
+    const { rowCount } = await this.pool.query('DELETE FROM rowcast_stats WHERE minute < $1', [before]);
+    return rowCount ?? 0;
   }
 
   close(): Promise<void> {
