@@ -1,4 +1,4 @@
-/** The admin API (packages/server/README.md#admin-api), called with the admin key as a Bearer token. */
+/** The admin API (README.md, "Operate it"), called with the admin key as a Bearer token. */
 
 export class AdminApiError extends Error {
   constructor(

@@ -22,7 +22,7 @@ type Handler = (deps: AdminApiDeps, params: string[], url: URL, req: IncomingMes
 
 const MAX_BODY = 64 * 1024;
 
-/** The admin JSON routes (documented in packages/server/README.md#admin-api). Path segments after /admin/api. */
+/** The admin JSON routes (documented in the README, "Operate it"). Path segments after /admin/api. */
 const ROUTES: Array<{ method: string; path: string[]; handler: Handler }> = [
   { method: 'GET', path: ['status'], handler: (d) => healthSummary(d.node, d.operations, d.nodeId, d.startedAt) },
   { method: 'GET', path: ['channels'], handler: listChannels },
