@@ -93,7 +93,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   // The admin page and its API exist only with an admin key: without one there is nothing to sign in with.
   const samples = config.admin.key ? new ChangeStreamSamples(operations) : undefined;
   if (config.admin.key && samples) {
-    addAdminApi(routes, { node, operations, stats, samples, nodeId: adapters.ports.nodeId ?? 'local', startedAt: Date.now(), adminKey: config.admin.key });
+    addAdminApi(routes, { node, operations, stats, samples, nodeId: adapters.ports.nodeId ?? 'local', startedAt: Date.now(), adminKey: config.admin.key, appId: keys[0]?.name.split('.')[0] ?? 'rowcast' });
     await addAdminPage(routes, logger);
   }
   const transport = attachWebSocketTransport(http, node, {

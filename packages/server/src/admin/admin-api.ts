@@ -16,6 +16,8 @@ export interface AdminApiDeps {
   nodeId: string;
   startedAt: number;
   adminKey: string;
+  /** The app id stats records carry (the app part of the first key name). */
+  appId: string;
 }
 
 type Handler = (deps: AdminApiDeps, params: string[], url: URL, req: IncomingMessage) => Promise<unknown>;
@@ -35,7 +37,7 @@ const ROUTES: Array<{ method: string; path: string[]; handler: Handler }> = [
   },
   { method: 'GET', path: ['rules'], handler: rulesView },
   { method: 'POST', path: ['rules', 'requeue'], handler: requeue },
-  { method: 'GET', path: ['stats'], handler: async (d, _p, url) => (await queryStats(d.stats.store, parseStatsQuery(url.searchParams, Date.now()), 'rowcast', Date.now())).items },
+  { method: 'GET', path: ['stats'], handler: async (d, _p, url) => (await queryStats(d.stats.store, parseStatsQuery(url.searchParams, Date.now()), d.appId, Date.now())).items },
 ];
 
 /**

@@ -16,14 +16,19 @@ export interface StartStatsOptions {
 }
 
 /**
- * Chooses where stats are kept (PostgreSQL when the server has a database; else the store already in `deps`:
- * Redis in a cluster, memory alone) and starts writing this node's counters there every `flushIntervalMs`.
+ * Chooses where stats are kept (PostgreSQL when the server has a database and it can create `rowcast_stats`; else
+ * the store already in `deps`: Redis in a cluster, memory alone) and starts writing this node's counters there every `flushIntervalMs`.
  */
 export async function startStats(opts: StartStatsOptions): Promise<{ stop(): Promise<void> }> {
   let pgStore: PostgresStatsStore | undefined;
   if (opts.databaseUrl) {
-    pgStore = await PostgresStatsStore.open(opts.databaseUrl);
-    opts.deps.store = pgStore;
+    try {
+      pgStore = await PostgresStatsStore.open(opts.databaseUrl);
+      opts.deps.store = pgStore;
+    } catch (err) {
+      // Stats are not worth refusing to start over: they stay where they were (memory or Redis).
+      opts.logger.warn({ err }, 'stats: cannot use the database (rowcast_stats); keeping them in memory or Redis');
+    }
   }
   const recorder = new StatsRecorder({
     counters: opts.node.counters,
