@@ -8,6 +8,7 @@ import type { Benchmark } from './lib/benchmark.js';
 import { dbPath } from './benchmarks/db-path.js';
 import { fanout } from './benchmarks/fanout.js';
 import { fanoutCluster } from './benchmarks/fanout-cluster.js';
+import { fanoutMetrics } from './benchmarks/fanout-metrics.js';
 import { connections } from './benchmarks/connections.js';
 import { changeStream } from './benchmarks/change-stream.js';
 import { writePath } from './benchmarks/write-path.js';
@@ -15,7 +16,7 @@ import { rulesIdle } from './benchmarks/rules-idle.js';
 import { historyPage } from './benchmarks/history-page.js';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-const BENCHMARKS: Benchmark[] = [dbPath, fanout, fanoutCluster, writePath, changeStream, connections, rulesIdle, historyPage];
+const BENCHMARKS: Benchmark[] = [dbPath, fanout, fanoutCluster, fanoutMetrics, writePath, changeStream, connections, rulesIdle, historyPage];
 
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after

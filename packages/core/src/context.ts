@@ -10,6 +10,7 @@ import type { PresenceStore } from './ports/presence-store.js';
 import type { ConnectionStateStore } from './ports/connection-state-store.js';
 import type { Hub } from './hub.js';
 import type { RealtimeConnection } from './connection/connection.js';
+import type { TrafficCounters } from './counters.js';
 
 /** What connection handlers need from the node that owns them. */
 export interface EngineContext {
@@ -21,6 +22,8 @@ export interface EngineContext {
   readonly history: HistoryStore;
   readonly presence: PresenceStore;
   readonly hub: Hub;
+  /** This node's traffic counters (plain increments; read by metrics and stats). */
+  readonly counters: TrafficCounters;
   /** node.publish: the one path every message takes onto a channel. */
   publishMessages(channel: string, messages: Message[], origin: PublishOrigin): Promise<PublishResult>;
   /** Applies presence changes to the store and publishes those that changed something. */

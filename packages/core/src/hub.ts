@@ -2,6 +2,8 @@ import { Action, encodeFrame, type ProtocolMessage, type WireFormat } from '@row
 import type { Broker } from './ports/broker.js';
 import type { ChannelEvent } from './ports/events.js';
 import type { EncodedFrame } from './transport.js';
+import type { TrafficCounters } from './counters.js';
+import { messageSize } from './messages/normalise.js';
 
 /** One connection's interest in a channel, as the hub sees it. */
 export interface Subscriber {
@@ -20,8 +22,15 @@ export class EventFrames {
   private json?: EncodedFrame;
   private msgpack?: EncodedFrame;
   private qualified?: Map<string, EncodedFrame>;
+  private size = -1;
 
   constructor(private readonly event: ChannelEvent) {}
+
+  /** The event's message (or presence) bytes as stats count them, measured once for all its subscribers. */
+  get dataBytes(): number {
+    if (this.size < 0) this.size = eventDataBytes(this.event);
+    return this.size;
+  }
 
   for(sub: { readonly name: string; readonly format: WireFormat }): EncodedFrame {
     if (sub.name === this.event.channel) {
@@ -46,7 +55,10 @@ export class EventFrames {
 export class Hub {
   private readonly channels = new Map<string, Set<Subscriber>>();
 
-  constructor(private readonly broker: Broker) {
+  constructor(
+    private readonly broker: Broker,
+    private readonly counters?: TrafficCounters,
+  ) {
     broker.setListener((event) => this.fanOut(event));
   }
 
@@ -56,6 +68,7 @@ export class Hub {
       set = new Set();
       this.channels.set(channel, set);
       this.broker.subscribe(channel);
+      if (this.counters) this.counters.channelsOpened++;
     }
     set.add(sub);
   }
@@ -67,6 +80,16 @@ export class Hub {
       this.channels.delete(channel);
       this.broker.unsubscribe(channel);
     }
+  }
+
+  /** Channels with at least one local subscriber (metrics, admin). */
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** Names of the channels with local subscribers (admin listing). */
+  channelNames(): IterableIterator<string> {
+    return this.channels.keys();
   }
 
   /** Local subscribers of a channel (occupancy). */
@@ -108,4 +131,12 @@ export function encodeMessage(pm: ProtocolMessage, format: WireFormat): EncodedF
   return typeof out === 'string'
     ? { payload: Buffer.from(out), binary: false }
     : { payload: out, binary: true };
+}
+
+/** Bytes of an event's messages or presence members, as Ably's stats count them (data, name, clientId, extras). */
+export function eventDataBytes(event: ChannelEvent): number {
+  let n = 0;
+  const items = event.kind === 'message' ? event.messages : event.presence;
+  if (items) for (const m of items) n += messageSize(m);
+  return n;
 }

@@ -4,6 +4,7 @@ import type { AuthenticatorApi } from './auth/api.js';
 import type { ConnectionRegistry, EngineContext } from './context.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
+import { TrafficCounters } from './counters.js';
 import { messageSize, normaliseMessage } from './messages/normalise.js';
 import { acceptTrustedBatch, trustedBatchKey } from './messages/trusted-batch.js';
 import { effectiveClientId } from './connection/identity.js';
@@ -58,6 +59,8 @@ export interface RealtimeNodeOptions {
  */
 export class RealtimeNode implements RealtimeNodeApi {
   readonly config: EngineConfig;
+  /** This node's traffic, as plain counters (read by the metrics and stats collectors). */
+  readonly counters = new TrafficCounters();
   private readonly ctx: EngineContext;
   private readonly hooks: AcceptedHook[] = [];
   private readonly idempotency: IdempotencyStore;
@@ -100,7 +103,8 @@ export class RealtimeNode implements RealtimeNodeApi {
       broker,
       history,
       presence: opts.presence ?? new MemoryPresenceStore(),
-      hub: new Hub(broker),
+      hub: new Hub(broker, this.counters),
+      counters: this.counters,
       connections: registry,
       connectionStates: opts.connectionStates,
       nodeId: opts.nodeId,
@@ -131,6 +135,42 @@ export class RealtimeNode implements RealtimeNodeApi {
   /** Connections currently held (connected, or waiting for a resume). */
   get connectionCount(): number {
     return this.byId.size;
+  }
+
+  /** Live levels of this node, counted on demand (a scrape, a stats flush), never on the message path. */
+  liveCounts(): LiveCounts {
+    let connected = 0;
+    let attachments = 0;
+    for (const conn of this.byId.values()) {
+      if (conn.state === 'connected') connected++;
+      attachments += conn.attachments.size;
+    }
+    return { connected, disconnected: this.byId.size - connected, channels: this.ctx.hub.channelCount, attachments };
+  }
+
+  /** Channels with subscribers on this node, and how many (admin listing). */
+  localChannels(): Array<{ name: string; subscribers: number }> {
+    const out: Array<{ name: string; subscribers: number }> = [];
+    for (const name of this.ctx.hub.channelNames()) out.push({ name, subscribers: this.ctx.hub.subscribers(name).size });
+    return out;
+  }
+
+  /** The connections this node holds, summarised for the admin page. */
+  localConnections(): ConnectionSummary[] {
+    return [...this.byId.values()].map((c) => ({
+      id: c.id,
+      clientId: c.identity.clientId,
+      state: c.state,
+      channels: [...c.attachments.keys()],
+      presenceChannels: [...c.presenceChannels],
+    }));
+  }
+
+  /** Presence channels of this node's connections (admin listing: channels with members but no subscriber). */
+  localPresenceChannels(): Set<string> {
+    const out = new Set<string>();
+    for (const conn of this.byId.values()) for (const ch of conn.presenceChannels) out.add(ch);
+    return out;
   }
 
   /**
@@ -167,7 +207,7 @@ export class RealtimeNode implements RealtimeNodeApi {
           400,
         );
       }
-      return { m, clientId };
+      return { m, clientId, size };
     });
     // Explicit ids are checked only once every message is valid, so a refused publish records none of them.
     const explicit = valid.filter((v) => v.m.id !== undefined);
@@ -194,6 +234,7 @@ export class RealtimeNode implements RealtimeNodeApi {
       explicitIds: explicit.length ? explicit.filter((v) => !duplicates.has(v)).map((v) => v.m.id!) : undefined,
     });
     if (event.duplicate) return { serials };
+    this.countIn(origin, valid, duplicates);
     await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
     event.messages!.forEach((m, k) => (serials[positions[k]] = m.serial));
     return { serials };
@@ -216,6 +257,10 @@ export class RealtimeNode implements RealtimeNodeApi {
       explicitIds: [key],
     });
     if (event.duplicate) return { serials: new Array<null>(accepted.length).fill(null) };
+    this.counters.restMessagesIn += accepted.length;
+    // The change stream's rows are JSON text, nearly all ASCII: their length stands for their bytes.
+    const nameBytes = batch.name ? batch.name.length : 0;
+    for (const d of batch.data) this.counters.restMessageBytesIn += d.length + nameBytes;
     await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
     return { serials: event.messages!.map((m) => m.serial) };
   }
@@ -244,6 +289,8 @@ export class RealtimeNode implements RealtimeNodeApi {
       changed.push(p);
     }
     if (changed.length === 0) return;
+    this.counters.presenceIn += changed.length;
+    for (const p of changed) this.counters.presenceBytesIn += messageSize(p);
     const now = this.ctx.clock.now();
     await this.ctx.broker.publish(channel, { kind: 'presence', id: eventId, connectionId, timestamp: now, presence: changed });
     await this.runHooks({ kind: 'presence', channel, presence: changed });
@@ -336,6 +383,25 @@ export class RealtimeNode implements RealtimeNodeApi {
     for (const conn of [...this.byId.values()]) conn.disconnect(bye);
   }
 
+  /** Counts the accepted messages of a publish: realtime when a connection sent them, REST/in-process otherwise. */
+  private countIn(origin: PublishOrigin, valid: Array<{ size: number }>, duplicates: ReadonlySet<unknown>): void {
+    let n = 0;
+    let bytes = 0;
+    for (const v of valid) {
+      if (duplicates.has(v)) continue;
+      n++;
+      bytes += v.size;
+    }
+    const c = this.counters;
+    if (origin.connectionId) {
+      c.realtimeMessagesIn += n;
+      c.realtimeMessageBytesIn += bytes;
+    } else {
+      c.restMessagesIn += n;
+      c.restMessageBytesIn += bytes;
+    }
+  }
+
   private async runHooks(event: AcceptedEvent): Promise<void> {
     for (const hook of this.hooks) await hook(event);
   }
@@ -345,4 +411,27 @@ export class RealtimeNode implements RealtimeNodeApi {
       if (conn.heartbeats && conn.state === 'connected') conn.send({ action: Action.HEARTBEAT });
     }
   }
+}
+
+/** See RealtimeNode.liveCounts. */
+export interface LiveCounts {
+  /** Connections with a transport. */
+  connected: number;
+  /** Connections kept for a resume, without a transport. */
+  disconnected: number;
+  /** Channels with at least one subscriber here. */
+  channels: number;
+  /** Channel attachments of all connections here. */
+  attachments: number;
+}
+
+/** See RealtimeNode.localConnections. */
+export interface ConnectionSummary {
+  id: string;
+  clientId?: string;
+  state: string;
+  /** Channels attached, by the name the client used. */
+  channels: string[];
+  /** Channels this connection is present on. */
+  presenceChannels: string[];
 }

@@ -10,6 +10,7 @@ import { batchPresence, presenceMembers } from './routes/presence.js';
 import { publishToChannel } from './routes/publish.js';
 import { requestToken } from './routes/request-token.js';
 import { getTime } from './routes/time.js';
+import { getStats, postStatsFixtures } from './routes/stats.js';
 import { decodeBody, requestFormat, responseFormat } from './wire-format.js';
 
 /** A route: method, path pattern (`*` = one decoded segment, handed to the route in order) and handler. */
@@ -29,6 +30,8 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: ['channels', '*'], handler: channelStatus },
   { method: 'POST', pattern: ['messages'], handler: batchPublish },
   { method: 'GET', pattern: ['presence'], handler: batchPresence },
+  { method: 'GET', pattern: ['stats'], handler: getStats },
+  { method: 'POST', pattern: ['stats'], handler: postStatsFixtures },
 ];
 
 /** First path segments that belong to Ably's REST API: anything under them is answered here (40400 if unknown). */

@@ -151,7 +151,8 @@ export class RuleLane {
       // A delivery cut short by shutdown is not a failed attempt: the items stay queued as they were.
       if (error !== undefined && this.stopped) return false;
       if (error === undefined) {
-        for (let n = 0; n < batch.length; n++) counters.delivered(rule.id);
+        const now = Date.now();
+        for (const item of batch) counters.delivered(rule.id, now - item.item.timestamp);
         if (attempts > 1) logger.info({ ...about, attempt: attempts }, 'rule delivery succeeded after retry');
         // issued in one turn, so the PostgreSQL queue's group commit removes the whole batch in one statement
         await Promise.all(batch.map((item) => queue.complete(item.seq)));

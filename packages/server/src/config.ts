@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { configIssueLines } from '@rowcast/core';
+import { adminConfigSchema, metricsConfigSchema, statsConfigSchema } from './operations-config.js';
 
 const operation = z.string().min(1);
 
@@ -42,6 +43,9 @@ export const configSchema = z.looseObject({
   keys: z.array(keySchema).default([]),
   realtime: realtimeSchema.default({}),
   database: z.object({ url: z.string().min(1).optional() }).strict().optional(),
+  stats: statsConfigSchema.default({ fixtures: false, flushIntervalMs: 2000, retentionDays: 30 }),
+  metrics: metricsConfigSchema.default({ enabled: false }),
+  admin: adminConfigSchema.default({}),
   log: z
     .object({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -112,6 +116,7 @@ export function applyEnv(config: RowcastConfig, env: NodeJS.ProcessEnv): void {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT: "${env.PORT}" is not a port number`);
     config.port = port;
   }
+  if (env.ROWCAST_STATS_FIXTURES === '1' || env.ROWCAST_STATS_FIXTURES === 'true') config.stats.fixtures = true;
   if (env.DATABASE_URL) config.database = { ...config.database, url: env.DATABASE_URL };
   // REDIS_URL makes the node a member of the Redis cluster (server/src/engine-adapters.ts).
   if (env.REDIS_URL) Object.assign(config, { redis: { ...(config as { redis?: object }).redis, url: env.REDIS_URL } });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AuthenticatorApi, RealtimeNodeApi } from '@rowcast/core';
+import type { Operations } from './operations.js';
 
 /**
  * What the composition root hands to each component it starts (change stream, rules, apps). Each component
@@ -20,6 +21,8 @@ export interface ServerContext {
   databaseUrl?: string;
   /** Routes for HTTP requests not handled by the REST API: apps' endpoints and static files. */
   http: HttpRoutes;
+  /** Handles of the running components for the operator views (a component adds its own when it starts). */
+  operations: Operations;
   /** The server's own base URL, e.g. http://127.0.0.1:8080, for components that talk to it over the network. */
   baseUrl: string;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { DEFAULT_ENGINE_CONFIG, type NonceStore, type RealtimeNode, type RealtimeNodeOptions } from '@rowcast/core';
-import { createRedisEngine } from '@rowcast/broker-redis';
+import { DEFAULT_ENGINE_CONFIG, type NonceStore, type RealtimeNode, type RealtimeNodeOptions, type StatsStore } from '@rowcast/core';
+import { createRedisEngine, RedisStatsStore } from '@rowcast/broker-redis';
 import { ConfigError, type RowcastConfig } from './config.js';
 
 /** The `redis` section of rowcast.config.json (REDIS_URL fills `url`, see config.ts). */
@@ -27,6 +27,10 @@ export interface EngineAdapters {
    * (the Authenticator's own store).
    */
   nonces?: NonceStore;
+  /** Per-minute stats shared by the cluster (Redis); undefined for memory (the server keeps them in memory or PostgreSQL). */
+  statsStore?: StatsStore;
+  /** Redis round trip and reconnects, for the metrics; undefined for memory. */
+  redisHealth?: { pingMs(): Promise<number>; reconnects(): number };
   /** After the node exists: joins the cluster (members of dead nodes leave through this node). */
   start(node: RealtimeNode): Promise<void>;
   /** After the node closed: leaves the cluster and closes connections. */
@@ -56,11 +60,22 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
     idempotencyWindowMs: realtime.idempotencyWindowMs,
     logger,
   });
+  let reconnects = 0;
+  engine.redis.on('reconnecting', () => reconnects++);
   logger.info(`engine: Redis at ${redactUrl(redisConfig.url)}, cluster prefix "${redisConfig.prefix}", node ${engine.nodeId}`);
   return {
     kind: 'redis',
     ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
     nonces: engine.nonces,
+    statsStore: new RedisStatsStore({ redis: engine.redis, prefix: redisConfig.prefix, retentionMs: Math.min(config.stats.retentionDays, 7) * 24 * 3600_000 }),
+    redisHealth: {
+      async pingMs() {
+        const started = performance.now();
+        await engine.redis.ping();
+        return performance.now() - started;
+      },
+      reconnects: () => reconnects,
+    },
     start: (node) => engine.start((channel, presence, eventId, connectionId) => node.publishPresence(channel, presence, eventId, connectionId)),
     close: () => engine.close(),
   };

@@ -6,3 +6,4 @@ export { components, type ComponentStarter } from './components.js';
 export { RouteTable } from './http-routes.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
 export { createLogger, progress, type LogFormat, type LogSettings } from './logger.js';
+export type { HealthSummary } from './admin/status.js';

@@ -26,6 +26,7 @@ export async function start(ctx: ServerContext): Promise<Stoppable | undefined> 
   const logger = ctx.logger.child({ component: 'connector' });
   const connector = new PostgresConnector(config, publisher, logger);
   await connector.start();
+  ctx.operations.connector = connector;
   progress(ctx.logger, `change stream: ${describeMappings(config)}`);
   return { stop: () => connector.stop() };
 }

@@ -34,6 +34,7 @@ export async function start(ctx: ServerContext): Promise<Stoppable | undefined> 
     functionEnv,
   });
   ctx.node.onAccepted(engine.hook);
+  ctx.operations.rules = engine;
   progress(ctx.logger, `rules: ${rules.length} rule${rules.length === 1 ? '' : 's'} (${rules.map((r) => r.id).join(', ')})`);
   return { stop: () => engine.stop() };
 }

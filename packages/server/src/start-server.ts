@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { createAuthenticator, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
-import { createRestHandler, sendError, type ResponseStyle } from '@rowcast/http-api';
+import { createAuthenticator, MemoryStatsStore, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
+import { createRestHandler, sendError, type ResponseStyle, type StatsDeps } from '@rowcast/http-api';
 import { attachWebSocketTransport } from '@rowcast/transport-ws';
 import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
 import type { RowcastConfig } from './config.js';
@@ -14,6 +14,13 @@ import { createEngineAdapters } from './engine-adapters.js';
 import { RouteTable } from './http-routes.js';
 import { resolveKeys } from './keys.js';
 import { createLogger, progress } from './logger.js';
+import { RestRequestCounts } from './stats/rest-requests.js';
+import { addMetricsRoute } from './metrics/metrics-route.js';
+import { addAdminApi } from './admin/admin-api.js';
+import { addAdminPage } from './admin/admin-page.js';
+import { ChangeStreamSamples } from './admin/changestream-samples.js';
+import type { Operations } from './operations.js';
+import { startStats } from './stats/start-stats.js';
 
 /** Answers outside the REST API (no route, an app route that threw) are plain JSON Ably errors. */
 const JSON_STYLE: ResponseStyle = { format: 'json', envelope: false };
@@ -65,12 +72,18 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   await adapters.start(node);
 
   const routes = new RouteTable();
-  const rest = createRestHandler({ node, auth, logger });
+  const operations: Operations = { redis: adapters.redisHealth };
+  const stats: StatsDeps = { store: adapters.statsStore ?? new MemoryStatsStore(DAY_MS), fixtures: config.stats.fixtures };
+  const restCounts = new RestRequestCounts(node.counters);
+  const rest = createRestHandler({ node, auth, logger, stats });
   const http = createServer((req, res) => void handleRequest(req, res));
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (await rest(req, res, url)) return;
+      if (await rest(req, res, url)) {
+        if (req.method !== 'OPTIONS') restCounts.record(url.pathname, res.statusCode);
+        return;
+      }
       if (await routes.handle(req, res, url)) return;
       sendError(res, JSON_STYLE, new ErrorInfo(`No route for ${req.method} ${url.pathname}`, ErrorCode.NOT_FOUND, 404));
     } catch (err) {
@@ -78,6 +91,13 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
       if (!res.headersSent) sendError(res, JSON_STYLE, ErrorInfo.from(err));
       else res.destroy();
     }
+  }
+  addMetricsRoute(routes, config.metrics, config.admin.key, { node, restCounts, operations });
+  // The admin page and its API exist only with an admin key: without one there is nothing to sign in with.
+  const samples = config.admin.key ? new ChangeStreamSamples(operations) : undefined;
+  if (config.admin.key && samples) {
+    addAdminApi(routes, { node, operations, stats, samples, nodeId: adapters.ports.nodeId ?? 'local', startedAt: Date.now(), adminKey: config.admin.key, appId: keys[0]?.name.split('.')[0] ?? 'rowcast' });
+    await addAdminPage(routes, logger);
   }
   const transport = attachWebSocketTransport(http, node, {
     maxFrameSize: node.config.maxFrameSize,
@@ -119,6 +139,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
       logger,
       databaseUrl,
       http: routes,
+      operations,
       baseUrl: url,
     };
     for (const component of componentList) {
@@ -128,6 +149,8 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
         logger.debug(`${component.name} started`);
       }
     }
+    const statsRecorder = await startStats({ config: config.stats, node, nodeId: adapters.ports.nodeId ?? 'local', deps: stats, databaseUrl, logger });
+    stoppables.push({ name: 'stats', stop: () => statsRecorder.stop() });
   } catch (err) {
     await shutdown();
     throw err;
@@ -147,6 +170,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
         logger.error({ err }, `stopping ${s.name} failed`);
       }
     }
+    samples?.stop();
     await node.close();
     await transport.close();
     http.closeAllConnections();
@@ -167,6 +191,9 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     close: () => (closing ??= shutdown()),
   };
 }
+
+/** How long a single node keeps its stats in memory (without a database they are lost on restart anyway). */
+const DAY_MS = 24 * 3600_000;
 
 /** A path as a person would type it from here: relative when under the working directory. */
 function shortPath(path: string): string {

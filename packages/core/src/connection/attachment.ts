@@ -1,7 +1,7 @@
 import type { EventFrames, Subscriber } from '../hub.js';
 import type { ChannelEvent } from '../ports/events.js';
 import type { WireFormat } from '@rowcast/protocol';
-import { encodeEvent } from '../hub.js';
+import { encodeEvent, eventDataBytes } from '../hub.js';
 import type { RealtimeConnection } from './connection.js';
 
 /** What a connection may see on a channel, from its capability and requested modes. */
@@ -36,12 +36,29 @@ export class Attachment implements Subscriber {
       this.pending.push(event);
       return;
     }
-    if (this.wants(event)) this.conn.sendFrame(frames.for(this));
+    if (this.wants(event)) {
+      this.conn.sendFrame(frames.for(this));
+      this.countOut(event, frames.dataBytes);
+    }
   }
 
   /** Sends an event encoded just for this connection (replay, backlog, pending release). */
   deliverOwn(event: ChannelEvent): void {
-    if (this.wants(event)) this.conn.sendFrame(encodeEvent(event, this.name, this.format));
+    if (this.wants(event)) {
+      this.conn.sendFrame(encodeEvent(event, this.name, this.format));
+      this.countOut(event, eventDataBytes(event));
+    }
+  }
+
+  private countOut(event: ChannelEvent, bytes: number): void {
+    const c = this.conn.ctx.counters;
+    if (event.kind === 'message') {
+      c.messagesOut += event.messages?.length ?? 0;
+      c.messageBytesOut += bytes;
+    } else {
+      c.presenceOut += event.presence?.length ?? 0;
+      c.presenceBytesOut += bytes;
+    }
   }
 
   /**

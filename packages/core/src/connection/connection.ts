@@ -48,6 +48,7 @@ export class RealtimeConnection {
     /** Given when the connection continues one that another node held (a resume across nodes). */
     id?: string,
   ) {
+    if (id === undefined) ctx.counters.connectionsOpened++;
     this.id = id ?? randomBytes(9).toString('base64url');
     this.key = newKey(this.id);
     this.link = link;
@@ -197,6 +198,7 @@ export class RealtimeConnection {
 
   private onSlowConsumer(): void {
     this.ctx.logger.warn({ connectionId: this.id }, 'slow consumer: send buffer full, disconnecting');
+    this.ctx.counters.slowConsumerDisconnects++;
     const link = this.link;
     if (!link) return;
     link.terminate();

@@ -43,7 +43,9 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
     conn.acks.track(msgSerial, publishing);
     conn.acks.succeed(slot, await publishing);
   } catch (err) {
-    conn.acks.fail(slot, ErrorInfo.from(err));
+    const info = ErrorInfo.from(err);
+    conn.ctx.counters.refused(info.code);
+    conn.acks.fail(slot, info);
     if (!(err instanceof ErrorInfo)) conn.ctx.logger.error({ err, connectionId: conn.id }, 'publish failed');
   }
 }
