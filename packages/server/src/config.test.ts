@@ -36,6 +36,21 @@ describe('config', () => {
     expect(message).toMatch(/realtime: .*bogus/);
   });
 
+  it('refuses unknown keys by name: a misspelt section, a key field, a log option', () => {
+    const message = (input: unknown) => {
+      try {
+        parseConfig(input);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    };
+    expect(message({ rule: [] })).toMatch(/\(root\): Unrecognized key: "rule"/);
+    expect(message({ keys: [{ name: 'a.b', secret: 'fullsecret', capabilities: {} }] })).toMatch(/keys\.0: Unrecognized key: "capabilities"/);
+    expect(message({ log: { level: 'info', colour: true } })).toMatch(/log: Unrecognized key: "colour"/);
+    expect(message({ rules: [], apps: [], connector: {}, redis: {}, appId: 'app1', site: 'eu' })).toBe('');
+  });
+
   it('keeps component sections it does not know for the components to validate', () => {
     expect(parseConfig({ connector: { x: 1 } }).connector).toEqual({ x: 1 });
   });

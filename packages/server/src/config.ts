@@ -7,7 +7,7 @@ import { adminConfigSchema, metricsConfigSchema, statsConfigSchema } from './ope
 const operation = z.string().min(1);
 
 /** An API key as written in the config (Ably's shape). */
-export const keySchema = z.object({
+export const keySchema = z.strictObject({
   name: z.string().regex(/^[^.:\s]+\.[^:\s]+$/, 'must look like "appId.keyId"'),
   secret: z.string().min(8, 'must be at least 8 characters'),
   capability: z.record(z.string().min(1), z.array(operation).min(1)).default({ '*': ['*'] }),
@@ -32,10 +32,11 @@ export const realtimeSchema = z
   .strict();
 
 /**
- * rowcast.config.json. Known sections are validated here; the sections of components (apps, rules, connector)
- * pass through and are validated by the component that reads them.
+ * rowcast.config.json. Known sections are validated here; the sections of components (apps, rules, connector,
+ * redis) are named here and validated by the component that reads them. Any other key is refused by name: a
+ * misspelt section silently ignored would run Rowcast without it.
  */
-export const configSchema = z.looseObject({
+export const configSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
   /** Rowcast's own data (generated key, embedded PostgreSQL); relative to the config file's directory. */
@@ -46,8 +47,16 @@ export const configSchema = z.looseObject({
   stats: statsConfigSchema.default({ fixtures: false, flushIntervalMs: 2000, retentionDays: 30 }),
   metrics: metricsConfigSchema.default({ enabled: false }),
   admin: adminConfigSchema.default({}),
+  /** Sections read by their components (start-apps, start-rules, start-connector, engine-adapters). */
+  apps: z.unknown().optional(),
+  rules: z.unknown().optional(),
+  connector: z.unknown().optional(),
+  redis: z.unknown().optional(),
+  /** Ably's app id and site name, as rule envelopes carry them (default: the first key's app id, `rowcast`). */
+  appId: z.string().min(1).optional(),
+  site: z.string().min(1).optional(),
   log: z
-    .object({
+    .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
       /** `auto`: readable progress lines when stdout is a terminal, JSON lines otherwise; `pretty` or `json` to force. */
       format: z.enum(['auto', 'pretty', 'json']).default('auto'),
