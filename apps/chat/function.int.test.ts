@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import { applyMigrations } from '../../packages/server/src/apps/migrations.ts';
+import { createTestDatabase, type TestDatabase } from '@rowcast/test-support/database';
+import { applyMigrations } from '@rowcast/server';
 
 // The rule function against real PostgreSQL, with envelopes shaped as the rule hands them over (data as a
 // JSON string with encoding "json", as Ably's enveloped rules deliver object data).

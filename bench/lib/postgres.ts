@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '@rowcast/server';
-import { freePort } from '../../test/support/ports.ts';
+import { freePort } from '@rowcast/test-support/ports';
 
 /** A PostgreSQL cluster for one benchmark, with logical replication enabled. */
 export interface BenchPostgres {

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { parseConfig, startEmbeddedPostgres, startServer, type ComponentStarter } from '@rowcast/server';
 import { nodePublisher, parseConnectorConfig, PostgresConnector, restPublisher } from '@rowcast/connector-postgres';
-import { freePort } from '../../test/support/ports.ts';
+import { freePort } from '@rowcast/test-support/ports';
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const TX_ROWS = Number(process.argv[3] ?? 1_000);

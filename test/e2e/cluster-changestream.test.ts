@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as Ably from 'ably';
 import pg from 'pg';
-import { deletePrefix, uniquePrefix } from '../../packages/broker-redis/src/testing/redis-test-support.ts';
+import { deletePrefix, uniquePrefix } from '@rowcast/broker-redis/testing';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { clusterClientOptions, spawnRowcast, until, type SpawnedRowcast } from '../support/rowcast.ts';

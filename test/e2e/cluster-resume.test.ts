@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as Ably from 'ably';
-import { deletePrefix, uniquePrefix } from '../../packages/broker-redis/src/testing/redis-test-support.ts';
+import { deletePrefix, uniquePrefix } from '@rowcast/broker-redis/testing';
 import { clientOptions, spawnAblyClient, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
 
 /**

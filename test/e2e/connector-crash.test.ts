@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@rowcast/server';
 import { parseConnectorConfig, PostgresConnector, restPublisher } from '@rowcast/connector-postgres';
 import { pino } from 'pino';
-import { spawnConnector, type SpawnedConnector } from '../../packages/connector-postgres/src/testing/spawn-connector.ts';
+import { spawnConnector, type SpawnedConnector } from '@rowcast/connector-postgres/testing';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { KEYS } from '../support/rowcast.ts';

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawnConnector, type SpawnedConnector } from '../../packages/connector-postgres/src/testing/spawn-connector.ts';
+import { spawnConnector, type SpawnedConnector } from '@rowcast/connector-postgres/testing';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { KEYS, startRowcast } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnConnector, type SpawnedConnector } from '../../packages/connector-postgres/src/testing/spawn-connector.ts';
+import { spawnConnector, type SpawnedConnector } from '@rowcast/connector-postgres/testing';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { KEYS, startRowcast, type TestRowcast } from '../support/rowcast.ts';

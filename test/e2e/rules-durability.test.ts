@@ -4,7 +4,7 @@ import * as Ably from 'ably';
 import pg from 'pg';
 import { spawnRowcast, type SpawnedRowcast, type TestConfig } from '../support/rowcast.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { createRuleLog } from '../../packages/rules/src/testing/helpers.ts';
+import { createRuleLog } from '@rowcast/rules/testing';
 
 /**
  * "Acknowledged" means "will be delivered": Rowcast (a real `rowcast start` process) is killed with SIGKILL right

@@ -4,7 +4,7 @@ import * as Ably from 'ably';
 import pg from 'pg';
 import { spawnRowcast, type SpawnedRowcast } from '../support/rowcast.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { createRuleLog } from '../../packages/rules/src/testing/helpers.ts';
+import { createRuleLog } from '@rowcast/rules/testing';
 
 /**
  * A function that fails twice for every message, then succeeds, behind a real `rowcast start` process: each

@@ -2,7 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../packages/server/src/embedded-postgres.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@rowcast/server';
 import { freePort } from './ports.ts';
 
 declare module 'vitest' {

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import pino from 'pino';
-import { createAuthenticator } from '../../../packages/core/src/auth/index.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
-import { applyMigrations } from '../../../packages/server/src/apps/migrations.ts';
+import { createAuthenticator } from '@rowcast/core';
+import { createTestDatabase, type TestDatabase } from '@rowcast/test-support/database';
+import { applyMigrations } from '@rowcast/server';
 import { CHAT_CAPABILITY, register, type ChatAppContext } from './routes.ts';
 import { COOKIE_NAME } from './client-id-cookie.ts';
 

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { createAuthenticator, RealtimeNode, type AcceptedMessage } from '@rowcast/core';
 import { createRedisEngine, type RedisEngine } from '@rowcast/broker-redis';
 import { deletePrefix, uniquePrefix } from '@rowcast/broker-redis/testing';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { createTestDatabase, type TestDatabase } from '@rowcast/test-support/database';
 import { parseConnectorConfig } from './config.js';
 import { PostgresConnector } from './connector.js';
 import { nodePublisher } from './publisher-node.js';

@@ -7,3 +7,4 @@ export { RouteTable } from './http-routes.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.js';
 export { createLogger, progress, type LogFormat, type LogSettings } from './logger.js';
 export type { HealthSummary } from './admin/status.js';
+export { applyMigrations } from './apps/migrations.js';

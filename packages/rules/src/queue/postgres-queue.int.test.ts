@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { pino } from 'pino';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
+import { createTestDatabase, type TestDatabase } from '@rowcast/test-support/database';
 import { PostgresDeliveryQueue } from './postgres-queue.js';
 import { MemoryDeliveryQueue } from './memory-queue.js';
 import { GroupCommit } from './group-commit.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { pino } from 'pino';
-import { freePort } from '../../../../test/support/ports.ts';
+import { freePort } from '@rowcast/test-support/ports';
 import { rulesSectionSchema } from '../config.js';
 import type { QueuedDelivery } from '../queue/delivery-queue.js';
 import { HttpTarget, signBody } from './http-target.js';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
+import { createTestDatabase, type TestDatabase } from '@rowcast/test-support/database';
 import { rulesSectionSchema, type RuleConfigInput } from '../config.js';
 import { RulesEngine } from '../rules-engine.js';
 import { capturingLogger, createRuleLog, eventually } from './helpers.js';

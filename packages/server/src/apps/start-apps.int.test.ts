@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
-import { startRowcast } from '../../../../test/support/rowcast.ts';
+import { createTestDatabase, type TestDatabase } from '@rowcast/test-support/database';
+import { startRowcast } from '@rowcast/test-support/rowcast';
 
 // The apps plumbing inside a real server: a user's app with a routes module and static files.
 let db: TestDatabase;

@@ -1,0 +1,2 @@
+export * from './recording-publisher.js';
+export * from './spawn-connector.js';

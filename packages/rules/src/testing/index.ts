@@ -1,0 +1,2 @@
+export * from './helpers.js';
+export * from './engine-harness.js';
