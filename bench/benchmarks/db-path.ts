@@ -2,7 +2,7 @@ import { startChild } from '../lib/proc.js';
 import { BENCH_KEY_STRING, startRowcast } from '../lib/rowcast.js';
 import { CHAT_DATA_DDL, startBenchPostgres } from '../lib/postgres.js';
 import { cdfPoints, fmt, summarize, type Summary } from '../lib/stats.js';
-import { type Benchmark } from '../lib/benchmark.js';
+import type { Benchmark } from '../lib/benchmark.js';
 import type { SdkLatencyResult } from '../loadgen/sdk-latency.js';
 
 type Capture = 'logical' | 'trigger';

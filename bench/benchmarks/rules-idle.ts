@@ -171,7 +171,7 @@ export const rulesIdle: Benchmark = {
       const s = summary.get(v.key)!;
       return [v.label, fmt(s.pps), fmt(s.cpu), ratio(s.cpu, base.cpu), fmt(s.ack.p50), fmt(s.ack.p99)];
     });
-    rows.push(['hook call for a non-matching channel (in-process)', '', `${fmt(cost.hookNs)} ns/call`, ratio(cost.hookNs, cost.emptyNs) + ' of an empty call', '', '']);
+    rows.push(['hook call for a non-matching channel (in-process)', '', `${fmt(cost.hookNs)} ns/call`, `${ratio(cost.hookNs, cost.emptyNs)} of an empty call`, '', '']);
     const noise = Math.max(0.05, base.spread);
     const idle1 = summary.get('idle1')!;
     const idle20 = summary.get('idle20');

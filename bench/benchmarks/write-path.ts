@@ -8,7 +8,7 @@ import { startRowcast } from '../lib/rowcast.js';
 import { startBenchPostgres, type BenchPostgres } from '../lib/postgres.js';
 import { sleep } from '../lib/clock.js';
 import { fmt, median } from '../lib/stats.js';
-import { type Benchmark, type RunContext } from '../lib/benchmark.js';
+import type { Benchmark, RunContext } from '../lib/benchmark.js';
 
 const run = promisify(execFile);
 

@@ -15,8 +15,8 @@ const COLOURS = ['#d6336c', '#1c7ed6', '#37b24d', '#f59f00', '#7048e8', '#495057
  */
 export function renderCdfSvg(title: string, unit: string, series: CdfSeries[]): string {
   const values = series.flatMap((s) => s.points.map((p) => p[0])).filter((v) => v > 0);
-  const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values, 1))));
-  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values, lo * 10))));
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...values, 1)));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...values, lo * 10)));
   // One legend row per series under the axis title, so long labels never overlap.
   const PAD = { left: 60, right: 20, top: 36, bottom: 50 + LEGEND_ROW * series.length };
   const HEIGHT = PAD.top + PLOT_HEIGHT + PAD.bottom;
@@ -58,7 +58,7 @@ export function renderCdfSvg(title: string, unit: string, series: CdfSeries[]): 
     out.push(`<text x="${lx + 26}" y="${ly}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
   });
   out.push('</svg>');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** Tick labels: 0.5, 20, 500, then 1k, 20k (full numbers collide on a log axis spanning five decades). */

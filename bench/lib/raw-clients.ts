@@ -45,7 +45,7 @@ export function openRawClient(opts: RawClientOptions): Promise<RawClient> {
       } else if (opts.kind === 'ws') {
         ws.send(payload);
       } else {
-        ws.send('42' + JSON.stringify(['pub', payload]));
+        ws.send(`42${JSON.stringify(['pub', payload])}`);
       }
     },
     close() {

@@ -76,12 +76,12 @@ export function writeResult(r: BenchResult): string {
   writeFileSync(join(dir, `${r.name}.md`), md);
   writeFileSync(
     join(dir, `${r.name}.json`),
-    JSON.stringify({ name: r.name, title: r.title, date: new Date().toISOString(), node: process.version,
-      cpus: cpus().length, load: r.load, setup: r.setup, table: r.table, goals: r.goals, charts: r.charts, raw: r.raw }, null, 1) + '\n',
+    `${JSON.stringify({ name: r.name, title: r.title, date: new Date().toISOString(), node: process.version,
+      cpus: cpus().length, load: r.load, setup: r.setup, table: r.table, goals: r.goals, charts: r.charts, raw: r.raw }, null, 1)}\n`,
   );
   for (const c of r.charts) writeFileSync(join(dir, `${c.file}.svg`), renderCdfSvg(c.title, c.unit, c.series));
   writeIndex(dir);
-  console.log('\n' + md);
+  console.log(`\n${md}`);
   return md;
 }
 
@@ -105,5 +105,5 @@ export function writeIndex(dir: string): void {
       // a half-written file from an interrupted run: leave it out of the index
     }
   }
-  writeFileSync(join(dir, 'README.md'), lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'README.md'), `${lines.join('\n')}\n`);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as Ably from 'ably';
+import type * as Ably from 'ably';
 import { SignJWT, jwtVerify } from 'jose';
 import { createJwt } from '@rowcast/core';
 import { useRowcast } from '../support/use-rowcast.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as Ably from 'ably';
+import type * as Ably from 'ably';
 import { KEYS } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';
 

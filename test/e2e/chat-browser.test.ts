@@ -274,7 +274,7 @@ describe('the editable chat in two browsers', () => {
 
   it('fits 360 px without sideways scrolling, even with a long unbroken word', async () => {
     await pageA.setViewportSize({ width: 360, height: 740 });
-    const word = 'https://example.com/' + 'a-very-long-path-segment'.repeat(8);
+    const word = `https://example.com/${'a-very-long-path-segment'.repeat(8)}`;
     await pageA.getByLabel('Message', { exact: true }).fill(word);
     await pageA.getByLabel('Message', { exact: true }).press('Enter');
     await messageItem(pageA, word).waitFor();

@@ -193,7 +193,7 @@ describe('rowcast connector with the original configuration files', { timeout: 1
     const file = join(temp, 'unknown-key.json');
     const ably = { apiKey: KEYS.full, host: '127.0.0.1' };
     writeFileSync(file, JSON.stringify({ dbConfig: address(), connector: [{ tablename: 'users', ablychannelname: 'x', operation: 'INSERT' }], ably }));
-    await expect(run(file, 'unknownkey')).rejects.toThrow(/  ably: Unrecognized key: "host"/);
+    await expect(run(file, 'unknownkey')).rejects.toThrow(/ {2}ably: Unrecognized key: "host"/);
   });
 
   it('refuses to start on an unknown table or operation, saying which', async () => {

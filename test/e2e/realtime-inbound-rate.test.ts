@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import * as Ably from 'ably';
+import type * as Ably from 'ably';
 import { WebSocket } from 'ws';
 import { until } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';

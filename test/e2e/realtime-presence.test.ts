@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as Ably from 'ably';
+import type * as Ably from 'ably';
 import { WebSocket } from 'ws';
 import { KEYS, spawnAblyClient, until } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import * as Ably from 'ably';
+import type * as Ably from 'ably';
 import { KEYS, until } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';
 
 /** Issue 2, realtime pub/sub with the unmodified SDK, in both wire formats. */
-const { server, realtime, rest } = useRowcast();
+const { realtime, rest } = useRowcast();
 
 describe.each([
   ['msgpack', true],

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import * as Ably from 'ably';
+import type * as Ably from 'ably';
 import { KEYS, until } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';
 
 /** Issue 3, history on attach: `rewind=N` and `rewind=2m`, as channel params or the `[?rewind=...]name` prefix. */
-const { server, realtime } = useRowcast();
+const { realtime } = useRowcast();
 
 describe.each([
   ['msgpack', true],

@@ -14,7 +14,7 @@ const client = new Ably.Realtime({
   logLevel: 0,
   useBinaryProtocol: cfg.useBinaryProtocol ?? true,
 });
-const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 client.connection.once('connected', () => say({ connected: client.connection.id }));
 const channel = client.channels.get(cfg.channel);
 if (cfg.subscribe) {

@@ -35,7 +35,11 @@ export class TestRedisServer {
     const probe = new Redis({ port: this.port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
     probe.on('error', () => {});
     try {
-      await until(() => probe.status === 'ready' || (void probe.connect().catch(() => {}), false), 'redis-server to accept connections');
+      await until(() => {
+        if (probe.status === 'ready') return true;
+        void probe.connect().catch(() => {});
+        return false;
+      }, 'redis-server to accept connections');
     } finally {
       probe.disconnect();
     }

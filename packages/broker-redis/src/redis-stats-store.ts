@@ -55,10 +55,13 @@ export class RedisStatsStore implements StatsStore {
     const hashes = (await pipe.exec()) ?? [];
     const out: MinuteStats[] = [];
     const expired: string[] = [];
-    minutes.forEach((minute, i) => {
+    for (const [i, minute] of minutes.entries()) {
       const hash = (hashes[i]?.[1] ?? {}) as Record<string, string>;
       const fields = Object.entries(hash);
-      if (fields.length === 0) return void expired.push(String(minute));
+      if (fields.length === 0) {
+        expired.push(String(minute));
+        continue;
+      }
       const entries: Record<string, number> = {};
       for (const [field, raw] of fields) {
         // peak:<node>:<entry>: the levels of all nodes add up.
@@ -66,7 +69,7 @@ export class RedisStatsStore implements StatsStore {
         entries[name] = (entries[name] ?? 0) + Number(raw);
       }
       out.push({ minute, entries });
-    });
+    }
     // Minutes whose hash expired leave the index too.
     if (expired.length) await redis.zrem(this.index, ...expired);
     return out;

@@ -53,7 +53,7 @@ describe('connector configuration', () => {
     expect(ok.mappings[0].operation).toBe('DELETE');
     expect(() =>
       parseConnectorConfig({ ...base, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'UPSERT' }] }),
-    ).toThrow(/  connector\.0\.operation: operation must be INSERT, UPDATE or DELETE \(any case\), got "UPSERT"/);
+    ).toThrow(/ {2}connector\.0\.operation: operation must be INSERT, UPDATE or DELETE \(any case\), got "UPSERT"/);
     expect(() => parseConnectorConfig({ ...base, connector: [] })).toThrow(/at least one/);
     expect(() => parseConnectorConfig({ ...base, connector: [{ tablename: 't', operation: 'INSERT' }] })).toThrow(/ablychannelname/);
   });
@@ -78,10 +78,10 @@ describe('connector configuration', () => {
 
   it('refuses unknown keys, naming each, at every level', () => {
     const input = { databaseUrl: 'postgres://x/y', connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT' }] };
-    expect(() => parseConnectorConfig({ ...input, ably: { apiKey: 'a.b:c', host: 'h' } })).toThrow(/  ably: Unrecognized key: "host"/);
-    expect(() => parseConnectorConfig({ ...input, slot: 'x' })).toThrow(/  \(root\): Unrecognized key: "slot"/);
+    expect(() => parseConnectorConfig({ ...input, ably: { apiKey: 'a.b:c', host: 'h' } })).toThrow(/ {2}ably: Unrecognized key: "host"/);
+    expect(() => parseConnectorConfig({ ...input, slot: 'x' })).toThrow(/ {2}\(root\): Unrecognized key: "slot"/);
     expect(() =>
       parseConnectorConfig({ ...input, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT', channel: 'd' }] }),
-    ).toThrow(/  connector\.0: Unrecognized key: "channel"/);
+    ).toThrow(/ {2}connector\.0: Unrecognized key: "channel"/);
   });
 });

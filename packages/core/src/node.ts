@@ -236,7 +236,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     if (event.duplicate) return { serials };
     this.countIn(origin, valid, duplicates);
     await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
-    event.messages!.forEach((m, k) => (serials[positions[k]] = m.serial));
+    for (const [k, m] of event.messages!.entries()) serials[positions[k]] = m.serial;
     return { serials };
   }
 

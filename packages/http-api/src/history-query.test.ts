@@ -7,7 +7,7 @@ function sdkRelLinks(header: string): Record<string, Record<string, string>> {
   const rels: Record<string, Record<string, string>> = {};
   for (const part of header.split(',')) {
     const m = part.match(/^\s*<(.+)>;\s*rel="(\w+)"$/);
-    const q = m?.[1]!.match(/^\.\/(\w+)\?(.*)$/);
+    const q = m?.[1]?.match(/^\.\/(\w+)\?(.*)$/);
     if (m && q?.[2]) rels[m[2]!] = Object.fromEntries(new URLSearchParams(q[2]));
   }
   return rels;

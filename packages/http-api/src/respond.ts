@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorInfo } from '@rowcast/protocol';
+import type { ErrorInfo } from '@rowcast/protocol';
 import { CONTENT_TYPES, encodeBody, type BodyFormat } from './wire-format.js';
 
 /** Headers a browser client may send (the SDK's, plus the usual ones). */

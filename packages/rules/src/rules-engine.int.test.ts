@@ -25,7 +25,7 @@ describe('rules engine: order, retries, restarts, several nodes', () => {
       const published = [];
       for (let i = 0; i < 20; i++) {
         const event = messageEvent(`orders:${i % 3}`, [
-          { name: 'obj', data: '{"n":' + i + '}', encoding: 'json' },
+          { name: 'obj', data: `{"n":${i}}`, encoding: 'json' },
           { name: 'bin', data: new Uint8Array([i, 255]) },
         ]);
         published.push(event);

@@ -237,7 +237,6 @@ export class RulesEngine {
   private async addRule(config: RuleConfig): Promise<void> {
     const logger = this.opts.logger.child({ rule: config.id });
     const targetOpts: TargetOptions = { rule: config, appId: this.opts.appId, site: this.opts.site, logger };
-    let target: DeliveryTarget;
     if (config.target.type === 'function') {
       const fn = config.target as FunctionTargetConfig;
       const modulePath = isAbsolute(fn.module) ? fn.module : resolve(this.opts.baseDir, fn.module);
@@ -258,7 +257,7 @@ export class RulesEngine {
       key = this.opts.resolveSigningKey(http.signingKey);
       if (!key) throw new Error(`rule "${config.id}": signing key "${http.signingKey}" is not a configured key`);
     }
-    target = new HttpTarget(targetOpts, key);
+    const target: DeliveryTarget = new HttpTarget(targetOpts, key);
     this.runtime.set(config.id, { config, target, semaphore: new Semaphore(config.concurrency), lanes: new Map(), logger });
   }
 

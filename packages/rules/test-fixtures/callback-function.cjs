@@ -4,7 +4,7 @@ const { Pool } = require('pg');
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
 
-exports.handler = function (event, context, callback) {
+exports.handler = (event, context, callback) => {
   const message = event.messages[0];
   if (message.name === 'fail') {
     setImmediate(() => callback(new Error('failed through the callback')));

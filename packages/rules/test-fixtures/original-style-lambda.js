@@ -14,7 +14,7 @@ exports.handler = (incomingObject, context, callback) => {
   client.connect();
   const msgPayload = incomingObject.messages[0];
   const msgData = JSON.parse(msgPayload.data);
-  if (msgPayload.name == 'chatMsg') {
+  if (msgPayload.name === 'chatMsg') {
     const queryText = 'INSERT INTO chat_data(username, msg_id, msg_data, client_id, created_at_timestamp) VALUES($1, $2, $3, $4, $5)';
     const queryValues = [msgData.username, msgPayload.id, msgData.content, msgPayload.clientId, msgPayload.timestamp];
     client.query(queryText, queryValues, (err, res) => {

@@ -46,7 +46,7 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
   if (section === undefined) return { kind: 'memory', ports: {}, start: async () => {}, close: async () => {} };
   const parsed = redisConfigSchema.safeParse(section);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  redis${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => `  redis${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`);
     throw new ConfigError(`Invalid config:\n${lines.join('\n')}`);
   }
   const redisConfig = parsed.data;

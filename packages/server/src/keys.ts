@@ -25,6 +25,6 @@ export function resolveKeys(configured: ApiKey[], dataDir: string): { keys: ApiK
     capability: { '*': ['*'] },
   };
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify([key], null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(file, `${JSON.stringify([key], null, 2)}\n`, { mode: 0o600 });
   return { keys: [key], generated: key };
 }

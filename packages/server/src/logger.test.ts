@@ -22,6 +22,7 @@ describe('createLogger', () => {
     expect(out.text()).toBe('\u001b[32m✓\u001b[0m rules: 1 rule (chat-writer)\n');
     const lines = err.text().split('\n');
     expect(lines[0]).toBe('\u001b[33m⚠ connector: replication stream interrupted; reconnecting: connection refused\u001b[0m');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal colour code is what is checked
     expect(lines[1]).toMatch(/^\u001b\[31m✗ request failed: Error: boom$/);
     expect(lines[2]).toMatch(/^ {4}at /); // the stack follows, indented
   });

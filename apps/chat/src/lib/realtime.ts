@@ -1,4 +1,4 @@
-import * as Ably from 'ably';
+import type * as Ably from 'ably';
 
 export const OUTGOING = 'outgoing-chat';
 export const INCOMING = 'incoming-chat';

@@ -110,7 +110,12 @@ describe('TokenRequest exchange', () => {
 
   it('asks the NonceStore only after the MAC and timestamp check, for the rest of the window plus the clock margin', async () => {
     const asked: Array<[string, string, number]> = [];
-    const recording: NonceStore = { redeem: async (...args) => (asked.push(args), true) };
+    const recording: NonceStore = {
+      redeem: async (...args) => {
+        asked.push(args);
+        return true;
+      },
+    };
     const now = Date.now();
     const auth = createAuthenticator({ keys: [FULL], nonces: recording, clock: () => now });
     const forged = { ...(await sdkTokenRequest(FULL)), clientId: 'mallory' };

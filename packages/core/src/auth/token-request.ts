@@ -20,7 +20,7 @@ export interface SignableTokenRequest {
  */
 export function tokenRequestSignText(req: SignableTokenRequest): string {
   const field = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-  return [req.keyName, req.ttl, req.capability, req.clientId, req.timestamp, req.nonce].map(field).join('\n') + '\n';
+  return `${[req.keyName, req.ttl, req.capability, req.clientId, req.timestamp, req.nonce].map(field).join('\n')}\n`;
 }
 
 /** `base64(HMAC-SHA256(secret, signText))`: the MAC the SDK puts in a TokenRequest. */

@@ -19,6 +19,7 @@ export function parseChannelName(name: unknown): ChannelName {
   if (typeof name !== 'string' || name.length === 0) throw invalidName('Channel name must be a non-empty string');
   if (name.length > MAX_NAME_LENGTH) throw invalidName('Channel name is too long');
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (/[\u0000-\u001f\u007f]/.test(name)) throw invalidName('Channel name contains control characters');
   let base = name;
   const params: Record<string, string> = {};

@@ -1,4 +1,4 @@
-import { Action, ErrorInfo, type ProtocolMessage } from '@rowcast/protocol';
+import { Action, type ErrorInfo, type ProtocolMessage } from '@rowcast/protocol';
 
 interface Slot {
   msgSerial: number;

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** Whether the request carries `Authorization: Bearer <one of secrets>` (compared in constant time). */
 export function hasBearer(req: IncomingMessage, secrets: Array<string | undefined>): boolean {
   const header = req.headers.authorization;
-  if (!header || !header.toLowerCase().startsWith('bearer ')) return false;
+  if (!header?.toLowerCase().startsWith('bearer ')) return false;
   const given = Buffer.from(header.slice(7).trim());
   return secrets.some((secret) => {
     if (!secret) return false;

@@ -28,5 +28,6 @@ export interface AppContext {
 
 /** The shape of an app's routes module. `register` may return something to stop on shutdown. */
 export interface AppRoutesModule {
+  // biome-ignore lint/suspicious/noConfusingVoidType: an app's register() may return nothing, or something to stop
   register(app: AppContext): void | Stoppable | Promise<void | Stoppable>;
 }
