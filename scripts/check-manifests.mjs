@@ -24,7 +24,9 @@ function* sources(dir) {
 
 /** Package names a file imports (comments stripped, relative and built-in modules left out). */
 function importsOf(file) {
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const names = new Set();
   for (const [, spec] of text.matchAll(SPECIFIER)) {
     if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:')) continue;

@@ -32,7 +32,15 @@ export const fanoutMetrics: Benchmark = {
         const config = mode === 'on' ? { metrics: { enabled: true }, stats: { flushIntervalMs: 1000 } } : { stats: { flushIntervalMs: 60_000 } };
         const server = await startRowcast(config, { cpuProfDir: ctx.profileDir, profileLabel: `fanout-metrics-${mode}` });
         const gen = await startChild<{ subscribers: number }>('loadgen/fanout-clients.ts', {
-          args: { kind: 'rowcast', url: `ws://127.0.0.1:${server.ready.port}`, key: BENCH_KEY_STRING, channel: 'fanout', subscribers: size.subscribers, sampled, connectConcurrency: 100 },
+          args: {
+            kind: 'rowcast',
+            url: `ws://127.0.0.1:${server.ready.port}`,
+            key: BENCH_KEY_STRING,
+            channel: 'fanout',
+            subscribers: size.subscribers,
+            sampled,
+            connectConcurrency: 100,
+          },
         });
         const r = results.get(mode) ?? { perSec: [], latencies: [], scrapes: 0 };
         results.set(mode, r);
@@ -42,13 +50,20 @@ export const fanoutMetrics: Benchmark = {
             scraper = setInterval(() => {
               fetch(`http://127.0.0.1:${server.ready.port}/metrics`)
                 .then((res) => res.text())
-                .then(() => r.scrapes++, () => undefined);
+                .then(
+                  () => r.scrapes++,
+                  () => undefined,
+                );
             }, 1000);
           }
-          const run = await measureWindow(server, () => gen.call<FanoutRunResult>('run', { messages: size.messages, payloadBytes, window, warmup: Math.floor(size.messages / 10) }));
+          const run = await measureWindow(server, () =>
+            gen.call<FanoutRunResult>('run', { messages: size.messages, payloadBytes, window, warmup: Math.floor(size.messages / 10) }),
+          );
           r.perSec.push((run.deliveries / run.elapsedMs) * 1000);
           r.latencies.push(...run.latenciesMs);
-          console.log(`fanout-metrics ${mode} round ${round + 1}: ${fmt(r.perSec.at(-1)!)} deliveries/s, ${run.deliveries}/${run.expected} delivered`);
+          console.log(
+            `fanout-metrics ${mode} round ${round + 1}: ${fmt(r.perSec.at(-1)!)} deliveries/s, ${run.deliveries}/${run.expected} delivered`,
+          );
         } finally {
           clearInterval(scraper);
           await gen.stop();

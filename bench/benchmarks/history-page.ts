@@ -75,7 +75,8 @@ export const historyPage: Benchmark = {
     } catch (err) {
       console.warn(`history-page: Redis at ${redisUrl} not measured: ${(err as Error).message}`);
     } finally {
-      if (redis.status === 'ready') await redis.del(keys.channelMeta(`history-bench-${process.pid}`), keys.channelHistory(`history-bench-${process.pid}`));
+      if (redis.status === 'ready')
+        await redis.del(keys.channelMeta(`history-bench-${process.pid}`), keys.channelHistory(`history-bench-${process.pid}`));
       redis.disconnect();
     }
     return {

@@ -9,7 +9,8 @@ export async function wholeChannelPage(store: HistoryStore, channel: string, lim
   const events: ChannelEvent[] = await store.events(channel);
   const all: Array<{ item: unknown; pos: string; timestamp: number }> = [];
   for (const e of events) {
-    for (const [i, item] of (e.messages ?? []).entries()) all.push({ item, pos: `${e.serial}:${String(i).padStart(4, '0')}`, timestamp: e.timestamp });
+    for (const [i, item] of (e.messages ?? []).entries())
+      all.push({ item, pos: `${e.serial}:${String(i).padStart(4, '0')}`, timestamp: e.timestamp });
   }
   const candidates = all.filter((p) => p.timestamp >= 0).reverse();
   return candidates.slice(0, limit).map((p) => p.item);

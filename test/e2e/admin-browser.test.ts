@@ -102,13 +102,17 @@ describe('the admin page', () => {
     const bob = realtime('bob');
     await bob.channels.get('lobby').presence.enter();
     await expect.poll(() => page.getByTestId('members-lobby').textContent(), { timeout: 15_000 }).toBe('2');
-    await expect.poll(async () => (await page.getByTestId('presence-member').allTextContents()).map((t) => t.trim().split(' ')[0]).sort(), { timeout: 15_000 }).toEqual(['alice', 'bob']);
+    await expect
+      .poll(async () => (await page.getByTestId('presence-member').allTextContents()).map((t) => t.trim().split(' ')[0]).sort(), { timeout: 15_000 })
+      .toEqual(['alice', 'bob']);
     await bob.channels.get('lobby').presence.leave();
     await expect.poll(() => page.getByTestId('members-lobby').textContent(), { timeout: 15_000 }).toBe('1');
 
     // Recent messages of the channel.
     await alice.channels.get('lobby').publish('greeting', 'hello admin');
-    await expect.poll(() => page.getByTestId('recent-message').allTextContents(), { timeout: 15_000 }).toEqual([expect.stringContaining('hello admin')]);
+    await expect
+      .poll(() => page.getByTestId('recent-message').allTextContents(), { timeout: 15_000 })
+      .toEqual([expect.stringContaining('hello admin')]);
 
     await expect.poll(() => page.getByTestId('slot-lag').textContent(), { timeout: 15_000 }).toMatch(/^\d+ bytes$/);
     // Mobile-friendly: nothing wider than the phone's screen.

@@ -75,7 +75,10 @@ describe('JWT interoperability', () => {
   });
 
   it("Rowcast's own JWTs verify with jose against the key's secret, claims intact", async () => {
-    const jwt = createJwt({ name: 'app1.full', secret: 'fullsecret' }, { ttlMs: 60_000, clientId: 'round-trip', capability: { 'a*': ['publish'] }, now: Date.now() });
+    const jwt = createJwt(
+      { name: 'app1.full', secret: 'fullsecret' },
+      { ttlMs: 60_000, clientId: 'round-trip', capability: { 'a*': ['publish'] }, now: Date.now() },
+    );
     const { payload, protectedHeader } = await jwtVerify(jwt, SECRET, { algorithms: ['HS256'] });
     expect(protectedHeader).toMatchObject({ alg: 'HS256', kid: 'app1.full' });
     expect(payload).toMatchObject({ 'x-ably-clientId': 'round-trip', 'x-ably-capability': JSON.stringify({ 'a*': ['publish'] }) });

@@ -107,7 +107,10 @@ it('counts messages, presence, rule deliveries and connections as they happen', 
   await until(() => received === 5, 'the 5 orders back');
   await client.channels.get('lobby').presence.enter('here');
 
-  const after = await scrapeUntil((s) => value(s, 'rowcast_rule_delivered_total{rule="orders-hook"}') >= 5 + value(before, 'rowcast_rule_delivered_total{rule="orders-hook"}'), 'the 5 rule deliveries');
+  const after = await scrapeUntil(
+    (s) => value(s, 'rowcast_rule_delivered_total{rule="orders-hook"}') >= 5 + value(before, 'rowcast_rule_delivered_total{rule="orders-hook"}'),
+    'the 5 rule deliveries',
+  );
   expect(value(after, 'rowcast_messages_in_total') - value(before, 'rowcast_messages_in_total')).toBe(5);
   expect(value(after, 'rowcast_messages_out_total') - value(before, 'rowcast_messages_out_total')).toBe(5);
   expect(value(after, 'rowcast_message_bytes_in_total')).toBeGreaterThan(value(before, 'rowcast_message_bytes_in_total'));
@@ -116,7 +119,10 @@ it('counts messages, presence, rule deliveries and connections as they happen', 
   expect(value(after, 'rowcast_connections{state="connected"}')).toBeGreaterThanOrEqual(1);
   expect(value(after, 'rowcast_attached_channels')).toBeGreaterThanOrEqual(2);
   expect(hooked).toBeGreaterThanOrEqual(5);
-  expect(value(after, 'rowcast_rule_delivery_latency_seconds_count{rule="orders-hook"}') - value(before, 'rowcast_rule_delivery_latency_seconds_count{rule="orders-hook"}')).toBe(5);
+  expect(
+    value(after, 'rowcast_rule_delivery_latency_seconds_count{rule="orders-hook"}') -
+      value(before, 'rowcast_rule_delivery_latency_seconds_count{rule="orders-hook"}'),
+  ).toBe(5);
   expect(value(after, 'rowcast_rule_queue_depth{rule="orders-hook"}')).toBe(0);
   // REST requests by route and status, and the process metrics.
   const rest = new Ably.Rest(clientOptions(server, { key: server.keys.full }) as Ably.ClientOptions);
@@ -165,7 +171,10 @@ it('shows change stream rows, and the slot lag back at 0 once they are confirmed
   expect(value(before, 'rowcast_changestream_active')).toBe(1);
   const values = Array.from({ length: 200 }, (_, i) => `(${i})`).join(',');
   await sql.query(`INSERT INTO readings (value) VALUES ${values}`);
-  const flowing = await scrapeUntil((s) => value(s, 'rowcast_changestream_rows_total') - value(before, 'rowcast_changestream_rows_total') === 200, '200 rows published');
+  const flowing = await scrapeUntil(
+    (s) => value(s, 'rowcast_changestream_rows_total') - value(before, 'rowcast_changestream_rows_total') === 200,
+    '200 rows published',
+  );
   expect(flowing.has('rowcast_changestream_confirmed_lsn_age_seconds')).toBe(true);
   await scrapeUntil((s) => s.get('rowcast_changestream_slot_lag_bytes') === 0, 'the slot lag back at 0');
 });

@@ -70,16 +70,21 @@ describe('dead letters', () => {
     await rest.channels.get('invoices').publish('issued', 'inv-1');
     await rest.channels.get('invoices').publish('issued', 'inv-2');
 
-    await expect.poll(async () => {
-      const client = new pg.Client({ connectionString: db.url });
-      await client.connect();
-      try {
-        const { rows } = await client.query(`SELECT count(*)::int AS n FROM rowcast_rule_dead_letters`);
-        return rows[0].n;
-      } finally {
-        await client.end();
-      }
-    }, { timeout: 30_000, interval: 100 }).toBe(2);
+    await expect
+      .poll(
+        async () => {
+          const client = new pg.Client({ connectionString: db.url });
+          await client.connect();
+          try {
+            const { rows } = await client.query(`SELECT count(*)::int AS n FROM rowcast_rule_dead_letters`);
+            return rows[0].n;
+          } finally {
+            await client.end();
+          }
+        },
+        { timeout: 30_000, interval: 100 },
+      )
+      .toBe(2);
     expect(await cli('status')).toContain('dead letters: 2 (fragile: 2)');
     const listed = (await cli('dead-letters', '--rule', 'fragile'))
       .trim()

@@ -43,7 +43,9 @@ describe('rowcast start failures', { timeout: 60_000 }, () => {
     try {
       const { code, stderr } = await startFailure({ port });
       expect(code).toBe(1);
-      expect(lastLine(stderr)).toBe(`rowcast: port ${port} is already in use (127.0.0.1:${port}): stop what listens there, or choose another port with --port or PORT`);
+      expect(lastLine(stderr)).toBe(
+        `rowcast: port ${port} is already in use (127.0.0.1:${port}): stop what listens there, or choose another port with --port or PORT`,
+      );
       expect(stderr).not.toMatch(/^\s+at /m);
     } finally {
       taken.close();
@@ -57,7 +59,9 @@ describe('rowcast start failures', { timeout: 60_000 }, () => {
       { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres' },
     );
     expect(code).toBe(1);
-    expect(lastLine(stderr)).toMatch(/^rowcast: nothing answers at 127\.0\.0\.1:1: start that service, or correct its URL \(database\.url \/ DATABASE_URL/);
+    expect(lastLine(stderr)).toMatch(
+      /^rowcast: nothing answers at 127\.0\.0\.1:1: start that service, or correct its URL \(database\.url \/ DATABASE_URL/,
+    );
     expect(stderr).not.toMatch(/^\s+at /m);
   });
 });

@@ -23,7 +23,12 @@ async function totals(client: Ably.Rest, since: number): Promise<{ totals: Total
 }
 
 /** Polls the stats until `done` holds (stats are written by each node every flush interval), then returns them. */
-async function statsWhen(client: Ably.Rest, since: number, done: (t: Totals) => boolean, what: string): Promise<{ totals: Totals; items: Ably.Stats[] }> {
+async function statsWhen(
+  client: Ably.Rest,
+  since: number,
+  done: (t: Totals) => boolean,
+  what: string,
+): Promise<{ totals: Totals; items: Ably.Stats[] }> {
   const until = Date.now() + 20_000;
   for (;;) {
     const result = await totals(client, since);
@@ -45,7 +50,11 @@ describe('the stats API on one node', () => {
     expect(anonymous.status).toBe(401);
     expect((await anonymous.json()).error.code).toBe(40101);
     const auth = { authorization: `Basic ${Buffer.from(server.keys.full).toString('base64')}`, 'content-type': 'application/json' };
-    const fixture = await fetch(`${server.url}/stats`, { method: 'POST', headers: auth, body: JSON.stringify([{ intervalId: '2024-01-01:00:00', channels: { opened: 1 } }]) });
+    const fixture = await fetch(`${server.url}/stats`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify([{ intervalId: '2024-01-01:00:00', channels: { opened: 1 } }]),
+    });
     expect(fixture.status).toBe(403);
     expect((await fixture.json()).error.code).toBe(40300);
   });

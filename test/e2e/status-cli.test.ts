@@ -51,7 +51,13 @@ it('prints JSON for scripts', async () => {
   const out = await status('--config', server.configPath, '--json');
   expect(out.code).toBe(0);
   const summary = JSON.parse(out.stdout);
-  expect(summary).toMatchObject({ ok: true, engine: 'memory', connections: { connected: 1 }, channels: 1, traffic: { messagesIn: 1, presenceIn: 1 } });
+  expect(summary).toMatchObject({
+    ok: true,
+    engine: 'memory',
+    connections: { connected: 1 },
+    channels: 1,
+    traffic: { messagesIn: 1, presenceIn: 1 },
+  });
 });
 
 it('fails with a clear message on a wrong key or no server', async () => {

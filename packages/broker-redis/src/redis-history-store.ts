@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import { pageSeqRange, parseSerial, type ChannelEvent, type Clock, type HistoryPageRequest, type HistoryRetention, type HistoryStore } from '@rowcast/core';
+import {
+  pageSeqRange,
+  parseSerial,
+  type ChannelEvent,
+  type Clock,
+  type HistoryPageRequest,
+  type HistoryRetention,
+  type HistoryStore,
+} from '@rowcast/core';
 import { decodeRecord, encodeRecord } from './event-record.js';
 import type { RedisKeys } from './keys.js';
 import { withScripts, type RowcastScripts } from './scripts.js';

@@ -128,9 +128,7 @@ export function encodeEvent(event: ChannelEvent, name: string, format: WireForma
 /** Encodes any protocol message into an EncodedFrame. */
 export function encodeMessage(pm: ProtocolMessage, format: WireFormat): EncodedFrame {
   const out = encodeFrame(pm, format);
-  return typeof out === 'string'
-    ? { payload: Buffer.from(out), binary: false }
-    : { payload: out, binary: true };
+  return typeof out === 'string' ? { payload: Buffer.from(out), binary: false } : { payload: out, binary: true };
 }
 
 /** Bytes of an event's messages or presence members, as Ably's stats count them (data, name, clientId, extras). */

@@ -5,8 +5,19 @@ import { ChannelMatcher } from './channel-matcher.js';
 describe('rules config', () => {
   it('accepts the issue example and fills in defaults', () => {
     const rules = rulesSectionSchema.parse([
-      { id: 'chat-writer', channelFilter: '^outgoing-chat$', source: 'channel.message', enveloped: true, target: { type: 'function', module: './apps/chat/function.js' } },
-      { id: 'audit', channelFilter: '^orders:.*', source: 'channel.message', target: { type: 'http', url: 'http://127.0.0.1:9000/hook', signingKey: 'app1.full' } },
+      {
+        id: 'chat-writer',
+        channelFilter: '^outgoing-chat$',
+        source: 'channel.message',
+        enveloped: true,
+        target: { type: 'function', module: './apps/chat/function.js' },
+      },
+      {
+        id: 'audit',
+        channelFilter: '^orders:.*',
+        source: 'channel.message',
+        target: { type: 'http', url: 'http://127.0.0.1:9000/hook', signingKey: 'app1.full' },
+      },
     ]);
     expect(rules[0]).toMatchObject({
       enveloped: true,
@@ -49,7 +60,9 @@ describe('unknown keys', () => {
     const issues = (rules: unknown) => rulesSectionSchema.safeParse(rules).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     expect(issues([{ id: 'u', channelfilter: 'x', target: { type: 'function', module: 'f.js' } }])).toEqual(['0: Unrecognized key: "channelfilter"']);
     expect(issues([{ id: 'u', target: { type: 'function', module: 'f.js', timeout: 5 } }])).toEqual(['0.target: Unrecognized key: "timeout"']);
-    expect(issues([{ id: 'u', target: { type: 'http', url: 'http://127.0.0.1:1/x', method: 'PUT' } }])).toEqual(['0.target: Unrecognized key: "method"']);
+    expect(issues([{ id: 'u', target: { type: 'http', url: 'http://127.0.0.1:1/x', method: 'PUT' } }])).toEqual([
+      '0.target: Unrecognized key: "method"',
+    ]);
     expect(issues([{ id: 'u', retry: { max: 3 }, batch: { size: 2 }, target: { type: 'function', module: 'f.js' } }])).toEqual([
       '0.retry: Unrecognized key: "max"',
       '0.batch: Unrecognized key: "size"',

@@ -43,7 +43,10 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('.rowcast'),
   keys: z.array(keySchema).default([]),
   realtime: realtimeSchema.default({}),
-  database: z.object({ url: z.string().min(1).optional() }).strict().optional(),
+  database: z
+    .object({ url: z.string().min(1).optional() })
+    .strict()
+    .optional(),
   stats: statsConfigSchema.default({ fixtures: false, flushIntervalMs: 2000, retentionDays: 30 }),
   metrics: metricsConfigSchema.default({ enabled: false }),
   admin: adminConfigSchema.default({}),

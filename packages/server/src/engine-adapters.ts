@@ -65,9 +65,19 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
   logger.info(`engine: Redis at ${redactUrl(redisConfig.url)}, cluster prefix "${redisConfig.prefix}", node ${engine.nodeId}`);
   return {
     kind: 'redis',
-    ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
+    ports: {
+      broker: engine.broker,
+      history: engine.history,
+      presence: engine.presence,
+      connectionStates: engine.connectionStates,
+      nodeId: engine.nodeId,
+    },
     nonces: engine.nonces,
-    statsStore: new RedisStatsStore({ redis: engine.redis, prefix: redisConfig.prefix, retentionMs: Math.min(config.stats.retentionDays, 7) * 24 * 3600_000 }),
+    statsStore: new RedisStatsStore({
+      redis: engine.redis,
+      prefix: redisConfig.prefix,
+      retentionMs: Math.min(config.stats.retentionDays, 7) * 24 * 3600_000,
+    }),
     redisHealth: {
       async pingMs() {
         const started = performance.now();

@@ -62,7 +62,10 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   const { keys, generated } = resolveKeys(config.keys as ApiKey[], dataDir);
   if (generated) {
     const file = join(dataDir, 'keys.json');
-    progress(logger, `keys: using the generated full-rights key ${generated.name}:${generated.secret} (kept in ${shortPath(file)})`, { key: `${generated.name}:${generated.secret}`, file });
+    progress(logger, `keys: using the generated full-rights key ${generated.name}:${generated.secret} (kept in ${shortPath(file)})`, {
+      key: `${generated.name}:${generated.secret}`,
+      file,
+    });
   } else {
     progress(logger, `keys: ${keys.map((k) => k.name).join(', ')}`);
   }
@@ -96,7 +99,16 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   // The admin page and its API exist only with an admin key: without one there is nothing to sign in with.
   const samples = config.admin.key ? new ChangeStreamSamples(operations) : undefined;
   if (config.admin.key && samples) {
-    addAdminApi(routes, { node, operations, stats, samples, nodeId: adapters.ports.nodeId ?? 'local', startedAt: Date.now(), adminKey: config.admin.key, appId: keys[0]?.name.split('.')[0] ?? 'rowcast' });
+    addAdminApi(routes, {
+      node,
+      operations,
+      stats,
+      samples,
+      nodeId: adapters.ports.nodeId ?? 'local',
+      startedAt: Date.now(),
+      adminKey: config.admin.key,
+      appId: keys[0]?.name.split('.')[0] ?? 'rowcast',
+    });
     await addAdminPage(routes, logger);
   }
   const transport = attachWebSocketTransport(http, node, {
@@ -149,7 +161,14 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
         logger.debug(`${component.name} started`);
       }
     }
-    const statsRecorder = await startStats({ config: config.stats, node, nodeId: adapters.ports.nodeId ?? 'local', deps: stats, databaseUrl, logger });
+    const statsRecorder = await startStats({
+      config: config.stats,
+      node,
+      nodeId: adapters.ports.nodeId ?? 'local',
+      deps: stats,
+      databaseUrl,
+      logger,
+    });
     stoppables.push({ name: 'stats', stop: () => statsRecorder.stop() });
   } catch (err) {
     await shutdown();

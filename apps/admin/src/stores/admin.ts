@@ -105,5 +105,21 @@ export const useAdminStore = defineStore('admin', () => {
 
   if (key.value) start();
 
-  return { key, signInError, lastError, status, channels, selected, channel, connections, changeStream, rules, stats, signIn, signOut, inspect, requeue };
+  return {
+    key,
+    signInError,
+    lastError,
+    status,
+    channels,
+    selected,
+    channel,
+    connections,
+    changeStream,
+    rules,
+    stats,
+    signIn,
+    signOut,
+    inspect,
+    requeue,
+  };
 });

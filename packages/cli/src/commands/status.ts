@@ -17,10 +17,15 @@ function describe(s: HealthSummary, url: string): string {
     `  traffic      ${s.traffic.messagesIn} messages in, ${s.traffic.messagesOut} out, ${s.traffic.presenceIn} presence changes, ` +
       `${s.traffic.publishRefusals} refused, ${s.traffic.slowConsumerDisconnects} slow consumers cut`,
   ];
-  if (s.redis) lines.push(`  redis        ${s.redis.ok ? `ok, ${s.redis.roundTripMs} ms round trip` : `UNREACHABLE: ${s.redis.error}`}, ${s.redis.reconnects} reconnects`);
+  if (s.redis)
+    lines.push(
+      `  redis        ${s.redis.ok ? `ok, ${s.redis.roundTripMs} ms round trip` : `UNREACHABLE: ${s.redis.error}`}, ${s.redis.reconnects} reconnects`,
+    );
   if (s.changeStream) {
     const cs = s.changeStream;
-    lines.push(`  change stream ${cs.active ? 'active' : 'standby'}, slot lag ${cs.slotLagBytes ?? '?'} bytes, confirmed ${cs.confirmedLsn}, ${cs.publishedRows} rows published, ${cs.queuedRows} queued`);
+    lines.push(
+      `  change stream ${cs.active ? 'active' : 'standby'}, slot lag ${cs.slotLagBytes ?? '?'} bytes, confirmed ${cs.confirmedLsn}, ${cs.publishedRows} rows published, ${cs.queuedRows} queued`,
+    );
   }
   if (s.rules) lines.push(`  rules        ${s.rules.queued} queued, ${s.rules.deadLetters} dead letters`);
   return lines.join('\n');

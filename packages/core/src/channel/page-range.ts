@@ -21,7 +21,7 @@ export function pageSeqRange(epoch: string, request: HistoryPageRequest): SeqRan
     if (after.epoch === epoch) {
       if (forwards) min = after.seq + 1;
       else max = after.seq - 1;
-    } else if ((after.epoch > epoch) === forwards) {
+    } else if (after.epoch > epoch === forwards) {
       return undefined; // forwards past a later epoch, or backwards before an earlier one
     }
   }

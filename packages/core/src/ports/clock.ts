@@ -10,7 +10,7 @@ export function systemClock(): Clock {
   return {
     now() {
       const t = Date.now();
-      last = Math.max(t , last);
+      last = Math.max(t, last);
       return last;
     },
   };

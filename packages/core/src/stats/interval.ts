@@ -58,7 +58,11 @@ export function parseStatsTime(name: string, raw: string): number {
   const m = ID_FORM.exec(raw);
   const ms = m ? Date.UTC(+m[1]!, +m[2]! - 1, m[3] ? +m[3] : 1, m[4] ? +m[4] : 0, m[5] ? +m[5] : 0) : NaN;
   if (!Number.isFinite(ms)) {
-    throw new ErrorInfo(`Invalid value for ${name}: expected milliseconds since the epoch or an interval id like 2024-02-03:15:04`, ErrorCode.INVALID_PARAMETER_VALUE, 400);
+    throw new ErrorInfo(
+      `Invalid value for ${name}: expected milliseconds since the epoch or an interval id like 2024-02-03:15:04`,
+      ErrorCode.INVALID_PARAMETER_VALUE,
+      400,
+    );
   }
   return ms;
 }

@@ -35,7 +35,10 @@ export class MemoryStatsStore implements StatsStore {
       for (const levels of m.peaks.values()) for (const [name, v] of Object.entries(levels)) entries[name] = (entries[name] ?? 0) + v;
       out.push({ minute, entries });
     }
-    return keepNearest(out.sort((a, b) => a.minute - b.minute), nearest);
+    return keepNearest(
+      out.sort((a, b) => a.minute - b.minute),
+      nearest,
+    );
   }
 
   /** Drops minutes not written for longer than the retention (checked when a minute is added: once a minute). */

@@ -89,7 +89,13 @@ export async function queryStats(store: StatsStore, q: StatsQuery, appId: string
   const starts = [...byInterval.keys()].sort((a, b) => (q.direction === 'forwards' ? a - b : b - a));
   const current = floorToUnit(now, q.unit);
   const items = starts.slice(0, q.limit).map((start) => {
-    const record: StatsRecord = { intervalId: intervalId(start, q.unit), unit: q.unit, schema: APP_STATS_SCHEMA, appId, entries: byInterval.get(start)! };
+    const record: StatsRecord = {
+      intervalId: intervalId(start, q.unit),
+      unit: q.unit,
+      schema: APP_STATS_SCHEMA,
+      appId,
+      entries: byInterval.get(start)!,
+    };
     if (start === current) record.inProgress = secondId(now);
     return record;
   });

@@ -60,7 +60,10 @@ export const postStatsFixtures: RouteHandler = async (r) => {
       throw new ErrorInfo(`fixture ${i}: expected an object with an intervalId`, ErrorCode.INVALID_REQUEST_BODY, 400);
     }
     const fixture = f as Record<string, unknown>;
-    return { minute: floorToUnit(parseStatsTime(`fixture ${i} intervalId`, fixture.intervalId as string), 'minute'), entries: fixtureEntries(fixture) };
+    return {
+      minute: floorToUnit(parseStatsTime(`fixture ${i} intervalId`, fixture.intervalId as string), 'minute'),
+      entries: fixtureEntries(fixture),
+    };
   });
   for (const { minute, entries } of parsed) await store.add(minute, entries, {}, 'fixtures');
   sendBody(r.res, r.style, 201, {});

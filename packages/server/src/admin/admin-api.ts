@@ -33,11 +33,19 @@ const ROUTES: Array<{ method: string; path: string[]; handler: Handler }> = [
   {
     method: 'GET',
     path: ['changestream'],
-    handler: async (d) => ({ configured: Boolean(d.operations.connector), state: d.operations.connector?.state() ?? null, samples: d.samples.list() }),
+    handler: async (d) => ({
+      configured: Boolean(d.operations.connector),
+      state: d.operations.connector?.state() ?? null,
+      samples: d.samples.list(),
+    }),
   },
   { method: 'GET', path: ['rules'], handler: rulesView },
   { method: 'POST', path: ['rules', 'requeue'], handler: requeue },
-  { method: 'GET', path: ['stats'], handler: async (d, _p, url) => (await queryStats(d.stats.store, parseStatsQuery(url.searchParams, Date.now()), d.appId, Date.now())).items },
+  {
+    method: 'GET',
+    path: ['stats'],
+    handler: async (d, _p, url) => (await queryStats(d.stats.store, parseStatsQuery(url.searchParams, Date.now()), d.appId, Date.now())).items,
+  },
 ];
 
 /**

@@ -13,7 +13,11 @@ export interface HealthSummary {
   traffic: { messagesIn: number; messagesOut: number; presenceIn: number; slowConsumerDisconnects: number; publishRefusals: number };
   redis?: { ok: boolean; roundTripMs?: number; reconnects: number; error?: string };
   changeStream?: { active: boolean; slotLagBytes: number | null; confirmedLsn: string; publishedRows: number; queuedRows: number };
-  rules?: { queued: number; deadLetters: number; byRule: Record<string, { enqueued: number; delivered: number; failedAttempts: number; deadLettered: number }> };
+  rules?: {
+    queued: number;
+    deadLetters: number;
+    byRule: Record<string, { enqueued: number; delivered: number; failedAttempts: number; deadLettered: number }>;
+  };
 }
 
 /** Gathers the summary; a component that cannot answer marks the node not ok rather than failing the call. */
@@ -48,7 +52,13 @@ export async function healthSummary(node: RealtimeNode, ops: Operations, nodeId:
   }
   if (ops.connector) {
     const s = ops.connector.state();
-    summary.changeStream = { active: s.streaming, slotLagBytes: s.slotLagBytes, confirmedLsn: s.confirmedLsn, publishedRows: s.publishedRows, queuedRows: s.queuedRows };
+    summary.changeStream = {
+      active: s.streaming,
+      slotLagBytes: s.slotLagBytes,
+      confirmedLsn: s.confirmedLsn,
+      publishedRows: s.publishedRows,
+      queuedRows: s.queuedRows,
+    };
   }
   if (ops.rules) {
     try {

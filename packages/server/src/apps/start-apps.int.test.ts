@@ -69,7 +69,10 @@ describe('apps in the server', () => {
   });
 
   it('serves files as a static server should: ETag and 304, Range, HEAD, no dotfiles, no traversal', async () => {
-    const rowcast = await startRowcast({ database: { url: db.url }, apps: [{ name: 'mine', static: { prefix: '/', dir: './public', spa: true } }] }, { configDir: dir });
+    const rowcast = await startRowcast(
+      { database: { url: db.url }, apps: [{ name: 'mine', static: { prefix: '/', dir: './public', spa: true } }] },
+      { configDir: dir },
+    );
     try {
       const asset = `${rowcast.url}/assets/app.js`;
       const first = await fetch(asset);

@@ -52,7 +52,11 @@ export class PrometheusMetrics {
   private defineEngineMetrics(): void {
     const { node, restCounts } = this.sources;
     this.total('rowcast_messages_in_total', 'Messages accepted from publishers', (c) => c.realtimeMessagesIn + c.restMessagesIn);
-    this.total('rowcast_message_bytes_in_total', 'Bytes of the messages accepted (data, name, clientId, extras)', (c) => c.realtimeMessageBytesIn + c.restMessageBytesIn);
+    this.total(
+      'rowcast_message_bytes_in_total',
+      'Bytes of the messages accepted (data, name, clientId, extras)',
+      (c) => c.realtimeMessageBytesIn + c.restMessageBytesIn,
+    );
     this.total('rowcast_messages_out_total', 'Messages delivered to subscribers (one per subscriber)', (c) => c.messagesOut);
     this.total('rowcast_message_bytes_out_total', 'Bytes of the messages delivered', (c) => c.messageBytesOut);
     this.total('rowcast_presence_in_total', 'Presence changes accepted', (c) => c.presenceIn);
@@ -131,9 +135,24 @@ export class PrometheusMetrics {
         const v = read(state);
         if (v !== null) this.set(v);
       };
-    new Gauge({ name: 'rowcast_changestream_slot_lag_bytes', help: 'WAL bytes the replication slot still holds back', registers: [this.registry], collect: connector((s) => s.slotLagBytes) });
-    new Gauge({ name: 'rowcast_changestream_active', help: '1 when this node streams the change stream, 0 when standby', registers: [this.registry], collect: connector((s) => (s.streaming ? 1 : 0)) });
-    new Gauge({ name: 'rowcast_changestream_queued_rows', help: 'Rows received and not yet accepted by the realtime server', registers: [this.registry], collect: connector((s) => s.queuedRows) });
+    new Gauge({
+      name: 'rowcast_changestream_slot_lag_bytes',
+      help: 'WAL bytes the replication slot still holds back',
+      registers: [this.registry],
+      collect: connector((s) => s.slotLagBytes),
+    });
+    new Gauge({
+      name: 'rowcast_changestream_active',
+      help: '1 when this node streams the change stream, 0 when standby',
+      registers: [this.registry],
+      collect: connector((s) => (s.streaming ? 1 : 0)),
+    });
+    new Gauge({
+      name: 'rowcast_changestream_queued_rows',
+      help: 'Rows received and not yet accepted by the realtime server',
+      registers: [this.registry],
+      collect: connector((s) => s.queuedRows),
+    });
     const confirmed = { lsn: '', at: Date.now() };
     new Gauge({
       name: 'rowcast_changestream_confirmed_lsn_age_seconds',

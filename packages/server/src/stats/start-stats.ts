@@ -43,7 +43,8 @@ export async function startStats(opts: StartStatsOptions): Promise<{ stop(): Pro
   });
   recorder.start();
   // PostgreSQL keeps minutes for `retentionDays`: old ones are pruned at start and then hourly.
-  const prune = () => pgStore?.prune(Date.now() - opts.config.retentionDays * 24 * 3600_000).catch((err) => opts.logger.warn({ err }, 'pruning old stats failed'));
+  const prune = () =>
+    pgStore?.prune(Date.now() - opts.config.retentionDays * 24 * 3600_000).catch((err) => opts.logger.warn({ err }, 'pruning old stats failed'));
   void prune();
   const pruneTimer = pgStore ? setInterval(prune, 3600_000).unref() : undefined;
   return {
