@@ -56,7 +56,7 @@ export function registerStatusCommand(program: Command): void {
         } catch (err) {
           throw new Error(`cannot reach ${url}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
         }
-        const body = await res.json().catch(() => ({}));
+        const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
         if (!res.ok) throw new Error(`${url} answered ${res.status}: ${body?.error?.message ?? 'no admin API (is admin.key configured?)'}`);
         const summary = body as HealthSummary;
         process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : `${describe(summary, url)}\n`);
