@@ -53,6 +53,12 @@ export class RedisHistoryStore implements HistoryStore {
     if (!parsed) return undefined;
     const log = await this.read(channel, String(parsed.seq));
     if (!log.epoch) return parsed.seq === 0 ? [] : undefined;
+    if (log.epoch !== parsed.epoch && log.prevEpoch === parsed.epoch && parsed.seq >= log.prevSeq) {
+      // The serial ended the epoch this one followed (see RECOVER): continuous if the new epoch is kept whole.
+      const next = await this.read(channel, '0');
+      if (next.epoch !== log.epoch || (next.firstSeq ?? next.lastSeq + 1) > 1) return undefined;
+      return this.upToHorizon(channel, next.events);
+    }
     if (log.epoch !== parsed.epoch || parsed.seq > log.lastSeq) return undefined;
     const firstKept = log.firstSeq ?? log.lastSeq + 1;
     if (parsed.seq + 1 < firstKept) return undefined; // the gap fell out of retention
@@ -85,9 +91,12 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   /** The channel's position and its events after `afterSeq` (a number, or '-inf' for all), trimmed first. */
-  async read(channel: string, afterSeq: string): Promise<{ epoch?: string; lastSeq: number; firstSeq?: number; events: ChannelEvent[] }> {
+  async read(
+    channel: string,
+    afterSeq: string,
+  ): Promise<{ epoch?: string; lastSeq: number; firstSeq?: number; prevEpoch?: string; prevSeq: number; events: ChannelEvent[] }> {
     const { keys, retention } = this.opts;
-    const [epoch, lastSeq, firstSeq, ...records] = await this.redis.rowcastReadBuffer(
+    const [epoch, lastSeq, firstSeq, prevEpoch, prevSeq, ...records] = await this.redis.rowcastReadBuffer(
       keys.channelMeta(channel),
       keys.channelHistory(channel),
       this.cutoff(),
@@ -98,6 +107,8 @@ export class RedisHistoryStore implements HistoryStore {
       epoch: epoch ? epoch.toString() : undefined,
       lastSeq: Number(lastSeq?.toString() ?? 0),
       firstSeq: firstSeq ? Number(firstSeq.toString()) : undefined,
+      prevEpoch: prevEpoch ? prevEpoch.toString() : undefined,
+      prevSeq: Number(prevSeq?.toString() ?? 0),
       events: records.map((r) => decodeRecord(channel, r as Buffer)),
     };
   }

@@ -18,21 +18,32 @@ local function trim(hist, cutoff, maxEvents)
 end
 `;
 
+/** Error reply of a script run on a Redis data set other than the one the node knows (see StoreIdentity). */
+export const INSTANCE_CHANGED = 'ROWCAST_INSTANCE_CHANGED';
+
+/**
+ * Refuses to run on a data set the node has not recovered onto: without this, a Redis that restarted empty would
+ * silently start every channel's sequence again. KEYS[k] is the instance key, ARGV[a] the node's instance id.
+ */
+const instanceCheck = (k: number, a: number) => `
+if redis.call('GET', KEYS[${k}]) ~= ARGV[${a}] then return redis.error_reply('${INSTANCE_CHANGED}') end
+`;
+
 /**
  * Sequences, stores and publishes one event.
- * KEYS: meta, hist. ARGV: epochIfNew, tsPrefix, cutoff, maxEvents, histTtlMs, metaTtlMs, body, pubsubChannel,
- * idKeyPrefix, idWindowMs, explicit ids...
+ * KEYS: meta, hist, instance. ARGV: epochIfNew, tsPrefix, cutoff, maxEvents, histTtlMs, metaTtlMs, body,
+ * pubsubChannel, idKeyPrefix, idWindowMs, instanceId, explicit ids...
  * Returns the serial, or false when every explicit id was already published in the window (a repeat: nothing
  * happens). A channel without meta (new, or expired) starts a new epoch, and any history of an older epoch goes
  * with it.
  */
-const PUBLISH = `${TRIM}
-local nIds = #ARGV - 10
+const PUBLISH = `${TRIM}${instanceCheck(3, 11)}
+local nIds = #ARGV - 11
 if nIds > 0 then
   local seen = 0
-  for i = 11, #ARGV do seen = seen + redis.call('EXISTS', ARGV[9] .. ARGV[i]) end
+  for i = 12, #ARGV do seen = seen + redis.call('EXISTS', ARGV[9] .. ARGV[i]) end
   if seen == nIds then return false end
-  for i = 11, #ARGV do redis.call('SET', ARGV[9] .. ARGV[i], '1', 'PX', ARGV[10]) end
+  for i = 12, #ARGV do redis.call('SET', ARGV[9] .. ARGV[i], '1', 'PX', ARGV[10]) end
 end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
@@ -71,25 +82,69 @@ return 1
 
 /**
  * The channel's sequence position, creating its epoch when it has none (so a serial handed out before the
- * first event stays continuous with it). KEYS: meta. ARGV: epochIfNew, metaTtlMs. Returns { epoch, seq }.
+ * first event stays continuous with it). KEYS: meta, instance. ARGV: epochIfNew, metaTtlMs, instanceId.
+ * Returns { epoch, seq, prevEpoch or false, prevSeq } (prev: see RECOVER).
  */
-const POSITION = `
+const POSITION = `${instanceCheck(2, 3)}
 if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
-return { v[1], v[2] or '0' }
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq')
+return { v[1], v[2] or '0', v[3] or false, v[4] or '0' }
+`;
+
+/**
+ * Run by each node for each channel it knows after Redis changed under it (restart, failover): reconciles the
+ * channel's sequence in Redis with the last serial the node saw acknowledged or delivered, { knownEpoch, knownSeq }.
+ * - No meta (Redis lost it), or the same epoch but a lower seq (a replica missing the tail): the channel starts
+ *   a new epoch that records where the old one ended as far as this node knows (prevEpoch, prevSeq), so no
+ *   serial is handed out twice and a reader can tell whether it saw the whole old epoch.
+ * - A new epoch that followed the node's known one: prevSeq is raised to the node's seq when that is higher,
+ *   and the raise is announced on the gap channel (a node may have judged itself continuous too early).
+ * KEYS: meta, hist. ARGV: knownEpoch, knownSeq, epochIfNew, metaTtlMs, channel, gapChannel.
+ * Returns { epoch, seq, prevEpoch or false, prevSeq }.
+ */
+const RECOVER = `
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq')
+local known = tonumber(ARGV[2])
+if (not m[1]) or (m[1] == ARGV[1] and tonumber(m[2] or '0') < known) then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[3], 'seq', 0, 'prevEpoch', ARGV[1], 'prevSeq', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return { ARGV[3], '0', ARGV[1], ARGV[2] }
+end
+if m[1] ~= ARGV[1] and m[3] == ARGV[1] and tonumber(m[4] or '0') < known then
+  redis.call('HSET', KEYS[1], 'prevSeq', ARGV[2])
+  redis.call('PUBLISH', ARGV[6], ARGV[5] .. '\\0' .. ARGV[1] .. '\\0' .. ARGV[2])
+  m[4] = ARGV[2]
+end
+return { m[1], m[2] or '0', m[3] or false, m[4] or '0' }
+`;
+
+/**
+ * Makes the node's view of the data set current. KEYS: instance. ARGV: the id the node knows (or ''),
+ * a new id. When the key is absent (Redis lost its data) or still the node's own (Redis restarted or failed
+ * over with its data), the new id replaces it, so every other node finds out too; when another node replaced
+ * it already, that id stands. Returns the id now in force.
+ */
+const ADOPT_INSTANCE = `
+local cur = redis.call('GET', KEYS[1])
+if (not cur) or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return ARGV[2]
+end
+return cur
 `;
 
 /**
  * Trims, then reads the history of a channel. KEYS: meta, hist. ARGV: cutoff, maxEvents, afterSeq ('-inf' for all).
- * Returns { epoch or false, lastSeq, firstKeptSeq or false, records... }.
+ * Returns { epoch or false, lastSeq, firstKeptSeq or false, prevEpoch or false, prevSeq, records... }.
  */
 const READ = `${TRIM}
 trim(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
-local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq')
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local from = ARGV[3]
 if from ~= '-inf' then from = '(' .. from end
-local out = { v[1] or false, v[2] or '0', first[2] or false }
+local out = { v[1] or false, v[2] or '0', first[2] or false, v[3] or false, v[4] or '0' }
 for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], from, '+inf')) do out[#out + 1] = r end
 return out
 `;
@@ -147,9 +202,11 @@ return out
 
 /** Scripts as typed functions on one ioredis client. */
 export interface RowcastScripts {
-  rowcastPublish(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<string | null>;
+  rowcastPublish(meta: string, hist: string, instance: string, ...argv: Array<string | number | Uint8Array>): Promise<string | null>;
   rowcastAppend(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<number>;
-  rowcastPosition(meta: string, epochIfNew: string, metaTtlMs: number): Promise<[string, string]>;
+  rowcastPosition(meta: string, instance: string, epochIfNew: string, metaTtlMs: number, instanceId: string): Promise<[string, string, string | null, string]>;
+  rowcastRecover(meta: string, hist: string, ...argv: Array<string | number>): Promise<[string, string, string | null, string]>;
+  rowcastAdoptInstance(instance: string, knownId: string, newId: string): Promise<string>;
   rowcastReadBuffer(meta: string, hist: string, cutoff: number, maxEvents: number, afterSeq: string): Promise<Array<Buffer | null>>;
   rowcastPresenceApply(...keysAndArgv: Array<string | Uint8Array>): Promise<number>;
   rowcastFirstSightings(numberOfKeys: number, ...keysAndWindow: Array<string | number>): Promise<number[]>;
@@ -161,9 +218,11 @@ const defined = new WeakSet<Redis>();
 /** Defines the scripts on `redis` (once) and returns it typed with them. ioredis reloads them after NOSCRIPT. */
 export function withScripts(redis: Redis): Redis & RowcastScripts {
   if (!defined.has(redis)) {
-    redis.defineCommand('rowcastPublish', { numberOfKeys: 2, lua: PUBLISH });
+    redis.defineCommand('rowcastPublish', { numberOfKeys: 3, lua: PUBLISH });
+    redis.defineCommand('rowcastRecover', { numberOfKeys: 2, lua: RECOVER });
+    redis.defineCommand('rowcastAdoptInstance', { numberOfKeys: 1, lua: ADOPT_INSTANCE });
     redis.defineCommand('rowcastAppend', { numberOfKeys: 2, lua: APPEND });
-    redis.defineCommand('rowcastPosition', { numberOfKeys: 1, lua: POSITION });
+    redis.defineCommand('rowcastPosition', { numberOfKeys: 2, lua: POSITION });
     redis.defineCommand('rowcastRead', { numberOfKeys: 2, lua: READ });
     redis.defineCommand('rowcastPresenceApply', { numberOfKeys: 6, lua: PRESENCE_APPLY });
     // The number of keys varies per call: it is passed as the first argument.
