@@ -21,6 +21,7 @@ import type { RedisKeys } from './keys.js';
 import { CHANNEL_META_TTL_MS, type RedisHistoryStore } from './redis-history-store.js';
 import { INSTANCE_CHANGED, withScripts, type RowcastScripts } from './scripts.js';
 import type { StoreIdentity } from './store-identity.js';
+import { PublishFence } from './publish-fence.js';
 
 /** How long the serial of an acknowledged publish is remembered for a recovery (see RECOVER). */
 const ACKED_MEMORY_MS = 60_000;
@@ -73,6 +74,7 @@ export class RedisBroker implements Broker {
   private recovery?: Promise<void>;
   /** Per channel, the last serial this node's publishes got (oldest first, pruned after ACKED_MEMORY_MS). */
   private readonly acked = new Map<string, { serial: string; at: number }>();
+  private readonly fence = new PublishFence();
 
   constructor(private readonly opts: RedisBrokerOptions) {
     this.redis = withScripts(opts.redis);
@@ -104,15 +106,26 @@ export class RedisBroker implements Broker {
   }
 
   async publish(channel: string, input: ChannelEventInput): Promise<ChannelEvent> {
+    const ticket = this.fence.begin();
+    try {
+      return await this.publishInOrder(ticket, channel, input);
+    } finally {
+      this.fence.finish(ticket);
+    }
+  }
+
+  private async publishInOrder(ticket: number, channel: string, input: ChannelEventInput): Promise<ChannelEvent> {
     for (let attempt = 0; ; attempt++) {
       if (this.recovery) await this.recovery;
+      await this.fence.clear(ticket);
       // Queued by ioredis while Redis is unreachable: it cannot have run on the data set that went.
       const queuedOffline = this.opts.redis.status !== 'ready';
+      const instance = this.opts.identity.id;
       try {
         return await this.publishOnce(channel, input);
       } catch (err) {
         if (!isInstanceChanged(err)) throw err;
-        await this.recover();
+        if (this.opts.identity.id === instance) await this.recover();
         if (!queuedOffline || attempt >= 2) {
           throw new ErrorInfo(
             'Redis restarted or failed over while this publish was in flight: it was not acknowledged (it may or may not have reached subscribers); publish again',
@@ -141,6 +154,7 @@ export class RedisBroker implements Broker {
   /** Recovers onto the data set Redis holds now (once at a time; concurrent callers share the run). */
   recover(): Promise<void> {
     if (this.recovery) return this.recovery;
+    this.fence.raise();
     const run = this.recoverNow().finally(() => {
       this.recovery = undefined;
     });
@@ -295,12 +309,13 @@ export class RedisBroker implements Broker {
     const metaTtl = Math.max(CHANNEL_META_TTL_MS, history.retention.ttlMs);
     for (let attempt = 0; ; attempt++) {
       if (this.recovery) await this.recovery;
+      const instance = identity.id;
       try {
-        const [epoch, seq, prevEpoch, prevSeq] = await this.redis.rowcastPosition(keys.channelMeta(channel), keys.instance(), newEpoch(clock.now()), metaTtl, identity.id);
+        const [epoch, seq, prevEpoch, prevSeq] = await this.redis.rowcastPosition(keys.channelMeta(channel), keys.instance(), newEpoch(clock.now()), metaTtl, instance);
         return { epoch, seq: Number(seq), prevEpoch: prevEpoch ?? undefined, prevSeq: Number(prevSeq) };
       } catch (err) {
         if (!isInstanceChanged(err) || attempt >= 2) throw err;
-        await this.recover();
+        if (identity.id === instance) await this.recover();
       }
     }
   }
@@ -308,5 +323,5 @@ export class RedisBroker implements Broker {
 
 /** Whether a script refused to run because Redis is not the data set the node knows. */
 function isInstanceChanged(err: unknown): boolean {
-  return err instanceof Error && err.message.startsWith(INSTANCE_CHANGED);
+  return err instanceof Error && err.message.includes(INSTANCE_CHANGED);
 }

@@ -113,7 +113,9 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
 
 /** The commands connection: to one server, or to the primary the Sentinels name (followed across failovers). */
 function connectRedis(opts: RedisEngineOptions): Redis {
-  const common: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: null };
+  // Retries at most every half second: a node back on Redis soon after it is (recovering presence, accepting
+  // publishes queued meanwhile) matters more than the few connection attempts saved.
+  const common: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 50, 500) };
   if (opts.sentinels?.length) {
     if (!opts.name) throw new Error('redis: sentinels need the name of the primary they watch');
     return new Redis({
