@@ -127,6 +127,12 @@ export class RedisOutageProbe {
     return this.watchers.every((w) => [...last.values()].every((data) => w.received.includes(data)));
   }
 
+  /** Acknowledged messages each subscriber did not receive. */
+  missing(): Array<{ name: string; count: number }> {
+    const acked = [...this.sent.values()].filter((s) => s.state === 'acked');
+    return this.watchers.map((w) => ({ name: w.name, count: acked.filter((s) => !w.received.includes(s.data)).length }));
+  }
+
   /** Discontinuity signals per subscriber. */
   signals(): Array<{ name: string; signals: Watcher['signals'] }> {
     return this.watchers.map((w) => ({ name: w.name, signals: w.signals }));
