@@ -2,12 +2,16 @@ import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
 import { formatSerial, parseSerial, type ChannelEvent, type Logger } from '@rowcast/core';
 import { decodeRecord } from './event-record.js';
 
-/** A channel's sequence position in Redis; `prev` is where the epoch before it ended, when it followed one (see RECOVER). */
+/**
+ * A channel's sequence position in Redis. An epoch started by a recovery (see RECOVER) numbers on from `base`
+ * and records where the epoch before it ended as far as the nodes know (`prevEpoch`, `prevSeq`).
+ */
 export interface FeedPosition {
   epoch: string;
   seq: number;
   prevEpoch?: string;
   prevSeq: number;
+  base: number;
 }
 
 /** Where a feed reads what pub/sub did not bring (a reconnect, a dropped message). */
@@ -33,9 +37,9 @@ type Item = { kind: 'record'; record: Buffer } | { kind: 'catch-up' } | { kind: 
  * those sent while the connection is down; a jump in seq (or a reconnect) is filled from history before going
  * on. Items are processed one at a time, so the order survives the async history reads.
  *
- * When the channel moves to a new epoch (Redis lost its data, or failed over to a replica missing the tail),
- * every event of the new epoch is delivered from its first; the move is continuous only when Redis records
- * that the old epoch ended at or before this node's last event. Otherwise, or when events fell out of history
+ * When the channel moves to a new epoch (Redis restarted, lost its data or failed over), every event of the new
+ * epoch is delivered from its first; the move is continuous only when Redis records that the old epoch ended
+ * at or before this node's last event. Otherwise, or when events fell out of history
  * before delivery, the output is told the channel lost continuity instead of leaving a silent gap.
  */
 export class ChannelFeed {
@@ -141,14 +145,17 @@ export class ChannelFeed {
       if (pos.seq < this.seq) this.logger.warn({ channel: this.channel, epoch: pos.epoch, seq: pos.seq, delivered: this.seq }, 'redis broker: channel sequence went back');
       return;
     }
+    // Events of the old epoch that Redis kept and this node has not delivered yet (published on a failed-over or
+    // restarted Redis before the recovery started the new epoch) come first.
+    if (this.epoch !== undefined && pos.prevEpoch === this.epoch) await this.fill(Number.MAX_SAFE_INTEGER);
     const continuous = this.epoch !== undefined && pos.prevEpoch === this.epoch && this.seq >= pos.prevSeq;
     this.continuedFrom = continuous ? { epoch: this.epoch!, seq: this.seq } : undefined;
     if (!continuous) {
       this.logger.warn({ channel: this.channel, from: this.epoch && formatSerial(this.epoch, this.seq), to: pos.epoch, prev: pos.prevEpoch && formatSerial(pos.prevEpoch, pos.prevSeq) }, 'redis broker: channel continuity lost');
-      this.lost(formatSerial(pos.epoch, 0));
+      this.lost(formatSerial(pos.epoch, pos.base));
     }
     this.epoch = pos.epoch;
-    this.seq = 0;
+    this.seq = pos.base;
   }
 
   private checkGap(epoch: string, seq: number): void {

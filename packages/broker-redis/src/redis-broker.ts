@@ -75,6 +75,11 @@ export class RedisBroker implements Broker {
   /** Per channel, the last serial this node's publishes got (oldest first, pruned after ACKED_MEMORY_MS). */
   private readonly acked = new Map<string, { serial: string; at: number }>();
   private readonly fence = new PublishFence();
+  /** Times the commands connection closed (see publishInOrder). */
+  private closes = 0;
+  /** False from a connection close until the node has checked (and if need be recovered onto) the Redis it reconnected to. */
+  private verified = true;
+  private verifying?: Promise<void>;
 
   constructor(private readonly opts: RedisBrokerOptions) {
     this.redis = withScripts(opts.redis);
@@ -94,6 +99,12 @@ export class RedisBroker implements Broker {
       this.connectedOnce = true;
     });
     this.sub.on('error', (err) => this.logger.warn({ err }, 'redis subscriber connection error'));
+    // Until the node has checked that a reconnected Redis is the data set it knows, it sequences nothing:
+    // after a failover the instance key is still there (replicated), and only the run_id tells.
+    opts.redis.on('close', () => {
+      this.closes++;
+      this.verified = false;
+    });
     // The commands connection is ready already (the engine connected it): every later 'ready' is a reconnect.
     opts.redis.on('ready', () => {
       this.checkStore().catch((err) => this.logger.warn({ err }, 'redis broker: checking the Redis data set failed'));
@@ -116,17 +127,18 @@ export class RedisBroker implements Broker {
 
   private async publishInOrder(ticket: number, channel: string, input: ChannelEventInput): Promise<ChannelEvent> {
     for (let attempt = 0; ; attempt++) {
-      if (this.recovery) await this.recovery;
+      await this.settled();
       await this.fence.clear(ticket);
-      // Queued by ioredis while Redis is unreachable: it cannot have run on the data set that went.
-      const queuedOffline = this.opts.redis.status !== 'ready';
+      // A publish sent on a connection that then closed may have run on the Redis that went (ioredis sends it
+      // again on the next connection); one sent on the current connection has not.
+      const closesAtSend = this.closes;
       const instance = this.opts.identity.id;
       try {
         return await this.publishOnce(channel, input);
       } catch (err) {
         if (!isInstanceChanged(err)) throw err;
         if (this.opts.identity.id === instance) await this.recover();
-        if (!queuedOffline || attempt >= 2) {
+        if (this.closes !== closesAtSend || attempt >= 2) {
           throw new ErrorInfo(
             'Redis restarted or failed over while this publish was in flight: it was not acknowledged (it may or may not have reached subscribers); publish again',
             ErrorCode.INTERNAL_ERROR,
@@ -135,6 +147,28 @@ export class RedisBroker implements Broker {
         }
       }
     }
+  }
+
+  /** Resolves once the node may sequence on Redis: reconnected, checked and recovered if it changed. */
+  private async settled(): Promise<void> {
+    while (!this.verified || this.recovery) {
+      if (this.recovery) await this.recovery.catch(() => {});
+      else await this.verify();
+    }
+  }
+
+  private verify(): Promise<void> {
+    this.verifying ??= (async () => {
+      try {
+        const closes = this.closes;
+        // Waits in ioredis' queue while Redis is unreachable.
+        await this.checkStore();
+        if (this.closes === closes) this.verified = true;
+      } finally {
+        this.verifying = undefined;
+      }
+    })();
+    return this.verifying;
   }
 
   /** Registers work to run after each recovery onto a changed Redis (the engine re-enters its presence members). */
@@ -173,7 +207,17 @@ export class RedisBroker implements Broker {
       this.logger.warn({ runId, instance: identity.id, previousInstance: knownBefore, channels: channels.size }, 'redis broker: Redis changed (restart or failover); recovering');
       const metaTtl = Math.max(CHANNEL_META_TTL_MS, history.retention.ttlMs);
       for (const [channel, known] of channels) {
-        await this.redis.rowcastRecover(keys.channelMeta(channel), keys.channelHistory(channel), known.epoch, known.seq, newEpoch(clock.now()), metaTtl, channel, keys.gapNotices());
+        await this.redis.rowcastRecover(
+          keys.channelMeta(channel),
+          keys.channelHistory(channel),
+          known.epoch,
+          known.seq,
+          newEpoch(clock.now()),
+          metaTtl,
+          channel,
+          keys.gapNotices(),
+          identity.id,
+        );
       }
       for (const feed of this.feeds.values()) feed.catchUp();
     } catch (err) {
@@ -308,11 +352,11 @@ export class RedisBroker implements Broker {
     const { keys, history, clock, identity } = this.opts;
     const metaTtl = Math.max(CHANNEL_META_TTL_MS, history.retention.ttlMs);
     for (let attempt = 0; ; attempt++) {
-      if (this.recovery) await this.recovery;
+      await this.settled();
       const instance = identity.id;
       try {
-        const [epoch, seq, prevEpoch, prevSeq] = await this.redis.rowcastPosition(keys.channelMeta(channel), keys.instance(), newEpoch(clock.now()), metaTtl, instance);
-        return { epoch, seq: Number(seq), prevEpoch: prevEpoch ?? undefined, prevSeq: Number(prevSeq) };
+        const [epoch, seq, prevEpoch, prevSeq, base] = await this.redis.rowcastPosition(keys.channelMeta(channel), keys.instance(), newEpoch(clock.now()), metaTtl, instance);
+        return { epoch, seq: Number(seq), prevEpoch: prevEpoch ?? undefined, prevSeq: Number(prevSeq), base: Number(base) };
       } catch (err) {
         if (!isInstanceChanged(err) || attempt >= 2) throw err;
         if (identity.id === instance) await this.recover();

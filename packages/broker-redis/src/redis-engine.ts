@@ -124,8 +124,9 @@ function connectRedis(opts: RedisEngineOptions): Redis {
       name: opts.name,
       password: opts.password,
       sentinelPassword: opts.sentinelPassword,
-      // Reconnect to the new primary as soon as a Sentinel announces the switch, not at the next failed command.
-      failoverDetector: true,
+      // A primary that was demoted without dying answers writes with READONLY: ask the Sentinels again. (ioredis'
+      // failoverDetector is not used: its disconnect can race a reconnect and leave the client ended for good.)
+      reconnectOnError: (err) => err.message.startsWith('READONLY'),
     });
   }
   if (!opts.url) throw new Error('redis: give a url, or sentinels and a name');

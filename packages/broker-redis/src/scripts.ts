@@ -83,40 +83,42 @@ return 1
 /**
  * The channel's sequence position, creating its epoch when it has none (so a serial handed out before the
  * first event stays continuous with it). KEYS: meta, instance. ARGV: epochIfNew, metaTtlMs, instanceId.
- * Returns { epoch, seq, prevEpoch or false, prevSeq } (prev: see RECOVER).
+ * Returns { epoch, seq, prevEpoch or false, prevSeq, base } (see RECOVER).
  */
 const POSITION = `${instanceCheck(2, 3)}
 if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq')
-return { v[1], v[2] or '0', v[3] or false, v[4] or '0' }
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq', 'base')
+return { v[1], v[2] or '0', v[3] or false, v[4] or '0', v[5] or '0' }
 `;
 
 /**
- * Run by each node for each channel it knows after Redis changed under it (restart, failover): reconciles the
- * channel's sequence in Redis with the last serial the node saw acknowledged or delivered, { knownEpoch, knownSeq }.
- * - No meta (Redis lost it), or the same epoch but a lower seq (a replica missing the tail): the channel starts
- *   a new epoch that records where the old one ended as far as this node knows (prevEpoch, prevSeq), so no
- *   serial is handed out twice and a reader can tell whether it saw the whole old epoch.
- * - A new epoch that followed the node's known one: prevSeq is raised to the node's seq when that is higher,
- *   and the raise is announced on the gap channel (a node may have judged itself continuous too early).
- * KEYS: meta, hist. ARGV: knownEpoch, knownSeq, epochIfNew, metaTtlMs, channel, gapChannel.
- * Returns { epoch, seq, prevEpoch or false, prevSeq }.
+ * Run by each node, for each channel it knows, after Redis changed under it (a restart with or without its
+ * data, a failover): { knownEpoch, knownSeq } is the last serial the node saw acknowledged or delivered.
+ * - The first node to do so for the channel on this data set (the channel is still in the known epoch, or Redis
+ *   lost it) starts a new epoch. Its seq goes on from `base`, the highest of what Redis kept and what the node
+ *   knew, so no serial is handed out twice even when a replica missed the tail, and the history Redis kept
+ *   stays (scores keep rising). It records where the old epoch ended as far as known (prevEpoch, prevSeq) and
+ *   how much of it Redis kept (prevKept), for readers to judge whether they saw it whole.
+ * - A node that knew more of the old epoch than recorded raises prevSeq and announces it on the gap channel:
+ *   a node that judged itself continuous on the lower value was wrong.
+ * KEYS: meta, hist. ARGV: knownEpoch, knownSeq, epochIfNew, metaTtlMs, channel, gapChannel, instanceId.
  */
 const RECOVER = `
-local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq')
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq', 'inst')
 local known = tonumber(ARGV[2])
-if (not m[1]) or (m[1] == ARGV[1] and tonumber(m[2] or '0') < known) then
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', ARGV[3], 'seq', 0, 'prevEpoch', ARGV[1], 'prevSeq', ARGV[2])
+if m[5] ~= ARGV[7] and ((not m[1]) or m[1] == ARGV[1]) then
+  local kept = tonumber(m[2] or '0')
+  if not m[1] then redis.call('DEL', KEYS[2]) end
+  local base = math.max(kept, known)
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[3], 'seq', base, 'base', base, 'prevEpoch', ARGV[1], 'prevSeq', base, 'prevKept', kept, 'inst', ARGV[7])
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  return { ARGV[3], '0', ARGV[1], ARGV[2] }
+  return 1
 end
-if m[1] ~= ARGV[1] and m[3] == ARGV[1] and tonumber(m[4] or '0') < known then
+if m[3] == ARGV[1] and tonumber(m[4] or '0') < known then
   redis.call('HSET', KEYS[1], 'prevSeq', ARGV[2])
   redis.call('PUBLISH', ARGV[6], ARGV[5] .. '\\0' .. ARGV[1] .. '\\0' .. ARGV[2])
-  m[4] = ARGV[2]
 end
-return { m[1], m[2] or '0', m[3] or false, m[4] or '0' }
+return 0
 `;
 
 /**
@@ -136,15 +138,16 @@ return cur
 
 /**
  * Trims, then reads the history of a channel. KEYS: meta, hist. ARGV: cutoff, maxEvents, afterSeq ('-inf' for all).
- * Returns { epoch or false, lastSeq, firstKeptSeq or false, prevEpoch or false, prevSeq, records... }.
+ * Returns { epoch or false, lastSeq, firstKeptSeq or false, prevEpoch or false, prevSeq, prevKept, base, records... }
+ * (see RECOVER).
  */
 const READ = `${TRIM}
 trim(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
-local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq')
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq', 'prevKept', 'base')
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local from = ARGV[3]
 if from ~= '-inf' then from = '(' .. from end
-local out = { v[1] or false, v[2] or '0', first[2] or false, v[3] or false, v[4] or '0' }
+local out = { v[1] or false, v[2] or '0', first[2] or false, v[3] or false, v[4] or '0', v[5] or '0', v[6] or '0' }
 for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], from, '+inf')) do out[#out + 1] = r end
 return out
 `;
@@ -204,8 +207,8 @@ return out
 export interface RowcastScripts {
   rowcastPublish(meta: string, hist: string, instance: string, ...argv: Array<string | number | Uint8Array>): Promise<string | null>;
   rowcastAppend(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<number>;
-  rowcastPosition(meta: string, instance: string, epochIfNew: string, metaTtlMs: number, instanceId: string): Promise<[string, string, string | null, string]>;
-  rowcastRecover(meta: string, hist: string, ...argv: Array<string | number>): Promise<[string, string, string | null, string]>;
+  rowcastPosition(meta: string, instance: string, epochIfNew: string, metaTtlMs: number, instanceId: string): Promise<[string, string, string | null, string, string]>;
+  rowcastRecover(meta: string, hist: string, ...argv: Array<string | number>): Promise<number>;
   rowcastAdoptInstance(instance: string, knownId: string, newId: string): Promise<string>;
   rowcastReadBuffer(meta: string, hist: string, cutoff: number, maxEvents: number, afterSeq: string): Promise<Array<Buffer | null>>;
   rowcastPresenceApply(...keysAndArgv: Array<string | Uint8Array>): Promise<number>;
