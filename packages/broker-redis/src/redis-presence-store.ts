@@ -62,6 +62,11 @@ export class RedisPresenceStore implements PresenceStore {
     return out;
   }
 
+  /** Forgets a member entered here whose connection is no longer this node's (it closed or moved to another node). */
+  forget(channel: string, member: AcceptedPresence): void {
+    this.remember(channel, member, true);
+  }
+
   private remember(channel: string, event: AcceptedPresence, leave: boolean): void {
     const key = memberKey(event);
     let members = this.entered.get(channel);

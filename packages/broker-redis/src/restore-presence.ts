@@ -10,7 +10,7 @@ import type { RedisPresenceStore } from './redis-presence-store.js';
  * its id, so a member still in Redis is left alone (publishPresence skips a re-enter with the same id), and a
  * subscriber that still shows it ignores the ENTER (the SDK keeps the newer of two entries, and equal ids are
  * not newer): only the views that lost it see it come back. Members of connections gone from this node are
- * not its to restore (their LEAVE, or their new node, decides).
+ * not its to restore (their LEAVE, or their new node, decides): they are forgotten.
  */
 export async function restorePresence(
   store: RedisPresenceStore,
@@ -20,7 +20,10 @@ export async function restorePresence(
 ): Promise<void> {
   const groups = new Map<string, { channel: string; connectionId: string; members: AcceptedPresence[] }>();
   for (const { channel, member } of store.enteredHere()) {
-    if (!holdsConnection(member.connectionId)) continue;
+    if (!holdsConnection(member.connectionId)) {
+      store.forget(channel, member);
+      continue;
+    }
     const key = `${channel}\u0000${member.connectionId}`;
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { channel, connectionId: member.connectionId, members: [] }));
