@@ -27,7 +27,8 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Sentinel failovers under a cluster' : 'Se
   let probe: RedisOutageProbe | undefined;
 
   beforeAll(async () => {
-    for (const name of ['a', 'b']) servers.push(await TestRedisServer.create(['--dir', dir, '--dbfilename', `${name}.rdb`, '--appendonly', 'no', '--save', '']));
+    for (const name of ['a', 'b'])
+      servers.push(await TestRedisServer.create(['--dir', dir, '--dbfilename', `${name}.rdb`, '--appendonly', 'no', '--save', '']));
     await servers[0].start();
     await servers[1].start(['--replicaof', '127.0.0.1', String(servers[0].port)]);
     await replicaInSync(servers[1]);

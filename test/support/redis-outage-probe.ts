@@ -63,7 +63,8 @@ export class RedisOutageProbe {
         if (change.current !== 'attached') watcher.otherStates.push(`${change.current} (${change.reason?.code ?? 'no error'})`);
       });
       client.connection.on((change) => {
-        if (change.current !== 'connected') watcher.otherStates.push(`connection ${change.current} (${change.reason?.code ?? 'no error'}: ${change.reason?.message ?? ''})`);
+        if (change.current !== 'connected')
+          watcher.otherStates.push(`connection ${change.current} (${change.reason?.code ?? 'no error'}: ${change.reason?.message ?? ''})`);
       });
       probe.watchers.push(watcher);
     }
@@ -159,7 +160,13 @@ export class RedisOutageProbe {
       const explained = (at: number) => w.signals.some((s) => s.at >= at && s.at - at < EXPLAINS_MS);
       const missing = [...this.sent.values()].filter((s) => s.state === 'acked' && !seen.has(s.data));
       const unexplained = missing.filter((s) => !explained(s.sentAt));
-      if (unexplained.length) problems.push(`${w.name}: ${unexplained.length} acknowledged messages missing without a discontinuity signal (${unexplained.slice(0, 5).map((s) => s.data).join(', ')}...)`);
+      if (unexplained.length)
+        problems.push(
+          `${w.name}: ${unexplained.length} acknowledged messages missing without a discontinuity signal (${unexplained
+            .slice(0, 5)
+            .map((s) => s.data)
+            .join(', ')}...)`,
+        );
       for (const s of w.signals) if (s.code !== 80016) problems.push(`${w.name}: discontinuity signal with code ${s.code}`);
       if (w.otherStates.length) problems.push(`${w.name}: channel went ${w.otherStates.join(', ')}`);
       const flaps = w.presenceEvents.filter((e) => !w.signals.some((s) => Math.abs(s.at - e.at) < EXPLAINS_MS));
@@ -180,11 +187,21 @@ export class RedisOutageProbe {
       for (const node of this.nodes) {
         const rest = new Ably.Rest(clientOptions(node, { key: node.keys.full }) as Ably.ClientOptions);
         const page = await rest.channels.get(this.channelName).presence.get();
-        out.push(`REST on ${node.port}: ${page.items.map((m) => m.clientId).sort().join(',')}`);
+        out.push(
+          `REST on ${node.port}: ${page.items
+            .map((m) => m.clientId)
+            .sort()
+            .join(',')}`,
+        );
         const fresh = new Ably.Realtime(clientOptions(node, { key: node.keys.full }) as Ably.ClientOptions);
         try {
           const members = await fresh.channels.get(this.channelName).presence.get();
-          out.push(`new client on ${node.port}: ${members.map((m) => m.clientId).sort().join(',')}`);
+          out.push(
+            `new client on ${node.port}: ${members
+              .map((m) => m.clientId)
+              .sort()
+              .join(',')}`,
+          );
         } finally {
           fresh.close();
         }

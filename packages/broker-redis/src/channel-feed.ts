@@ -142,7 +142,8 @@ export class ChannelFeed {
   private async follow(): Promise<void> {
     const pos = await this.source.position(this.channel);
     if (pos.epoch === this.epoch) {
-      if (pos.seq < this.seq) this.logger.warn({ channel: this.channel, epoch: pos.epoch, seq: pos.seq, delivered: this.seq }, 'redis broker: channel sequence went back');
+      if (pos.seq < this.seq)
+        this.logger.warn({ channel: this.channel, epoch: pos.epoch, seq: pos.seq, delivered: this.seq }, 'redis broker: channel sequence went back');
       return;
     }
     // Events of the old epoch that Redis kept and this node has not delivered yet (published on a failed-over or
@@ -151,7 +152,15 @@ export class ChannelFeed {
     const continuous = this.epoch !== undefined && pos.prevEpoch === this.epoch && this.seq >= pos.prevSeq;
     this.continuedFrom = continuous ? { epoch: this.epoch!, seq: this.seq } : undefined;
     if (!continuous) {
-      this.logger.warn({ channel: this.channel, from: this.epoch && formatSerial(this.epoch, this.seq), to: pos.epoch, prev: pos.prevEpoch && formatSerial(pos.prevEpoch, pos.prevSeq) }, 'redis broker: channel continuity lost');
+      this.logger.warn(
+        {
+          channel: this.channel,
+          from: this.epoch && formatSerial(this.epoch, this.seq),
+          to: pos.epoch,
+          prev: pos.prevEpoch && formatSerial(pos.prevEpoch, pos.prevSeq),
+        },
+        'redis broker: channel continuity lost',
+      );
       this.lost(formatSerial(pos.epoch, pos.base));
     }
     this.epoch = pos.epoch;
@@ -162,7 +171,10 @@ export class ChannelFeed {
     const from = this.continuedFrom;
     if (!from || from.epoch !== epoch || from.seq >= seq) return;
     this.continuedFrom = undefined;
-    this.logger.warn({ channel: this.channel, delivered: formatSerial(from.epoch, from.seq), ended: formatSerial(epoch, seq) }, 'redis broker: channel continuity lost (late notice)');
+    this.logger.warn(
+      { channel: this.channel, delivered: formatSerial(from.epoch, from.seq), ended: formatSerial(epoch, seq) },
+      'redis broker: channel continuity lost (late notice)',
+    );
     this.lost(formatSerial(this.epoch!, this.seq));
   }
 
@@ -173,7 +185,10 @@ export class ChannelFeed {
       const parsed = parseSerial(event.serial)!;
       if (parsed.epoch !== this.epoch || parsed.seq <= this.seq || parsed.seq > upTo) continue;
       if (parsed.seq > this.seq + 1) {
-        this.logger.warn({ channel: this.channel, from: this.seq + 1, to: parsed.seq - 1 }, 'redis broker: events fell out of history before delivery');
+        this.logger.warn(
+          { channel: this.channel, from: this.seq + 1, to: parsed.seq - 1 },
+          'redis broker: events fell out of history before delivery',
+        );
         this.lost(formatSerial(parsed.epoch, parsed.seq - 1));
       }
       this.seq = parsed.seq;

@@ -194,7 +194,10 @@ export class RedisBroker implements Broker {
     });
     this.recovery = run;
     // Presence re-entry publishes through this broker: it runs after the recovery, not inside it.
-    void run.then(() => this.runRecoveredListeners(), () => {});
+    void run.then(
+      () => this.runRecoveredListeners(),
+      () => {},
+    );
     return run;
   }
 
@@ -204,7 +207,10 @@ export class RedisBroker implements Broker {
     try {
       const runId = await identity.adopt();
       const channels = this.knownPositions();
-      this.logger.warn({ runId, instance: identity.id, previousInstance: knownBefore, channels: channels.size }, 'redis broker: Redis changed (restart or failover); recovering');
+      this.logger.warn(
+        { runId, instance: identity.id, previousInstance: knownBefore, channels: channels.size },
+        'redis broker: Redis changed (restart or failover); recovering',
+      );
       const metaTtl = Math.max(CHANNEL_META_TTL_MS, history.retention.ttlMs);
       for (const [channel, known] of channels) {
         await this.redis.rowcastRecover(
@@ -244,7 +250,8 @@ export class RedisBroker implements Broker {
     for (const [channel, feed] of this.feeds) {
       if (!feed.epoch) continue;
       const seen = out.get(channel);
-      if (!seen || isAfter(formatSerial(feed.epoch, feed.seq), formatSerial(seen.epoch, seen.seq))) out.set(channel, { epoch: feed.epoch, seq: feed.seq });
+      if (!seen || isAfter(formatSerial(feed.epoch, feed.seq), formatSerial(seen.epoch, seen.seq)))
+        out.set(channel, { epoch: feed.epoch, seq: feed.seq });
     }
     return out;
   }
@@ -355,7 +362,13 @@ export class RedisBroker implements Broker {
       await this.settled();
       const instance = identity.id;
       try {
-        const [epoch, seq, prevEpoch, prevSeq, base] = await this.redis.rowcastPosition(keys.channelMeta(channel), keys.instance(), newEpoch(clock.now()), metaTtl, instance);
+        const [epoch, seq, prevEpoch, prevSeq, base] = await this.redis.rowcastPosition(
+          keys.channelMeta(channel),
+          keys.instance(),
+          newEpoch(clock.now()),
+          metaTtl,
+          instance,
+        );
         return { epoch, seq: Number(seq), prevEpoch: prevEpoch ?? undefined, prevSeq: Number(prevSeq), base: Number(base) };
       } catch (err) {
         if (!isInstanceChanged(err) || attempt >= 2) throw err;

@@ -207,7 +207,13 @@ return out
 export interface RowcastScripts {
   rowcastPublish(meta: string, hist: string, instance: string, ...argv: Array<string | number | Uint8Array>): Promise<string | null>;
   rowcastAppend(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<number>;
-  rowcastPosition(meta: string, instance: string, epochIfNew: string, metaTtlMs: number, instanceId: string): Promise<[string, string, string | null, string, string]>;
+  rowcastPosition(
+    meta: string,
+    instance: string,
+    epochIfNew: string,
+    metaTtlMs: number,
+    instanceId: string,
+  ): Promise<[string, string, string | null, string, string]>;
   rowcastRecover(meta: string, hist: string, ...argv: Array<string | number>): Promise<number>;
   rowcastAdoptInstance(instance: string, knownId: string, newId: string): Promise<string>;
   rowcastReadBuffer(meta: string, hist: string, cutoff: number, maxEvents: number, afterSeq: string): Promise<Array<Buffer | null>>;

@@ -9,11 +9,22 @@ describe('redis config', () => {
   };
 
   it('takes one server by URL, with the defaults', () => {
-    expect(redisConfigSchema.parse({ url: 'redis://127.0.0.1:6379' })).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'rowcast:', livenessTtlMs: 3000 });
+    expect(redisConfigSchema.parse({ url: 'redis://127.0.0.1:6379' })).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      prefix: 'rowcast:',
+      livenessTtlMs: 3000,
+    });
   });
 
   it('takes Sentinels and the name of the primary they watch', () => {
-    const section = { sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }], name: 'mymaster', password: 'pw' };
+    const section = {
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26379 },
+      ],
+      name: 'mymaster',
+      password: 'pw',
+    };
     expect(redisConfigSchema.parse(section)).toMatchObject(section);
   });
 

@@ -8,9 +8,15 @@ import { ConfigError, type RowcastConfig } from './config.js';
 export const redisConfigSchema = z
   .object({
     /** One Redis server. Either this or `sentinels` + `name`. */
-    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
     /** Sentinels watching the primary: the nodes follow it through failovers. */
-    sentinels: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1).optional(),
+    sentinels: z
+      .array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict())
+      .min(1)
+      .optional(),
     /** The primary's name in the Sentinels' configuration (`sentinel monitor <name> ...`). */
     name: z.string().min(1).optional(),
     /** Password of the Redis servers when reached through sentinels (a `url` carries its own). */
@@ -26,7 +32,8 @@ export const redisConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.sentinels && c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'give either url or sentinels, not both' });
     else if (!c.sentinels && !c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required (or sentinels and name)' });
-    if (c.sentinels && !c.name) ctx.addIssue({ code: 'custom', path: ['name'], message: 'required with sentinels: the name of the primary they watch' });
+    if (c.sentinels && !c.name)
+      ctx.addIssue({ code: 'custom', path: ['name'], message: 'required with sentinels: the name of the primary they watch' });
   });
 
 /** The engine's adapters as chosen by the config, and their lifecycle around the node. */
@@ -80,7 +87,13 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
   logger.info(`engine: Redis at ${where}, cluster prefix "${redisConfig.prefix}", node ${engine.nodeId}`);
   return {
     kind: 'redis',
-    ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
+    ports: {
+      broker: engine.broker,
+      history: engine.history,
+      presence: engine.presence,
+      connectionStates: engine.connectionStates,
+      nodeId: engine.nodeId,
+    },
     nonces: engine.nonces,
     start: (node) =>
       engine.start(
