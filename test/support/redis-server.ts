@@ -14,11 +14,13 @@ export class TestRedisServer {
     readonly port: number,
     /** redis-server options besides port and bind (persistence, directory). */
     private readonly options: string[],
+    /** A configuration file to start from (a Sentinel needs one it can rewrite). */
+    private readonly configFile?: string,
   ) {}
 
-  /** A server on a free port, not started yet. */
-  static async create(options: string[]): Promise<TestRedisServer> {
-    return new TestRedisServer(await freePort(), options);
+  /** A server on a free port, not started yet; `configFile` comes first on its command line. */
+  static async create(options: string[], configFile?: string): Promise<TestRedisServer> {
+    return new TestRedisServer(await freePort(), options, configFile);
   }
 
   get url(): string {
@@ -29,9 +31,10 @@ export class TestRedisServer {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts the server (again) and resolves once it accepts connections. */
-  async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', ...this.options], { stdio: 'ignore' });
+  /** Starts the server (again), with `extra` options this time (e.g. `--replicaof`), and resolves once it accepts connections. */
+  async start(extra: string[] = []): Promise<void> {
+    const args = [...(this.configFile ? [this.configFile] : []), '--port', String(this.port), '--bind', '127.0.0.1', ...this.options, ...extra];
+    this.child = spawn('redis-server', args, { stdio: 'ignore' });
     const probe = new Redis({ port: this.port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
     probe.on('error', () => {});
     try {

@@ -4,7 +4,8 @@ export { RedisHistoryStore, type RedisHistoryOptions } from './redis-history-sto
 export { RedisPresenceStore, type RedisPresenceOptions } from './redis-presence-store.js';
 export { NodeLiveness, type NodeLivenessOptions } from './node-liveness.js';
 export { leaveConnectionPresence, type PublishPresence } from './leave-connection.js';
-export { createRedisEngine, type RedisEngine, type RedisEngineOptions } from './redis-engine.js';
+export { createRedisEngine, type RedisEngine, type RedisEngineOptions, type SentinelAddress } from './redis-engine.js';
+export { StoreIdentity } from './store-identity.js';
 export { RedisConnectionStateStore } from './redis-connection-state-store.js';
 export { RedisNonceStore, type RedisNonceStoreOptions } from './redis-nonce-store.js';
 export { RedisStatsStore, type RedisStatsStoreOptions } from './redis-stats-store.js';

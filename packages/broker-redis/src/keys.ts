@@ -15,6 +15,19 @@ export class RedisKeys {
     return `${this.prefix}ch:${channel}:hist`;
   }
 
+  /**
+   * The id of the Redis data set the cluster works on: written once by the first node, replaced after a
+   * restart or failover (see StoreIdentity). Absent means Redis lost its data.
+   */
+  instance(): string {
+    return `${this.prefix}instance`;
+  }
+
+  /** Pub/sub channel carrying `<channel>\0<epoch>\0<seq>` when a channel's lost sequence turns out longer (see RECOVER). */
+  gapNotices(): string {
+    return `${this.prefix}gaps`;
+  }
+
   /** Pub/sub channel carrying the channel's events, in serial order. */
   channelEvents(channel: string): string {
     return `${this.prefix}ev:${channel}`;

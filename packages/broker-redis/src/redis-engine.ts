@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { silentLogger, systemClock, type Clock, type HistoryRetention, type Logger } from '@rowcast/core';
 import { RedisKeys } from './keys.js';
 import { leaveConnectionPresence, type PublishPresence } from './leave-connection.js';
@@ -9,9 +9,26 @@ import { RedisConnectionStateStore } from './redis-connection-state-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
 import { RedisNonceStore } from './redis-nonce-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
+import { restorePresence } from './restore-presence.js';
+import { StoreIdentity } from './store-identity.js';
+
+/** A Sentinel to ask for the current primary. */
+export interface SentinelAddress {
+  host: string;
+  port: number;
+}
 
 export interface RedisEngineOptions {
-  url: string;
+  /** One Redis server: `redis://` or `rediss://`. Either this or `sentinels` + `name`. */
+  url?: string;
+  /** Sentinels watching the primary named `name`: the node follows the primary through failovers. */
+  sentinels?: SentinelAddress[];
+  /** The primary's name in the Sentinels' configuration (`sentinel monitor <name> ...`). */
+  name?: string;
+  /** Password of the Redis servers (with sentinels; a `url` carries its own). */
+  password?: string;
+  /** Password of the Sentinels, when they require one. */
+  sentinelPassword?: string;
   /** Key prefix of the cluster: nodes with the same Redis and prefix form one cluster. */
   prefix?: string;
   retention: HistoryRetention;
@@ -34,8 +51,11 @@ export interface RedisEngine {
   connectionStates: RedisConnectionStateStore;
   /** Redeemed TokenRequest nonces, for the node's Authenticator: a TokenRequest is redeemed once per cluster. */
   nonces: RedisNonceStore;
-  /** Joins the cluster; members of dead nodes are made to leave through `publishPresence`. */
-  start(publishPresence: PublishPresence): Promise<void>;
+  /**
+   * Joins the cluster; members of dead nodes are made to leave through `publishPresence`, and after Redis
+   * came back without its data this node's own members (of connections it `holds`) enter again through it.
+   */
+  start(publishPresence: PublishPresence, holdsConnection?: (connectionId: string) => boolean): Promise<void>;
   /** Leaves the cluster and closes the connections (after the node closed its broker). */
   close(): Promise<void>;
 }
@@ -44,18 +64,21 @@ export interface RedisEngine {
  * Connects to Redis and builds the node's Broker, HistoryStore, PresenceStore, ConnectionStateStore and
  * NonceStore on one commands connection (the broker adds a subscriber connection). Fails if Redis cannot be
  * reached at startup, so a misconfigured node does not run alone; later outages are ridden out by ioredis'
- * reconnects (except by the NonceStore, which refuses TokenRequests meanwhile).
+ * reconnects (except by the NonceStore, which refuses TokenRequests meanwhile), and a Redis that comes back
+ * changed (restarted, emptied, failed over) is recovered onto (see RedisBroker).
  */
 export async function createRedisEngine(opts: RedisEngineOptions): Promise<RedisEngine> {
   const logger = opts.logger ?? silentLogger;
   const clock = opts.clock ?? systemClock();
-  const redis = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  const redis = connectRedis(opts);
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   await redis.connect();
   const keys = new RedisKeys(opts.prefix ?? 'rowcast:');
   const nodeId = randomBytes(6).toString('hex');
+  const identity = new StoreIdentity({ redis, keys });
+  await identity.join();
   const history = new RedisHistoryStore({ redis, keys, retention: opts.retention, clock });
-  const broker = new RedisBroker({ redis, keys, history, clock, logger, idempotencyWindowMs: opts.idempotencyWindowMs });
+  const broker = new RedisBroker({ redis, keys, history, clock, logger, identity, idempotencyWindowMs: opts.idempotencyWindowMs });
   const presence = new RedisPresenceStore({ redis, keys, nodeId });
   let liveness: NodeLiveness | undefined;
   return {
@@ -66,7 +89,8 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
     presence,
     connectionStates: new RedisConnectionStateStore({ redis, keys }),
     nonces: new RedisNonceStore({ redis, keys }),
-    async start(publishPresence) {
+    async start(publishPresence, holdsConnection = () => true) {
+      broker.onRecovered(() => restorePresence(presence, publishPresence, holdsConnection, logger));
       liveness = new NodeLiveness({
         redis,
         keys,
@@ -85,4 +109,26 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
       redis.disconnect();
     },
   };
+}
+
+/** The commands connection: to one server, or to the primary the Sentinels name (followed across failovers). */
+function connectRedis(opts: RedisEngineOptions): Redis {
+  // Retries at most every half second: a node back on Redis soon after it is (recovering presence, accepting
+  // publishes queued meanwhile) matters more than the few connection attempts saved.
+  const common: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 50, 500) };
+  if (opts.sentinels?.length) {
+    if (!opts.name) throw new Error('redis: sentinels need the name of the primary they watch');
+    return new Redis({
+      ...common,
+      sentinels: opts.sentinels,
+      name: opts.name,
+      password: opts.password,
+      sentinelPassword: opts.sentinelPassword,
+      // A primary that was demoted without dying answers writes with READONLY: ask the Sentinels again. (ioredis'
+      // failoverDetector is not used: its disconnect can race a reconnect and leave the client ended for good.)
+      reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    });
+  }
+  if (!opts.url) throw new Error('redis: give a url, or sentinels and a name');
+  return new Redis(opts.url, common);
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
+  formatSerial,
   pageSeqRange,
   parseSerial,
   type ChannelEvent,
@@ -7,6 +8,7 @@ import {
   type HistoryPageRequest,
   type HistoryRetention,
   type HistoryStore,
+  type ParsedSerial,
 } from '@rowcast/core';
 import { decodeRecord, encodeRecord } from './event-record.js';
 import type { RedisKeys } from './keys.js';
@@ -14,6 +16,18 @@ import { withScripts, type RowcastScripts } from './scripts.js';
 
 /** How long a channel's sequence position outlives its last event (clients may resume from it until then). */
 export const CHANNEL_META_TTL_MS = 24 * 3600_000;
+
+/** A channel's position and kept events, as the READ script returns them (prev*, base: see RECOVER). */
+export interface HistoryRead {
+  epoch?: string;
+  lastSeq: number;
+  firstSeq?: number;
+  prevEpoch?: string;
+  prevSeq: number;
+  prevKept: number;
+  base: number;
+  events: ChannelEvent[];
+}
 
 /** A node's view of a channel: the last event it delivered to its listener. */
 export type HistoryHorizon = (channel: string) => { epoch: string | undefined; seq: number } | undefined;
@@ -61,10 +75,30 @@ export class RedisHistoryStore implements HistoryStore {
     if (!parsed) return undefined;
     const log = await this.read(channel, String(parsed.seq));
     if (!log.epoch) return parsed.seq === 0 ? [] : undefined;
-    if (log.epoch !== parsed.epoch || parsed.seq > log.lastSeq) return undefined;
+    if (log.epoch !== parsed.epoch) return log.prevEpoch === parsed.epoch ? this.acrossRecovery(channel, parsed, log) : undefined;
+    if (parsed.seq > log.lastSeq) return undefined;
     const firstKept = log.firstSeq ?? log.lastSeq + 1;
     if (parsed.seq + 1 < firstKept) return undefined; // the gap fell out of retention
     return this.upToHorizon(channel, log.events);
+  }
+
+  /**
+   * Events after a serial of the epoch a recovery ended (see RECOVER): continuous when the reader saw that epoch
+   * to its recorded end, or when Redis kept all of it from just after the serial; then the rest of the old epoch
+   * and the new one from its base, provided the new one's first events are still kept.
+   */
+  private async acrossRecovery(channel: string, from: ParsedSerial, log: HistoryRead): Promise<ChannelEvent[] | undefined> {
+    const sawAll = from.seq >= log.prevSeq;
+    const keptAll = log.prevKept >= log.prevSeq && (log.firstSeq ?? log.base + 1) <= from.seq + 1;
+    if (!sawAll && !keptAll) return undefined;
+    const all = from.seq <= log.base ? log : await this.read(channel, String(log.base));
+    const events = all.events.filter((e) => {
+      const p = parseSerial(e.serial)!;
+      return p.epoch === log.epoch ? p.seq > log.base : p.epoch === from.epoch && p.seq > from.seq;
+    });
+    const firstNew = events.find((e) => parseSerial(e.serial)!.epoch === log.epoch);
+    if (log.lastSeq > log.base && (!firstNew || parseSerial(firstNew.serial)!.seq !== log.base + 1)) return undefined;
+    return this.upToHorizon(channel, events);
   }
 
   async events(channel: string): Promise<ChannelEvent[]> {
@@ -74,12 +108,18 @@ export class RedisHistoryStore implements HistoryStore {
   async page(channel: string, request: HistoryPageRequest): Promise<ChannelEvent[]> {
     const { keys, retention } = this.opts;
     // The range depends on the channel's epoch; the script answers with the epoch alone if it changed meanwhile.
-    let epoch = await this.redis.hget(keys.channelMeta(channel), 'epoch');
+    let [epoch, prevEpoch] = await this.redis.hmget(keys.channelMeta(channel), 'epoch', 'prevEpoch');
     for (let attempt = 0; epoch && attempt < 3; attempt++) {
-      const range = pageSeqRange(epoch, request);
+      // After a recovery the new epoch numbers on from the old one (scores keep rising), so a bound in the old
+      // epoch is the same position in the new one.
+      const rescale = (serial: string | undefined) => {
+        const p = parseSerial(serial);
+        return p && prevEpoch && p.epoch === prevEpoch ? formatSerial(epoch!, p.seq) : serial;
+      };
+      const range = pageSeqRange(epoch, { ...request, after: rescale(request.after), notAfter: rescale(request.notAfter) });
       if (!range) return [];
       const h = this.horizon(channel);
-      const max = h?.epoch === epoch ? Math.min(range.max, h.seq) : range.max;
+      const max = h && (h.epoch === epoch || h.epoch === prevEpoch) ? Math.min(range.max, h.seq) : range.max;
       if (max < range.min) return [];
       const [current, ...records] = await this.redis.rowcastReadPageBuffer(
         keys.channelMeta(channel),
@@ -96,7 +136,7 @@ export class RedisHistoryStore implements HistoryStore {
       );
       const currentEpoch = current?.toString();
       if (currentEpoch === epoch) return records.map((r) => decodeRecord(channel, r as Buffer));
-      epoch = currentEpoch ?? null;
+      [epoch, prevEpoch] = await this.redis.hmget(keys.channelMeta(channel), 'epoch', 'prevEpoch');
     }
     return [];
   }
@@ -123,9 +163,9 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   /** The channel's position and its events after `afterSeq` (a number, or '-inf' for all), trimmed first. */
-  async read(channel: string, afterSeq: string): Promise<{ epoch?: string; lastSeq: number; firstSeq?: number; events: ChannelEvent[] }> {
+  async read(channel: string, afterSeq: string): Promise<HistoryRead> {
     const { keys, retention } = this.opts;
-    const [epoch, lastSeq, firstSeq, ...records] = await this.redis.rowcastReadBuffer(
+    const [epoch, lastSeq, firstSeq, prevEpoch, prevSeq, prevKept, base, ...records] = await this.redis.rowcastReadBuffer(
       keys.channelMeta(channel),
       keys.channelHistory(channel),
       this.cutoff(),
@@ -136,6 +176,10 @@ export class RedisHistoryStore implements HistoryStore {
       epoch: epoch ? epoch.toString() : undefined,
       lastSeq: Number(lastSeq?.toString() ?? 0),
       firstSeq: firstSeq ? Number(firstSeq.toString()) : undefined,
+      prevEpoch: prevEpoch ? prevEpoch.toString() : undefined,
+      prevSeq: Number(prevSeq?.toString() ?? 0),
+      prevKept: Number(prevKept?.toString() ?? 0),
+      base: Number(base?.toString() ?? 0),
       events: records.map((r) => decodeRecord(channel, r as Buffer)),
     };
   }

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { runBrokerSuite, runConnectionStateStoreSuite, runHistoryStoreSuite, runNonceStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
 import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
+import { StoreIdentity } from './store-identity.js';
 import { RedisConnectionStateStore } from './redis-connection-state-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
 import { RedisNonceStore } from './redis-nonce-store.js';
@@ -58,7 +59,9 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Redis adapters pass the shared port suite
         async node() {
           const redis = connect();
           const history = new RedisHistoryStore({ redis, keys, retention: { ttlMs: 120_000, maxEventsPerChannel: 10_000 }, clock });
-          const broker = new RedisBroker({ redis, keys, history, clock, idempotencyWindowMs: 60_000 });
+          const identity = new StoreIdentity({ redis, keys });
+          await identity.join();
+          const broker = new RedisBroker({ redis, keys, history, clock, identity, idempotencyWindowMs: 60_000 });
           brokers.push(broker);
           return { broker, history };
         },

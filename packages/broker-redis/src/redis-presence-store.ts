@@ -21,6 +21,12 @@ export interface RedisPresenceOptions {
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly redis: Redis & RowcastScripts;
+  /**
+   * The members applied through this node, per channel and member key: what it enters again when Redis comes
+   * back without them (see restorePresence). Kept before Redis is written, so a change made during an outage
+   * counts.
+   */
+  private readonly entered = new Map<string, Map<string, AcceptedPresence>>();
 
   constructor(private readonly opts: RedisPresenceOptions) {
     this.redis = withScripts(opts.redis);
@@ -29,6 +35,7 @@ export class RedisPresenceStore implements PresenceStore {
   async apply(channel: string, event: AcceptedPresence): Promise<boolean> {
     const { keys, nodeId } = this.opts;
     const leave = event.action === PresenceAction.LEAVE || event.action === PresenceAction.ABSENT;
+    this.remember(channel, event, leave);
     const body = leave ? '' : toBuffer(encode({ ...event, action: PresenceAction.PRESENT }, { ignoreUndefined: true }));
     const changed = await this.redis.rowcastPresenceApply(
       keys.presenceMembers(channel),
@@ -46,6 +53,30 @@ export class RedisPresenceStore implements PresenceStore {
       keys.nodeKeyPrefix(),
     );
     return changed === 1;
+  }
+
+  /** The members applied through this node and not left since (a snapshot). */
+  enteredHere(): Array<{ channel: string; member: AcceptedPresence }> {
+    const out: Array<{ channel: string; member: AcceptedPresence }> = [];
+    for (const [channel, members] of this.entered) for (const member of members.values()) out.push({ channel, member });
+    return out;
+  }
+
+  /** Forgets a member entered here whose connection is no longer this node's (it closed or moved to another node). */
+  forget(channel: string, member: AcceptedPresence): void {
+    this.remember(channel, member, true);
+  }
+
+  private remember(channel: string, event: AcceptedPresence, leave: boolean): void {
+    const key = memberKey(event);
+    let members = this.entered.get(channel);
+    if (leave) {
+      members?.delete(key);
+      if (members?.size === 0) this.entered.delete(channel);
+      return;
+    }
+    if (!members) this.entered.set(channel, (members = new Map()));
+    members.set(key, { ...event, action: PresenceAction.PRESENT });
   }
 
   async members(channel: string): Promise<AcceptedPresence[]> {

@@ -18,21 +18,32 @@ local function trim(hist, cutoff, maxEvents)
 end
 `;
 
+/** Error reply of a script run on a Redis data set other than the one the node knows (see StoreIdentity). */
+export const INSTANCE_CHANGED = 'ROWCAST_INSTANCE_CHANGED';
+
+/**
+ * Refuses to run on a data set the node has not recovered onto: without this, a Redis that restarted empty would
+ * silently start every channel's sequence again. KEYS[k] is the instance key, ARGV[a] the node's instance id.
+ */
+const instanceCheck = (k: number, a: number) => `
+if redis.call('GET', KEYS[${k}]) ~= ARGV[${a}] then return redis.error_reply('${INSTANCE_CHANGED}') end
+`;
+
 /**
  * Sequences, stores and publishes one event.
- * KEYS: meta, hist. ARGV: epochIfNew, tsPrefix, cutoff, maxEvents, histTtlMs, metaTtlMs, body, pubsubChannel,
- * idKeyPrefix, idWindowMs, explicit ids...
+ * KEYS: meta, hist, instance. ARGV: epochIfNew, tsPrefix, cutoff, maxEvents, histTtlMs, metaTtlMs, body,
+ * pubsubChannel, idKeyPrefix, idWindowMs, instanceId, explicit ids...
  * Returns the serial, or false when every explicit id was already published in the window (a repeat: nothing
  * happens). A channel without meta (new, or expired) starts a new epoch, and any history of an older epoch goes
  * with it.
  */
-const PUBLISH = `${TRIM}
-local nIds = #ARGV - 10
+const PUBLISH = `${TRIM}${instanceCheck(3, 11)}
+local nIds = #ARGV - 11
 if nIds > 0 then
   local seen = 0
-  for i = 11, #ARGV do seen = seen + redis.call('EXISTS', ARGV[9] .. ARGV[i]) end
+  for i = 12, #ARGV do seen = seen + redis.call('EXISTS', ARGV[9] .. ARGV[i]) end
   if seen == nIds then return false end
-  for i = 11, #ARGV do redis.call('SET', ARGV[9] .. ARGV[i], '1', 'PX', ARGV[10]) end
+  for i = 12, #ARGV do redis.call('SET', ARGV[9] .. ARGV[i], '1', 'PX', ARGV[10]) end
 end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
@@ -71,25 +82,72 @@ return 1
 
 /**
  * The channel's sequence position, creating its epoch when it has none (so a serial handed out before the
- * first event stays continuous with it). KEYS: meta. ARGV: epochIfNew, metaTtlMs. Returns { epoch, seq }.
+ * first event stays continuous with it). KEYS: meta, instance. ARGV: epochIfNew, metaTtlMs, instanceId.
+ * Returns { epoch, seq, prevEpoch or false, prevSeq, base } (see RECOVER).
  */
-const POSITION = `
+const POSITION = `${instanceCheck(2, 3)}
 if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
-return { v[1], v[2] or '0' }
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq', 'base')
+return { v[1], v[2] or '0', v[3] or false, v[4] or '0', v[5] or '0' }
+`;
+
+/**
+ * Run by each node, for each channel it knows, after Redis changed under it (a restart with or without its
+ * data, a failover): { knownEpoch, knownSeq } is the last serial the node saw acknowledged or delivered.
+ * - The first node to do so for the channel on this data set (the channel is still in the known epoch, or Redis
+ *   lost it) starts a new epoch. Its seq goes on from `base`, the highest of what Redis kept and what the node
+ *   knew, so no serial is handed out twice even when a replica missed the tail, and the history Redis kept
+ *   stays (scores keep rising). It records where the old epoch ended as far as known (prevEpoch, prevSeq) and
+ *   how much of it Redis kept (prevKept), for readers to judge whether they saw it whole.
+ * - A node that knew more of the old epoch than recorded raises prevSeq and announces it on the gap channel:
+ *   a node that judged itself continuous on the lower value was wrong.
+ * KEYS: meta, hist. ARGV: knownEpoch, knownSeq, epochIfNew, metaTtlMs, channel, gapChannel, instanceId.
+ */
+const RECOVER = `
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq', 'inst')
+local known = tonumber(ARGV[2])
+if m[5] ~= ARGV[7] and ((not m[1]) or m[1] == ARGV[1]) then
+  local kept = tonumber(m[2] or '0')
+  if not m[1] then redis.call('DEL', KEYS[2]) end
+  local base = math.max(kept, known)
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[3], 'seq', base, 'base', base, 'prevEpoch', ARGV[1], 'prevSeq', base, 'prevKept', kept, 'inst', ARGV[7])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return 1
+end
+if m[3] == ARGV[1] and tonumber(m[4] or '0') < known then
+  redis.call('HSET', KEYS[1], 'prevSeq', ARGV[2])
+  redis.call('PUBLISH', ARGV[6], ARGV[5] .. '\\0' .. ARGV[1] .. '\\0' .. ARGV[2])
+end
+return 0
+`;
+
+/**
+ * Makes the node's view of the data set current. KEYS: instance. ARGV: the id the node knows (or ''),
+ * a new id. When the key is absent (Redis lost its data) or still the node's own (Redis restarted or failed
+ * over with its data), the new id replaces it, so every other node finds out too; when another node replaced
+ * it already, that id stands. Returns the id now in force.
+ */
+const ADOPT_INSTANCE = `
+local cur = redis.call('GET', KEYS[1])
+if (not cur) or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return ARGV[2]
+end
+return cur
 `;
 
 /**
  * Trims, then reads the history of a channel. KEYS: meta, hist. ARGV: cutoff, maxEvents, afterSeq ('-inf' for all).
- * Returns { epoch or false, lastSeq, firstKeptSeq or false, records... }.
+ * Returns { epoch or false, lastSeq, firstKeptSeq or false, prevEpoch or false, prevSeq, prevKept, base, records... }
+ * (see RECOVER).
  */
 const READ = `${TRIM}
 trim(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
-local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'prevEpoch', 'prevSeq', 'prevKept', 'base')
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local from = ARGV[3]
 if from ~= '-inf' then from = '(' .. from end
-local out = { v[1] or false, v[2] or '0', first[2] or false }
+local out = { v[1] or false, v[2] or '0', first[2] or false, v[3] or false, v[4] or '0', v[5] or '0', v[6] or '0' }
 for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], from, '+inf')) do out[#out + 1] = r end
 return out
 `;
@@ -176,9 +234,17 @@ return out
 
 /** Scripts as typed functions on one ioredis client. */
 export interface RowcastScripts {
-  rowcastPublish(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<string | null>;
+  rowcastPublish(meta: string, hist: string, instance: string, ...argv: Array<string | number | Uint8Array>): Promise<string | null>;
   rowcastAppend(meta: string, hist: string, ...argv: Array<string | number | Uint8Array>): Promise<number>;
-  rowcastPosition(meta: string, epochIfNew: string, metaTtlMs: number): Promise<[string, string]>;
+  rowcastPosition(
+    meta: string,
+    instance: string,
+    epochIfNew: string,
+    metaTtlMs: number,
+    instanceId: string,
+  ): Promise<[string, string, string | null, string, string]>;
+  rowcastRecover(meta: string, hist: string, ...argv: Array<string | number>): Promise<number>;
+  rowcastAdoptInstance(instance: string, knownId: string, newId: string): Promise<string>;
   rowcastReadBuffer(meta: string, hist: string, cutoff: number, maxEvents: number, afterSeq: string): Promise<Array<Buffer | null>>;
   rowcastReadPageBuffer(meta: string, hist: string, ...argv: Array<string | number>): Promise<Array<Buffer | null>>;
   rowcastPresenceApply(...keysAndArgv: Array<string | Uint8Array>): Promise<number>;
@@ -191,9 +257,11 @@ const defined = new WeakSet<Redis>();
 /** Defines the scripts on `redis` (once) and returns it typed with them. ioredis reloads them after NOSCRIPT. */
 export function withScripts(redis: Redis): Redis & RowcastScripts {
   if (!defined.has(redis)) {
-    redis.defineCommand('rowcastPublish', { numberOfKeys: 2, lua: PUBLISH });
+    redis.defineCommand('rowcastPublish', { numberOfKeys: 3, lua: PUBLISH });
+    redis.defineCommand('rowcastRecover', { numberOfKeys: 2, lua: RECOVER });
+    redis.defineCommand('rowcastAdoptInstance', { numberOfKeys: 1, lua: ADOPT_INSTANCE });
     redis.defineCommand('rowcastAppend', { numberOfKeys: 2, lua: APPEND });
-    redis.defineCommand('rowcastPosition', { numberOfKeys: 1, lua: POSITION });
+    redis.defineCommand('rowcastPosition', { numberOfKeys: 2, lua: POSITION });
     redis.defineCommand('rowcastRead', { numberOfKeys: 2, lua: READ });
     redis.defineCommand('rowcastReadPage', { numberOfKeys: 2, lua: READ_PAGE });
     redis.defineCommand('rowcastPresenceApply', { numberOfKeys: 6, lua: PRESENCE_APPLY });

@@ -1,4 +1,4 @@
-import { Action, encodeFrame, type ProtocolMessage, type WireFormat } from '@rowcast/protocol';
+import { Action, encodeFrame, type ErrorInfo, type ProtocolMessage, type WireFormat } from '@rowcast/protocol';
 import type { Broker } from './ports/broker.js';
 import type { ChannelEvent } from './ports/events.js';
 import type { EncodedFrame } from './transport.js';
@@ -12,6 +12,8 @@ export interface Subscriber {
   readonly format: WireFormat;
   /** Receives an event; `frames.for(this)` encodes it (once per format and name, shared with other subscribers). */
   deliver(event: ChannelEvent, frames: EventFrames): void;
+  /** The channel lost continuity before `serial` (see DiscontinuityListener); events after it still follow. */
+  discontinuity?(serial: string, reason: ErrorInfo): void;
 }
 
 /**
@@ -60,6 +62,9 @@ export class Hub {
     private readonly counters?: TrafficCounters,
   ) {
     broker.setListener((event) => this.fanOut(event));
+    broker.setDiscontinuityListener?.((channel, serial, reason) => {
+      for (const sub of this.channels.get(channel) ?? []) sub.discontinuity?.(serial, reason);
+    });
   }
 
   add(channel: string, sub: Subscriber): void {

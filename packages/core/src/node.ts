@@ -135,6 +135,11 @@ export class RealtimeNode implements RealtimeNodeApi {
     return openConnection(this.ctx, params, link);
   }
 
+  /** Whether this node holds the connection (connected, or waiting for a resume). */
+  holdsConnection(connectionId: string): boolean {
+    return this.byId.has(connectionId);
+  }
+
   /** Connections currently held (connected, or waiting for a resume). */
   get connectionCount(): number {
     return this.byId.size;

@@ -1,19 +1,47 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { DEFAULT_ENGINE_CONFIG, type NonceStore, type RealtimeNode, type RealtimeNodeOptions, type StatsStore } from '@rowcast/core';
+import {
+  configIssueLines,
+  DEFAULT_ENGINE_CONFIG,
+  type NonceStore,
+  type RealtimeNode,
+  type RealtimeNodeOptions,
+  type StatsStore,
+} from '@rowcast/core';
 import { createRedisEngine, RedisStatsStore } from '@rowcast/broker-redis';
 import { ConfigError, type RowcastConfig } from './config.js';
 
 /** The `redis` section of rowcast.config.json (REDIS_URL fills `url`, see config.ts). */
 export const redisConfigSchema = z
   .object({
-    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    /** One Redis server. Either this or `sentinels` + `name`. */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    /** Sentinels watching the primary: the nodes follow it through failovers. */
+    sentinels: z
+      .array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict())
+      .min(1)
+      .optional(),
+    /** The primary's name in the Sentinels' configuration (`sentinel monitor <name> ...`). */
+    name: z.string().min(1).optional(),
+    /** Password of the Redis servers when reached through sentinels (a `url` carries its own). */
+    password: z.string().optional(),
+    /** Password of the Sentinels, when they require one. */
+    sentinelPassword: z.string().optional(),
     /** Key prefix: nodes on the same Redis with the same prefix form one cluster. */
     prefix: z.string().min(1).default('rowcast:'),
     /** How long a node that stopped refreshing its liveness key still counts as alive, in ms. */
     livenessTtlMs: z.number().int().min(300).default(3000),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.sentinels && c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'give either url or sentinels, not both' });
+    else if (!c.sentinels && !c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required (or sentinels and name)' });
+    if (c.sentinels && !c.name)
+      ctx.addIssue({ code: 'custom', path: ['name'], message: 'required with sentinels: the name of the primary they watch' });
+  });
 
 /** The engine's adapters as chosen by the config, and their lifecycle around the node. */
 export interface EngineAdapters {
@@ -46,13 +74,16 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
   if (section === undefined) return { kind: 'memory', ports: {}, start: async () => {}, close: async () => {} };
   const parsed = redisConfigSchema.safeParse(section);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  redis${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`);
-    throw new ConfigError(`Invalid config:\n${lines.join('\n')}`);
+    throw new ConfigError(`Invalid config:\n${configIssueLines(parsed.error.issues, ['redis'])}`);
   }
   const redisConfig = parsed.data;
   const realtime = { ...DEFAULT_ENGINE_CONFIG, ...config.realtime };
   const engine = await createRedisEngine({
     url: redisConfig.url,
+    sentinels: redisConfig.sentinels,
+    name: redisConfig.name,
+    password: redisConfig.password,
+    sentinelPassword: redisConfig.sentinelPassword,
     prefix: redisConfig.prefix,
     livenessTtlMs: redisConfig.livenessTtlMs,
     retention: { ttlMs: realtime.historyTtlMs, maxEventsPerChannel: realtime.historyMaxEventsPerChannel },
@@ -62,7 +93,10 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
   });
   let reconnects = 0;
   engine.redis.on('reconnecting', () => reconnects++);
-  logger.info(`engine: Redis at ${redactUrl(redisConfig.url)}, cluster prefix "${redisConfig.prefix}", node ${engine.nodeId}`);
+  const where = redisConfig.url
+    ? redactUrl(redisConfig.url)
+    : `primary "${redisConfig.name}" of sentinels ${redisConfig.sentinels!.map((s) => `${s.host}:${s.port}`).join(', ')}`;
+  logger.info(`engine: Redis at ${where}, cluster prefix "${redisConfig.prefix}", node ${engine.nodeId}`);
   return {
     kind: 'redis',
     ports: {
@@ -86,7 +120,11 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
       },
       reconnects: () => reconnects,
     },
-    start: (node) => engine.start((channel, presence, eventId, connectionId) => node.publishPresence(channel, presence, eventId, connectionId)),
+    start: (node) =>
+      engine.start(
+        (channel, presence, eventId, connectionId) => node.publishPresence(channel, presence, eventId, connectionId),
+        (connectionId) => node.holdsConnection(connectionId),
+      ),
     close: () => engine.close(),
   };
 }

@@ -43,7 +43,7 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
 
   const previous = conn.attachments.get(name);
   if (previous) conn.ctx.hub.remove(base, previous);
-  const att = new Attachment(conn, name, base, rights);
+  const att = new Attachment(conn, name, base, rights, modes);
   conn.attachments.set(name, att);
   conn.ctx.hub.add(base, att);
 
@@ -80,6 +80,11 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
     const held = att.pending ?? [];
     att.pending = null;
     for (const event of held) if (isAfter(event.serial, coveredUpTo)) att.deliverOwn(event);
+    const lost = att.deferredDiscontinuity;
+    if (lost) {
+      att.deferredDiscontinuity = undefined;
+      att.discontinuity(lost.serial, lost.reason);
+    }
   } catch (err) {
     if (conn.attachments.get(name) === att) {
       conn.attachments.delete(name);

@@ -1,8 +1,9 @@
 import type { EventFrames, Subscriber } from '../hub.js';
 import type { ChannelEvent } from '../ports/events.js';
-import type { WireFormat } from '@rowcast/protocol';
+import { Action, Flag, type ErrorInfo, type WireFormat } from '@rowcast/protocol';
 import { encodeEvent, eventDataBytes } from '../hub.js';
 import type { RealtimeConnection } from './connection.js';
+import { syncFrames } from './presence.js';
 
 /** What a connection may see on a channel, from its capability and requested modes. */
 export interface ChannelRights {
@@ -17,6 +18,8 @@ export interface ChannelRights {
  */
 export class Attachment implements Subscriber {
   pending: ChannelEvent[] | null = [];
+  /** A discontinuity that arrived while the attach was being answered: signalled once it is (see handleAttach). */
+  deferredDiscontinuity?: { serial: string; reason: ErrorInfo };
 
   constructor(
     readonly conn: RealtimeConnection,
@@ -25,6 +28,8 @@ export class Attachment implements Subscriber {
     /** The underlying channel. */
     readonly channel: string,
     readonly rights: ChannelRights,
+    /** The mode flags the ATTACHED carried (repeated on a discontinuity's ATTACHED). */
+    readonly modes = 0,
   ) {}
 
   get format(): WireFormat {
@@ -39,6 +44,37 @@ export class Attachment implements Subscriber {
     if (this.wants(event)) {
       this.conn.sendFrame(frames.for(this));
       this.countOut(event, frames.dataBytes);
+    }
+  }
+
+  /**
+   * The channel lost continuity on this node: tells the client as Ably does, with an ATTACHED that is not
+   * RESUMED and carries the reason (the SDK emits the channel's UPDATE event with `resumed: false`), followed
+   * by a presence SYNC of the current members. Live events wait meanwhile, so they follow the SYNC in order.
+   */
+  discontinuity(serial: string, reason: ErrorInfo): void {
+    if (this.pending) {
+      this.deferredDiscontinuity ??= { serial, reason };
+      return;
+    }
+    this.pending = [];
+    void this.signalDiscontinuity(serial, reason);
+  }
+
+  private async signalDiscontinuity(serial: string, reason: ErrorInfo): Promise<void> {
+    const { ctx } = this.conn;
+    try {
+      const members = this.rights.presenceSubscribe ? await ctx.presence.members(this.channel) : [];
+      if (this.conn.attachments.get(this.name) !== this) return;
+      const flags = this.modes | (members.length ? Flag.HAS_PRESENCE : 0);
+      this.conn.send({ action: Action.ATTACHED, channel: this.name, channelSerial: serial, flags, error: reason.toJSON() });
+      for (const frame of syncFrames(this.name, members, ctx.config.presenceSyncPageSize)) this.conn.send(frame);
+    } catch (err) {
+      ctx.logger.error({ err, connectionId: this.conn.id, channel: this.channel }, 'signalling a channel discontinuity failed');
+    } finally {
+      const held = this.pending ?? [];
+      this.pending = null;
+      for (const event of held) this.deliverOwn(event);
     }
   }
 

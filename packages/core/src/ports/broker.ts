@@ -1,7 +1,14 @@
+import type { ErrorInfo } from '@rowcast/protocol';
 import type { ChannelEvent, ChannelEventInput } from './events.js';
 
 /** Receives the events of channels this node subscribed to. */
 export type BrokerListener = (event: ChannelEvent) => void;
+
+/**
+ * Told that a subscribed channel lost continuity on this node: events before `serial` may be missing (the
+ * broker's store lost data it had accepted). Events after `serial` still come through the listener, in order.
+ */
+export type DiscontinuityListener = (channel: string, serial: string, reason: ErrorInfo) => void;
 
 /**
  * Sequences events onto channels and delivers them to every node that subscribed to the channel.
@@ -23,6 +30,11 @@ export interface Broker {
   unsubscribe(channel: string): void;
   /** Sets the one listener of this node (the hub). */
   setListener(listener: BrokerListener): void;
+  /**
+   * Sets the node's discontinuity listener. A broker that can lose accepted events (a store restarted without
+   * its data) calls it instead of leaving a silent gap; one that cannot never calls it, so it may omit this.
+   */
+  setDiscontinuityListener?(listener: DiscontinuityListener): void;
   /** The serial of the last event on `channel` (or the channel's zero serial when it has none). */
   currentSerial(channel: string): Promise<string>;
   /** Releases connections and timers. */
