@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dropTransport } from '@rowcast/core/testing';
 import type * as Ably from 'ably';
 import { WebSocket } from 'ws';
 import { KEYS, spawnAblyClient, until } from '../support/rowcast.ts';
@@ -104,7 +105,7 @@ describe.each([
     await member.channels.get(channel).presence.enter('v1');
     await until(() => events.includes('enter:flaky'), 'the enter');
     const id = member.connection.id!;
-    expect(server().node.dropTransport(id)).toBe(true);
+    expect(dropTransport(server().node, id)).toBe(true);
     await member.connection.once('connected');
     expect(member.connection.id).toBe(id);
     // A marker after the resume: once the watcher sees it, anything the resume caused would have arrived too.

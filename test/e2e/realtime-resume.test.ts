@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dropTransport } from '@rowcast/core/testing';
 import type * as Ably from 'ably';
 import { KEYS, spawnAblyClient, until } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';
@@ -46,7 +47,7 @@ describe.each([
     ch.on('attached', (change) => void resumedFlags.push(change.resumed));
     const id = subscriber.connection.id;
     let dropped = false;
-    await publishAll(publisher, channel, () => (dropped = server().node.dropTransport(id!)));
+    await publishAll(publisher, channel, () => (dropped = dropTransport(server().node, id!)));
     expect(dropped).toBe(true);
     await until(() => received.length >= COUNT, `${COUNT} messages (got ${received.length})`);
     expectAllInOrder(received);
@@ -64,7 +65,7 @@ describe.each([
     const reconnected = new Promise<Ably.ConnectionStateChange>((ok) =>
       subscriber.connection.on('connected', (change) => change.reason && ok(change)),
     );
-    await publishAll(publisher, channel, () => void server().node.dropTransport(id!, { discardState: true }));
+    await publishAll(publisher, channel, () => void dropTransport(server().node, id!, { discardState: true }));
     const change = await reconnected;
     expect(change.reason?.code).toBe(80008);
     expect(subscriber.connection.id).not.toBe(id);

@@ -26,7 +26,7 @@ export interface TestRowcast {
   /** http://127.0.0.1:<port> */
   url: string;
   keys: typeof KEYS;
-  /** The engine, for hooks and server-side actions such as `node.dropTransport(connectionId)`. */
+  /** The engine, for hooks and server-side actions (see @rowcast/core/testing: dropTransport). */
   node: RealtimeNode;
   /** Temporary data directory (removed by close()). */
   dataDir: string;

@@ -181,21 +181,6 @@ export class RealtimeNode implements RealtimeNodeApi {
     return out;
   }
 
-  /**
-   * Drops a connection's transport as a network failure would (no CLOSE): its state stays for a resume, unless
-   * `discardState`. For tests and operators; returns false when the connection is unknown or has no transport.
-   */
-  dropTransport(connectionId: string, opts: { discardState?: boolean } = {}): boolean {
-    const conn = this.byId.get(connectionId);
-    const link = conn?.link;
-    if (!conn || !link) return false;
-    link.terminate();
-    conn.transportClosed(link);
-    // As if the state had expired (or the node had restarted): a resume will fail with 80008.
-    if (opts.discardState) conn.expire();
-    return true;
-  }
-
   async publish(channel: string, messages: Message[], origin: PublishOrigin): Promise<PublishResult> {
     const { base } = parseChannelName(channel);
     if (!Array.isArray(messages) || messages.length === 0) throw new ErrorInfo('No messages to publish', ErrorCode.BAD_REQUEST, 400);
@@ -455,4 +440,13 @@ export interface ConnectionSummary {
   channels: string[];
   /** Channels this connection is present on. */
   presenceChannels: string[];
+}
+
+/**
+ * The node's connection with `id`. Core-internal (for core/testing): exported from this module, not from the
+ * package, so the engine's public surface has no test hooks.
+ */
+export function connectionById(node: RealtimeNode, id: string): RealtimeConnection | undefined {
+  // biome-ignore lint/complexity/useLiteralKeys: the map is private to the class; this module is its only reader
+  return node['byId'].get(id);
 }
