@@ -128,6 +128,11 @@ export interface RealtimeNodeApi {
   presenceHistory(channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedPresence>>;
   /** Status and occupancy of a channel. */
   channelDetails(channel: string): Promise<ChannelDetails>;
+  /**
+   * The connectionId of the live connection whose current connectionKey is `key` (a REST publish on behalf of
+   * that connection), undefined when no connection of this node holds that key.
+   */
+  connectionIdForKey(key: string): string | undefined;
   /** Largest accepted message size in bytes (data + name + clientId + extras), as sent in connectionDetails. */
   readonly maxMessageSize: number;
 }

@@ -317,6 +317,11 @@ export class RealtimeNode implements RealtimeNodeApi {
     };
   }
 
+  connectionIdForKey(key: string): string | undefined {
+    const conn = this.byKey.get(key);
+    return conn && conn.state !== 'closed' ? conn.id : undefined;
+  }
+
   /**
    * Shuts the node down: every connected client gets DISCONNECTED (so the SDK reconnects to whatever serves
    * next), then the broker is closed.

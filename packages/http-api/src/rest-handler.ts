@@ -78,10 +78,11 @@ export function createRestHandler(deps: RestDeps): (req: IncomingMessage, res: S
     let bodyRead = false;
     try {
       if (!segments) throw new ErrorInfo('Malformed percent-encoding in the path', ErrorCode.BAD_REQUEST, 400);
-      const candidates = ROUTES.map((route) => ({ route, params: match(route, segments) })).filter((c) => c.params);
-      if (candidates.length === 0) throw new ErrorInfo(`No such REST resource: ${url.pathname}`, ErrorCode.NOT_FOUND, 404);
-      const found = candidates.find((c) => c.route.method === req.method);
-      if (!found) throw new ErrorInfo(`Method ${req.method} not allowed on ${url.pathname}`, ErrorCode.METHOD_NOT_ALLOWED, 405);
+      // A known path with another method is, for Ably, just as unknown: 404 40400 (the SDK's `request` relies on it).
+      const found = ROUTES.map((route) => ({ route, params: match(route, segments) })).find(
+        (c) => c.params && c.route.method === req.method,
+      );
+      if (!found) throw new ErrorInfo(`No such REST resource: ${req.method} ${url.pathname}`, ErrorCode.NOT_FOUND, 404);
       const request: RouteRequest = {
         req,
         res,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorInfo } from '@rowcast/protocol';
 import type { Operation } from './api.js';
-import { canonicalCapability, capabilityAllows, intersectCapabilities, parseCapability } from './capability.js';
+import { canonicalCapability, capabilityAllows, capabilityText, intersectCapabilities, parseCapability } from './capability.js';
 
 describe('capabilityAllows', () => {
   const table: Array<[Record<string, string[]>, string, Operation, boolean]> = [
@@ -38,13 +38,14 @@ describe('parseCapability', () => {
     ['{"a":"publish"}', 'non-empty list'],
     ['{"a":["fly"]}', 'unknown operation'],
     ['{"":["publish"]}', 'empty resource'],
-  ])('refuses %s with 40000', (text, words) => {
+    ['{"a":["*","publish"]}', 'mixes "*"'],
+  ])('refuses %s with 40003', (text, words) => {
     try {
       parseCapability(text);
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ErrorInfo);
-      expect((err as ErrorInfo).code).toBe(40000);
+      expect((err as ErrorInfo).code).toBe(40003);
       expect((err as ErrorInfo).message).toContain(words);
     }
   });
@@ -69,6 +70,13 @@ describe('intersectCapabilities', () => {
       room1: ['subscribe'],
     });
     expect(intersectCapabilities({ 'room1*': ['*'] }, { 'room*': ['subscribe'] })).toEqual({ 'room1*': ['subscribe'] });
+  });
+  it("keeps the key's operation order, which is what a token carries", () => {
+    const key = { 'pushenabled:*': ['publish', 'subscribe', 'push-subscribe'] };
+    expect(intersectCapabilities({ '*': ['*'] }, key)).toEqual(key);
+    expect(capabilityText(intersectCapabilities({ 'pushenabled:x': ['subscribe', 'publish'] }, key))).toBe(
+      '{"pushenabled:x":["publish","subscribe"]}',
+    );
   });
   it('refuses an empty intersection with 40160', () => {
     expect(() => intersectCapabilities({ lobby: ['subscribe'] }, { 'room*': ['subscribe'] })).toThrow(

@@ -23,13 +23,13 @@ export const OPERATIONS: readonly Operation[] = [
 const KNOWN_OPERATIONS = new Set<string>([...OPERATIONS, '*']);
 
 function invalid(message: string): ErrorInfo {
-  return new ErrorInfo(`Invalid capability: ${message}`, ErrorCode.BAD_REQUEST, 400);
+  return new ErrorInfo(`Invalid capability: ${message}`, ErrorCode.INVALID_PARAMETER_VALUE, 400);
 }
 
 /**
  * Parses and validates a capability given as JSON text (TokenRequest, JWT claim) or as an object (config).
- * Throws ErrorInfo 40000 naming what is wrong: not an object, an empty resource, an empty or non-string
- * operation list, an unknown operation.
+ * Throws ErrorInfo 40003 naming what is wrong: not an object, an empty resource, an empty or non-string
+ * operation list, an unknown operation, `*` listed with other operations.
  */
 export function parseCapability(input: string | unknown): Capability {
   let value: unknown = input;
@@ -52,6 +52,8 @@ export function parseCapability(input: string | unknown): Capability {
         throw invalid(`unknown operation ${JSON.stringify(op)} for resource "${resource}"`);
       }
     }
+    // Ably refuses a wildcard mixed with named operations rather than guess which was meant.
+    if (ops.length > 1 && ops.includes('*')) throw invalid(`resource "${resource}" mixes "*" with named operations`);
     result[resource] = [...new Set(ops as string[])];
   }
   return result;
@@ -64,6 +66,16 @@ export function parseCapability(input: string | unknown): Capability {
 export function canonicalCapability(capability: Capability): string {
   const out: Capability = {};
   for (const resource of Object.keys(capability).sort()) out[resource] = [...capability[resource]].sort();
+  return JSON.stringify(out);
+}
+
+/**
+ * The JSON text of a token's capability, as Ably issues it: resources sorted, each operation list in the order
+ * the key (or request) gave it. Not for MACs, which cover `canonicalCapability`.
+ */
+export function capabilityText(capability: Capability): string {
+  const out: Capability = {};
+  for (const resource of Object.keys(capability).sort()) out[resource] = [...capability[resource]];
   return JSON.stringify(out);
 }
 
@@ -89,10 +101,11 @@ export function capabilityAllows(capability: Capability, channel: string, operat
   return false;
 }
 
-function intersectOps(a: string[], b: string[]): string[] {
-  if (a.includes('*')) return [...b];
-  if (b.includes('*')) return [...a];
-  return a.filter((op) => b.includes(op));
+/** Operations both lists grant, in the held list's order (the key's order is what a token keeps, as on Ably). */
+function intersectOps(wanted: string[], held: string[]): string[] {
+  if (wanted.includes('*')) return [...held];
+  if (held.includes('*')) return [...wanted];
+  return held.filter((op) => wanted.includes(op));
 }
 
 function addOps(target: Capability, resource: string, ops: string[]): void {

@@ -3,7 +3,7 @@ import { decodeBase64Text, hmacSha256, randomId, safeEqual } from './crypto.js';
 
 /** Default lifetime of an issued token (Ably's): 60 minutes. */
 export const DEFAULT_TOKEN_TTL_MS = 60 * 60_000;
-/** Longest lifetime a token may have: 24 hours; longer requests are capped. */
+/** Longest lifetime a token may have: 24 hours (Ably's); longer requests are refused with 40003. */
 export const MAX_TOKEN_TTL_MS = 24 * 60 * 60_000;
 
 /** What a Rowcast token carries. Every node holding the key can verify it: no shared state. */
