@@ -58,9 +58,9 @@ describe('tokens', () => {
     const client = rest({ key: FULL_KEY });
     const ttl = await errorOf(() => client.auth.requestToken({ ttl: 365 * 24 * 60 * 60 * 1000 }));
     expect([ttl.statusCode, ttl.code]).toEqual([400, 40003]);
-    const mixed = await errorOf(() => client.auth.requestToken({ capability: { channel0: ['*', 'publish'] } }));
+    const mixed = await errorOf(() => client.auth.requestToken({ capability: JSON.stringify({ channel0: ['*', 'publish'] }) }));
     expect([mixed.statusCode, mixed.code]).toEqual([400, 40003]);
-    const unknownOp = await errorOf(() => client.auth.requestToken({ capability: { channel0: ['publish_'] } }));
+    const unknownOp = await errorOf(() => client.auth.requestToken({ capability: JSON.stringify({ channel0: ['publish_'] }) }));
     expect(unknownOp.statusCode).toBe(400);
   });
 });

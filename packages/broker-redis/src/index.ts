@@ -7,3 +7,4 @@ export { leaveConnectionPresence, type PublishPresence } from './leave-connectio
 export { createRedisEngine, type RedisEngine, type RedisEngineOptions } from './redis-engine.js';
 export { RedisConnectionStateStore } from './redis-connection-state-store.js';
 export { RedisNonceStore, type RedisNonceStoreOptions } from './redis-nonce-store.js';
+export { RedisRevocationStore, type RedisRevocationStoreOptions } from './redis-revocation-store.js';

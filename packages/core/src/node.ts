@@ -110,6 +110,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     // Clients that asked for protocol heartbeats (browsers) get one per half idle interval, so they never
     // time out between two of them.
     this.heartbeatTimer = setInterval(() => this.sendHeartbeats(), Math.max(50, config.maxIdleIntervalMs / 2)).unref();
+    opts.auth.onRevocation?.((appliesAt) => this.scheduleRevocationSweep(appliesAt));
     // Shared connection state expires unless refreshed: live connections are re-saved well before that, so
     // only those of a dead node go.
     if (opts.connectionStates) {
@@ -340,6 +341,22 @@ export class RealtimeNode implements RealtimeNodeApi {
   disconnectAll(): void {
     const bye = new ErrorInfo('Server shutting down', ErrorCode.DISCONNECTED, 503);
     for (const conn of [...this.byId.values()]) conn.disconnect(bye);
+  }
+
+  /**
+   * When a token revocation applies, connections authenticated with a now-revoked token are disconnected with
+   * 40141, as Ably does (the SDK then renews its token, or fails when it has no means to).
+   */
+  private scheduleRevocationSweep(appliesAt: number): void {
+    const sweep = () => {
+      const revoked = new ErrorInfo('Token revoked', ErrorCode.TOKEN_REVOKED, 401);
+      for (const conn of [...this.byId.values()]) {
+        if (conn.state === 'connected' && this.ctx.auth.isRevoked?.(conn.credentials)) conn.disconnect(revoked);
+      }
+    };
+    const delay = appliesAt - this.ctx.clock.now();
+    if (delay <= 0) sweep();
+    else setTimeout(sweep, delay).unref();
   }
 
   private async runHooks(event: AcceptedEvent): Promise<void> {

@@ -9,6 +9,7 @@ import { messageHistory, presenceHistory } from './routes/history.js';
 import { batchPresence, presenceMembers } from './routes/presence.js';
 import { publishToChannel } from './routes/publish.js';
 import { requestToken } from './routes/request-token.js';
+import { revokeTokens } from './routes/revoke-tokens.js';
 import { getTime } from './routes/time.js';
 import { decodeBody, requestFormat, responseFormat } from './wire-format.js';
 
@@ -22,6 +23,7 @@ interface Route {
 const ROUTES: Route[] = [
   { method: 'GET', pattern: ['time'], handler: getTime },
   { method: 'POST', pattern: ['keys', '*', 'requestToken'], handler: requestToken },
+  { method: 'POST', pattern: ['keys', '*', 'revokeTokens'], handler: revokeTokens },
   { method: 'POST', pattern: ['channels', '*', 'messages'], handler: publishToChannel },
   { method: 'GET', pattern: ['channels', '*', 'messages'], handler: messageHistory },
   { method: 'GET', pattern: ['channels', '*', 'presence'], handler: presenceMembers },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { DEFAULT_ENGINE_CONFIG, type NonceStore, type RealtimeNode, type RealtimeNodeOptions } from '@rowcast/core';
+import { DEFAULT_ENGINE_CONFIG, type NonceStore, type RealtimeNode, type RealtimeNodeOptions, type RevocationStore } from '@rowcast/core';
 import { createRedisEngine } from '@rowcast/broker-redis';
 import { ConfigError, type RowcastConfig } from './config.js';
 
@@ -27,6 +27,8 @@ export interface EngineAdapters {
    * (the Authenticator's own store).
    */
   nonces?: NonceStore;
+  /** Token revocations for the Authenticator: shared by the cluster on Redis; undefined for memory (its own store). */
+  revocations?: RevocationStore;
   /** After the node exists: joins the cluster (members of dead nodes leave through this node). */
   start(node: RealtimeNode): Promise<void>;
   /** After the node closed: leaves the cluster and closes connections. */
@@ -61,6 +63,7 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
     kind: 'redis',
     ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
     nonces: engine.nonces,
+    revocations: engine.revocations,
     start: (node) => engine.start((channel, presence, eventId, connectionId) => node.publishPresence(channel, presence, eventId, connectionId)),
     close: () => engine.close(),
   };

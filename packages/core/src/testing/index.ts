@@ -5,3 +5,4 @@ export { runPresenceStoreSuite, type PresenceStoreSuiteOptions } from './presenc
 export { runIdempotencyStoreSuite, type IdempotencyStoreSuiteOptions } from './idempotency-store-suite.js';
 export { runConnectionStateStoreSuite, type ConnectionStateStoreSuiteOptions } from './connection-state-store-suite.js';
 export { runNonceStoreSuite, type NonceStoreSuiteOptions } from './nonce-store-suite.js';
+export { runRevocationStoreSuite, type RevocationStoreSuiteOptions } from './revocation-store-suite.js';
