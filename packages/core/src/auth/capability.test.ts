@@ -20,6 +20,11 @@ describe('capabilityAllows', () => {
     [{ exact: ['history'] }, 'exactly', 'history', false],
     [{ a: ['publish'], b: ['*'] }, 'b', 'presence', true],
     [{}, 'a', 'subscribe', false],
+    [{ '*': ['*'] }, '[meta]channel.lifecycle', 'subscribe', false],
+    [{ '[meta]*': ['subscribe'] }, '[meta]channel.lifecycle', 'subscribe', true],
+    [{ '[meta]*': ['subscribe'] }, 'room', 'subscribe', false],
+    [{ '[*]*': ['*'] }, '[meta]log', 'subscribe', true],
+    [{ '[*]*': ['*'] }, 'room', 'publish', true],
   ];
   it.each(table)('%j on %s for %s -> %s', (cap, channel, op, expected) => {
     expect(capabilityAllows(cap, channel, op)).toBe(expected);

@@ -86,10 +86,23 @@ function baseChannelName(channel: string): string {
   return end === -1 ? channel : channel.slice(end + 1);
 }
 
-/** Whether a resource pattern (`*`, `prefix*`, `ns:*`, or an exact name) matches a name or a narrower pattern. */
+/** A leading `[qualifier]` (`[meta]log` -> `meta`, `log`); none for a plain name. */
+function splitQualifier(text: string): [string | undefined, string] {
+  const m = /^\[([^\]?]*)\](.*)$/.exec(text);
+  return m ? [m[1], m[2]!] : [undefined, text];
+}
+
+/**
+ * Whether a resource pattern (`*`, `prefix*`, `ns:*`, or an exact name) matches a name or a narrower pattern.
+ * Qualified names (metachannels, `[meta]log`) are only matched by patterns of the same qualifier (`[meta]*`) or
+ * by `[*]...`, as on Ably: `*` alone does not reach them.
+ */
 function patternCovers(pattern: string, name: string): boolean {
-  if (pattern.endsWith('*')) return name.startsWith(pattern.slice(0, -1));
-  return pattern === name;
+  const [patternQualifier, patternRest] = splitQualifier(pattern);
+  const [nameQualifier, nameRest] = splitQualifier(name);
+  if (patternQualifier !== '*' && patternQualifier !== nameQualifier) return false;
+  if (patternRest.endsWith('*')) return nameRest.startsWith(patternRest.slice(0, -1));
+  return patternRest === nameRest;
 }
 
 /** Whether `capability` allows `operation` on `channel` (`*` and `prefix*` resources, `*` operation). */

@@ -3,6 +3,7 @@ import type { ChannelEvent } from '../ports/events.js';
 import type { WireFormat } from '@rowcast/protocol';
 import { encodeEvent } from '../hub.js';
 import type { RealtimeConnection } from './connection.js';
+import type { MessageFilter } from '../channel/filter.js';
 
 /** What a connection may see on a channel, from its capability and requested modes. */
 export interface ChannelRights {
@@ -25,6 +26,8 @@ export class Attachment implements Subscriber {
     /** The underlying channel. */
     readonly channel: string,
     readonly rights: ChannelRights,
+    /** A derived channel's subscription filter: only the messages it passes are delivered. */
+    readonly filter?: MessageFilter,
   ) {}
 
   get format(): WireFormat {
@@ -36,12 +39,29 @@ export class Attachment implements Subscriber {
       this.pending.push(event);
       return;
     }
-    if (this.wants(event)) this.conn.sendFrame(frames.for(this));
+    if (!this.wants(event)) return;
+    const passed = this.filtered(event);
+    if (passed === event) this.conn.sendFrame(frames.for(this));
+    else if (passed) this.conn.sendFrame(encodeEvent(passed, this.name, this.format));
   }
 
   /** Sends an event encoded just for this connection (replay, backlog, pending release). */
   deliverOwn(event: ChannelEvent): void {
-    if (this.wants(event)) this.conn.sendFrame(encodeEvent(event, this.name, this.format));
+    const passed = this.wants(event) ? this.filtered(event) : undefined;
+    if (passed) this.conn.sendFrame(encodeEvent(passed, this.name, this.format));
+  }
+
+  /**
+   * The event as this attachment's filter lets it through: itself when unfiltered or when every message
+   * passes, a copy with the passing messages, or undefined when none does. A filtered attachment gets no
+   * presence (Ably's derived channels carry messages only).
+   */
+  private filtered(event: ChannelEvent): ChannelEvent | undefined {
+    if (!this.filter) return event;
+    if (event.kind !== 'message' || !event.messages) return undefined;
+    const messages = event.messages.filter(this.filter);
+    if (messages.length === event.messages.length) return event;
+    return messages.length ? { ...event, messages } : undefined;
   }
 
   /**

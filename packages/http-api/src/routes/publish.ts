@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { clientIdAllowed, type RealtimeNodeApi } from '@rowcast/core';
+import { clientIdAllowed, parseChannelName, refuseClientPublish, type RealtimeNodeApi } from '@rowcast/core';
 import { ErrorCode, ErrorInfo, type Message } from '@rowcast/protocol';
 import { requireCaller, type RestCaller } from '../authenticate.js';
 import { toIncomingMessages } from '../incoming-messages.js';
@@ -36,7 +36,7 @@ function onBehalfOf(node: RealtimeNodeApi, messages: Message[]): string | undefi
 }
 
 /**
- * Publishes messages on one channel for a REST caller: capability `publish`, each message's clientId allowed
+ * Publishes messages on one channel for a REST caller: not a derived channel or metachannel, capability `publish`, each message's clientId allowed
  * for the caller (40012 otherwise), then the engine (which dedupes idempotent ids and checks sizes). Message
  * ids are `<messageId>:<index>` unless the client gave its own.
  */
@@ -46,6 +46,7 @@ export async function publishAsCaller(
   channel: string,
   messages: Message[],
 ): Promise<ChannelPublishResult> {
+  refuseClientPublish(parseChannelName(channel));
   requireCapability(caller, channel, 'publish');
   for (const msg of messages) {
     if (!clientIdAllowed(caller.clientId, msg.clientId)) {
