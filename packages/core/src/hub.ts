@@ -45,6 +45,8 @@ export class EventFrames {
  */
 export class Hub {
   private readonly channels = new Map<string, Set<Subscriber>>();
+  /** Told when a channel gains its first subscriber, loses its last, or changes occupancy (metachannels). */
+  onChange?: (channel: string, change: 'opened' | 'closed' | 'occupancy') => void;
 
   constructor(private readonly broker: Broker) {
     broker.setListener((event) => this.fanOut(event));
@@ -58,6 +60,9 @@ export class Hub {
       this.broker.subscribe(channel);
     }
     set.add(sub);
+    // After adding: the events' ChannelDetails count this subscriber.
+    if (set.size === 1) this.onChange?.(channel, 'opened');
+    this.onChange?.(channel, 'occupancy');
   }
 
   remove(channel: string, sub: Subscriber): void {
@@ -66,7 +71,15 @@ export class Hub {
     if (set.size === 0) {
       this.channels.delete(channel);
       this.broker.unsubscribe(channel);
+      this.onChange?.(channel, 'closed');
+    } else {
+      this.onChange?.(channel, 'occupancy');
     }
+  }
+
+  /** Channels with at least one local subscriber (active channels, for enumeration). */
+  channelNames(): IterableIterator<string> {
+    return this.channels.keys();
   }
 
   /** Local subscribers of a channel (occupancy). */

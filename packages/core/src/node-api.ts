@@ -133,6 +133,11 @@ export interface RealtimeNodeApi {
    * that connection), undefined when no connection of this node holds that key.
    */
   connectionIdForKey(key: string): string | undefined;
+  /**
+   * Active channels (with attached clients on this node), sorted by name; metachannels excluded. For
+   * `GET /channels` (enumeration).
+   */
+  activeChannels(): string[];
   /** Largest accepted message size in bytes (data + name + clientId + extras), as sent in connectionDetails. */
   readonly maxMessageSize: number;
 }

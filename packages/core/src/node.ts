@@ -10,8 +10,10 @@ import { effectiveClientId } from './connection/identity.js';
 import { Attachment } from './connection/attachment.js';
 import { openConnection, type ConnectionHandle } from './connection/handshake.js';
 import type { RealtimeConnection } from './connection/connection.js';
-import { parseChannelName } from './channel/names.js';
+import { isMetaChannel, parseChannelName } from './channel/names.js';
 import { pageHistory } from './history-query.js';
+import { Metachannels } from './meta/metachannels.js';
+import { withMetaLog } from './meta/meta-log-logger.js';
 import { MemoryBroker, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from './memory/index.js';
 import type { Broker } from './ports/broker.js';
 import { systemClock, type Clock } from './ports/clock.js';
@@ -67,6 +69,8 @@ export class RealtimeNode implements RealtimeNodeApi {
   private readonly byId = new Map<string, RealtimeConnection>();
   private readonly heartbeatTimer: NodeJS.Timeout;
   private stateRefreshTimer?: NodeJS.Timeout;
+  /** Publishes channel and connection lifecycle events on the metachannels. */
+  readonly meta: Metachannels;
 
   constructor(opts: RealtimeNodeOptions) {
     const config = { ...DEFAULT_ENGINE_CONFIG, ...opts.config };
@@ -82,12 +86,14 @@ export class RealtimeNode implements RealtimeNodeApi {
       add: (conn) => {
         this.byKey.set(conn.key, conn);
         this.byId.set(conn.id, conn);
+        this.meta.connectionOpened({ connectionId: conn.id, clientId: conn.identity.clientId });
       },
       rekey: (conn, oldKey) => {
         this.byKey.delete(oldKey);
         this.byKey.set(conn.key, conn);
       },
       remove: (conn) => {
+        if (this.byId.get(conn.id) === conn) this.meta.connectionClosed({ connectionId: conn.id, clientId: conn.identity.clientId });
         this.byKey.delete(conn.key);
         this.byId.delete(conn.id);
       },
@@ -95,7 +101,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     this.ctx = {
       config,
       clock,
-      logger: opts.logger ?? silentLogger,
+      logger: withMetaLog(opts.logger ?? silentLogger, (entry) => this.meta?.log(entry)),
       auth: opts.auth,
       broker,
       history,
@@ -106,6 +112,17 @@ export class RealtimeNode implements RealtimeNodeApi {
       nodeId: opts.nodeId,
       publishMessages: (channel, messages, origin) => this.publish(channel, messages, origin),
       publishPresence: (channel, presence, eventId, connectionId) => this.publishPresence(channel, presence, eventId, connectionId),
+    };
+    this.meta = new Metachannels({
+      publish: (channel, messages) => this.publish(channel, messages, {}),
+      details: (channel) => this.channelDetails(channel),
+      isActive: (channel) => this.ctx.hub.subscribers(channel).size > 0,
+      logger: opts.logger ?? silentLogger,
+    });
+    this.ctx.hub.onChange = (channel, change) => {
+      if (change === 'opened') this.meta.channelOpened(channel);
+      else if (change === 'closed') this.meta.channelClosed(channel);
+      else this.meta.occupancyChanged(channel);
     };
     // Clients that asked for protocol heartbeats (browsers) get one per half idle interval, so they never
     // time out between two of them.
@@ -195,7 +212,8 @@ export class RealtimeNode implements RealtimeNodeApi {
       explicitIds: explicit.length ? explicit.filter((v) => !duplicates.has(v)).map((v) => v.m.id!) : undefined,
     });
     if (event.duplicate) return { serials };
-    await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
+    // Metachannel events are Rowcast's own bookkeeping, not messages for integration rules.
+    if (!isMetaChannel(base)) await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
     event.messages!.forEach((m, k) => (serials[positions[k]] = m.serial));
     return { serials };
   }
@@ -318,6 +336,10 @@ export class RealtimeNode implements RealtimeNodeApi {
     };
   }
 
+  activeChannels(): string[] {
+    return [...this.ctx.hub.channelNames()].filter((name) => !isMetaChannel(name)).sort();
+  }
+
   connectionIdForKey(key: string): string | undefined {
     const conn = this.byKey.get(key);
     return conn && conn.state !== 'closed' ? conn.id : undefined;
@@ -330,6 +352,7 @@ export class RealtimeNode implements RealtimeNodeApi {
   async close(): Promise<void> {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.stateRefreshTimer);
+    this.meta.close();
     this.disconnectAll();
     await this.ctx.broker.close();
   }

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_BODY_BYTES, readBody } from './read-body.js';
 import { sendError, sendPreflight, setCorsHeaders, type ResponseStyle } from './respond.js';
 import type { RestDeps, RouteHandler, RouteRequest } from './route.js';
 import { batchPublish } from './routes/batch-publish.js';
+import { channelList } from './routes/channel-list.js';
 import { channelStatus } from './routes/channel-status.js';
 import { messageHistory, presenceHistory } from './routes/history.js';
 import { batchPresence, presenceMembers } from './routes/presence.js';
@@ -28,6 +29,7 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: ['channels', '*', 'messages'], handler: messageHistory },
   { method: 'GET', pattern: ['channels', '*', 'presence'], handler: presenceMembers },
   { method: 'GET', pattern: ['channels', '*', 'presence', 'history'], handler: presenceHistory },
+  { method: 'GET', pattern: ['channels'], handler: channelList },
   { method: 'GET', pattern: ['channels', '*'], handler: channelStatus },
   { method: 'POST', pattern: ['messages'], handler: batchPublish },
   { method: 'GET', pattern: ['presence'], handler: batchPresence },
