@@ -100,6 +100,17 @@ describe('metachannels', () => {
     await lifecycle.waitFor((m) => m.name === 'connection.closed' && m.data.connectionId === id);
   });
 
+  it('inband occupancy: an attachment with occupancy=metrics gets [meta]occupancy messages', async () => {
+    const client = realtime({ key: FULL_KEY });
+    const channel = client.channels.get('occ-x', { params: { occupancy: 'metrics' } });
+    const events = await watch(channel);
+    await events.waitFor((m) => m.name === '[meta]occupancy' && m.data.metrics.connections === 1);
+    const other = realtime({ key: FULL_KEY });
+    await other.channels.get('occ-x').attach();
+    const second = await events.waitFor((m) => m.name === '[meta]occupancy' && m.data.metrics.connections === 2);
+    expect(second.data.metrics.subscribers).toBe(2);
+  });
+
   it('[meta]log shows an error no client would otherwise see', async () => {
     server().node.onAccepted((event) => {
       if (event.channel === 'explodes') throw new Error('hook exploded');

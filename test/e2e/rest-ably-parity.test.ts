@@ -52,6 +52,9 @@ describe('tokens', () => {
   it("keep the key's operation order in their capability", async () => {
     const details = await rest({ key: ORDERED_KEY }).auth.requestToken();
     expect(JSON.parse(details.capability)).toEqual(ORDERED.capability);
+    // Operations named in the request (the SDK sends them sorted) keep the request's order.
+    const asked = await rest({ key: ORDERED_KEY }).auth.requestToken({ capability: { 'push:x': ['subscribe', 'push-subscribe', 'publish'] } });
+    expect(JSON.parse(asked.capability)).toEqual({ 'push:x': ['publish', 'push-subscribe', 'subscribe'] });
   });
 
   it('are refused for a ttl above 24 h and for a capability mixing "*" with operations (400, 40003)', async () => {

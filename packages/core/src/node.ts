@@ -117,6 +117,7 @@ export class RealtimeNode implements RealtimeNodeApi {
       publish: (channel, messages) => this.publish(channel, messages, {}),
       details: (channel) => this.channelDetails(channel),
       isActive: (channel) => this.ctx.hub.subscribers(channel).size > 0,
+      deliverInband: (channel, details) => this.deliverInbandOccupancy(channel, details),
       logger: opts.logger ?? silentLogger,
     });
     this.ctx.hub.onChange = (channel, change) => {
@@ -364,6 +365,25 @@ export class RealtimeNode implements RealtimeNodeApi {
   disconnectAll(): void {
     const bye = new ErrorInfo('Server shutting down', ErrorCode.DISCONNECTED, 503);
     for (const conn of [...this.byId.values()]) conn.disconnect(bye);
+  }
+
+  /**
+   * Ably's inband occupancy: a `[meta]occupancy` message with the channel's metrics to each local attachment made
+   * with `occupancy=metrics` (only to this connection, not published on the channel).
+   */
+  private deliverInbandOccupancy(channel: string, details: ChannelDetails): void {
+    const now = this.ctx.clock.now();
+    for (const sub of this.ctx.hub.subscribers(channel)) {
+      if (!(sub instanceof Attachment) || !sub.inbandOccupancy || sub.pending) continue;
+      const id = `${randomBytes(9).toString('base64url')}:0`;
+      const data = JSON.stringify({ metrics: details.status.occupancy.metrics });
+      sub.conn.send({
+        action: Action.MESSAGE,
+        channel: sub.name,
+        timestamp: now,
+        messages: [{ id, name: '[meta]occupancy', data, encoding: 'json', timestamp: now }],
+      });
+    }
   }
 
   /**

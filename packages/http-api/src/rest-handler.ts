@@ -86,7 +86,7 @@ export function createRestHandler(deps: RestDeps): (req: IncomingMessage, res: S
       const found = ROUTES.map((route) => ({ route, params: match(route, segments) })).find(
         (c) => c.params && c.route.method === req.method,
       );
-      if (!found) throw new ErrorInfo(`No such REST resource: ${req.method} ${url.pathname}`, ErrorCode.NOT_FOUND, 404);
+      if (!found) throw new ErrorInfo(`No such REST resource: ${url.pathname} (${req.method})`, ErrorCode.NOT_FOUND, 404);
       const request: RouteRequest = {
         req,
         res,

@@ -114,11 +114,14 @@ export function capabilityAllows(capability: Capability, channel: string, operat
   return false;
 }
 
-/** Operations both lists grant, in the held list's order (the key's order is what a token keeps, as on Ably). */
+/**
+ * Operations both lists grant, as Ably orders them: a wildcard request gets the key's operations in the key's
+ * order; named operations keep the order they were asked in.
+ */
 function intersectOps(wanted: string[], held: string[]): string[] {
   if (wanted.includes('*')) return [...held];
   if (held.includes('*')) return [...wanted];
-  return held.filter((op) => wanted.includes(op));
+  return wanted.filter((op) => held.includes(op));
 }
 
 function addOps(target: Capability, resource: string, ops: string[]): void {

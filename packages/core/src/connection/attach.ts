@@ -48,7 +48,7 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
 
   const previous = conn.attachments.get(name);
   if (previous) conn.ctx.hub.remove(base, previous);
-  const att = new Attachment(conn, name, base, rights, filter);
+  const att = new Attachment(conn, name, base, rights, filter, rights.subscribe && params.occupancy === 'metrics');
   conn.attachments.set(name, att);
   conn.ctx.hub.add(base, att);
 

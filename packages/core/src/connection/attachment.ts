@@ -28,6 +28,8 @@ export class Attachment implements Subscriber {
     readonly rights: ChannelRights,
     /** A derived channel's subscription filter: only the messages it passes are delivered. */
     readonly filter?: MessageFilter,
+    /** Attached with `occupancy=metrics`: gets `[meta]occupancy` messages when the channel's occupancy changes. */
+    readonly inbandOccupancy = false,
   ) {}
 
   get format(): WireFormat {

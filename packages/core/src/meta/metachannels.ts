@@ -18,6 +18,8 @@ export interface MetachannelDeps {
   details(channel: string): Promise<ChannelDetails>;
   /** Whether a channel has attached clients on this node now. */
   isActive(channel: string): boolean;
+  /** Hands a channel's new occupancy to its subscribers that asked for it inband (`occupancy=metrics`). */
+  deliverInband(channel: string, details: ChannelDetails): void;
   logger: Logger;
 }
 
@@ -32,7 +34,7 @@ export interface ConnectionSummary {
  * `channel.opened` / `channel.closed` when a channel gains its first / loses its last attached client on this
  * node and `channel.occupancy` when its occupancy changed (data: ChannelDetails); on
  * `[meta]connection.lifecycle`, `connection.opened` / `connection.closed`; on `[meta]log`, errors no client
- * would otherwise see. Metachannels themselves produce no events (no event loops). Publishing is best effort:
+ * would otherwise see. Occupancy changes also go inband, as `[meta]occupancy` messages, to attachments that asked. Metachannels themselves produce no events (no event loops). Publishing is best effort:
  * a failure is logged as a warning and never disturbs the operation that caused the event.
  */
 export class Metachannels {
@@ -104,6 +106,7 @@ export class Metachannels {
   private async publishDetails(name: string, channel: string): Promise<void> {
     try {
       const details = await this.deps.details(channel);
+      if (name === 'channel.occupancy') this.deps.deliverInband(channel, details);
       await this.deps.publish(CHANNEL_LIFECYCLE, [{ name, data: JSON.stringify(details), encoding: 'json' }]);
     } catch (err) {
       this.deps.logger.warn({ err, channel, event: name }, 'metachannel event not published');
