@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as Ably from 'ably';
 import { createJwt } from '@rowcast/core';
-import { deletePrefix, uniquePrefix } from '../../packages/broker-redis/src/testing/redis-test-support.ts';
+import { useInProcessCluster } from '../support/in-process-cluster.ts';
 import { clientOptions, startRowcast, TEST_KEYS, type TestRowcast } from '../support/rowcast.ts';
 
 /**
@@ -119,24 +119,13 @@ describe('revokeTokens on one node', () => {
 });
 
 describe.skipIf(!redisUrl)(redisUrl ? 'revokeTokens in a Redis cluster' : 'revokeTokens in a cluster: SKIPPED, no Redis (set REDIS_URL)', () => {
-  const prefix = uniquePrefix('revocation');
-  const nodes: TestRowcast[] = [];
-  const clients: Ably.Realtime[] = [];
-  beforeAll(async () => {
-    for (let i = 0; i < 2; i++) nodes.push(await startRowcast({ keys: KEYS, redis: { url: redisUrl, prefix } }));
-  });
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    for (const n of nodes) await n.close();
-    await deletePrefix(redisUrl, prefix);
-  });
+  const cluster = useInProcessCluster(redisUrl, 'revocation', 2, { keys: KEYS });
 
   it('a revocation made through node A disconnects a client of node B and is refused by B', async () => {
-    const [a, b] = nodes as [TestRowcast, TestRowcast];
+    const [a, b] = cluster.nodes() as [TestRowcast, TestRowcast];
     const adminA = new Ably.Rest(clientOptions(a, { key: REVOCABLE_KEY }) as Ably.ClientOptions);
     const token = await adminA.auth.requestToken({ clientId: 'roamer' });
-    const client = new Ably.Realtime(clientOptions(b, { token }) as Ably.ClientOptions);
-    clients.push(client);
+    const client = cluster.track(new Ably.Realtime(clientOptions(b, { token }) as Ably.ClientOptions));
     await client.connection.once('connected');
     const disconnected = client.connection.once('disconnected');
     await adminA.auth.revokeTokens([{ type: 'clientId', value: 'roamer' }]);

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import * as Ably from 'ably';
-import { TEST_KEYS } from '../support/rowcast.ts';
+import { useInProcessCluster } from '../support/in-process-cluster.ts';
+import { clientOptions, TEST_KEYS, type TestRowcast } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';
 
 /**
@@ -100,5 +101,30 @@ describe('publishing on behalf of a realtime connection (connectionKey)', () => 
     const channel = rest({ key: FULL_KEY }).channels.get('to-nobody');
     const err = await errorOf(() => channel.publish({ name: 'x', data: 'y', connectionKey: 'nobody!nokey' }));
     expect([err.statusCode, err.code]).toEqual([400, 40006]);
+  });
+});
+
+const redisUrl = inject('redisUrl');
+
+describe.skipIf(!redisUrl)(redisUrl ? 'connectionKey in a Redis cluster' : 'connectionKey in a cluster: SKIPPED, no Redis (set REDIS_URL)', () => {
+  const cluster = useInProcessCluster(redisUrl, 'connection-key', 2);
+
+  it('a REST publish through node B on behalf of a connection of node A is not echoed to it', async () => {
+    const [a, b] = cluster.nodes() as [TestRowcast, TestRowcast];
+    const connect = (options: Record<string, unknown>) =>
+      cluster.track(new Ably.Realtime(clientOptions(a, { key: FULL_KEY, ...options }) as Ably.ClientOptions));
+    const sender = connect({ echoMessages: false });
+    const other = connect({});
+    const senderGot: string[] = [];
+    const otherGot: Ably.Message[] = [];
+    await sender.channels.get('cluster-others').subscribe((m) => senderGot.push(m.name!));
+    await other.channels.get('cluster-others').subscribe((m) => otherGot.push(m));
+    const channel = new Ably.Rest(clientOptions(b, { key: FULL_KEY }) as Ably.ClientOptions).channels.get('cluster-others');
+    await channel.publish({ name: 'whisper', data: 'x', connectionKey: sender.connection.key });
+    await channel.publish({ name: 'marker', data: 'y' });
+    await expect.poll(() => senderGot).toContain('marker');
+    await expect.poll(() => otherGot.map((m) => m.name)).toEqual(['whisper', 'marker']);
+    expect(senderGot).toEqual(['marker']);
+    expect(otherGot[0]!.connectionId).toBe(sender.connection.id);
   });
 });

@@ -129,10 +129,10 @@ export interface RealtimeNodeApi {
   /** Status and occupancy of a channel. */
   channelDetails(channel: string): Promise<ChannelDetails>;
   /**
-   * The connectionId of the live connection whose current connectionKey is `key` (a REST publish on behalf of
-   * that connection), undefined when no connection of this node holds that key.
+   * The connectionId of the connection whose current connectionKey is `key` (a REST publish on behalf of that
+   * connection), on this node or, in a cluster, on any; undefined when no connection holds that key.
    */
-  connectionIdForKey(key: string): string | undefined;
+  connectionIdForKey(key: string): Promise<string | undefined>;
   /**
    * Active channels (with attached clients on this node), sorted by name; metachannels excluded. For
    * `GET /channels` (enumeration).

@@ -341,9 +341,10 @@ export class RealtimeNode implements RealtimeNodeApi {
     return [...this.ctx.hub.channelNames()].filter((name) => !isMetaChannel(name)).sort();
   }
 
-  connectionIdForKey(key: string): string | undefined {
+  async connectionIdForKey(key: string): Promise<string | undefined> {
     const conn = this.byKey.get(key);
-    return conn && conn.state !== 'closed' ? conn.id : undefined;
+    if (conn && conn.state !== 'closed') return conn.id;
+    return this.ctx.connectionStates?.connectionIdOf(key);
   }
 
   /**

@@ -17,17 +17,18 @@ export interface ChannelPublishResult {
 /**
  * The connection a publish is made on behalf of (Ably TM2h: messages carrying a realtime connection's
  * `connectionKey`, which Laravel Echo's `toOthers()` relies on): its messages get that connectionId, so that
- * connection's `echoMessages: false` suppresses them. One request names one connection; an unknown key is
+ * connection's `echoMessages: false` suppresses them (in a cluster, whichever node holds it: echo is decided where
+ * the connection is). One request names one connection; an unknown key is
  * refused (40006) rather than published as anonymous.
  */
-function onBehalfOf(node: RealtimeNodeApi, messages: Message[]): string | undefined {
+async function onBehalfOf(node: RealtimeNodeApi, messages: Message[]): Promise<string | undefined> {
   const keys = new Set(messages.map((m) => m.connectionKey));
   if (keys.size === 1 && keys.has(undefined)) return undefined;
   if (keys.size > 1) {
     throw new ErrorInfo('All messages of one publish must carry the same connectionKey', ErrorCode.INVALID_PARAMETER_VALUE, 400);
   }
   const [key] = keys as Set<string>;
-  const connectionId = node.connectionIdForKey(key);
+  const connectionId = await node.connectionIdForKey(key);
   if (connectionId === undefined) {
     throw new ErrorInfo(`Invalid connectionKey: no such connection`, ErrorCode.INVALID_CONNECTION_ID, 400);
   }
@@ -57,7 +58,7 @@ export async function publishAsCaller(
       );
     }
   }
-  const connectionId = onBehalfOf(node, messages);
+  const connectionId = await onBehalfOf(node, messages);
   const firstId = messages[0]?.id;
   const idBase = firstId !== undefined ? firstId.replace(/:\d+$/, '') : randomBytes(9).toString('base64url');
   const { serials } = await node.publish(channel, messages, {
