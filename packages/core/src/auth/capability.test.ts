@@ -79,7 +79,10 @@ describe('intersectCapabilities', () => {
   it("keeps the key's operation order, which is what a token carries", () => {
     const key = { 'pushenabled:*': ['publish', 'subscribe', 'push-subscribe'] };
     expect(intersectCapabilities({ '*': ['*'] }, key)).toEqual(key);
-    // Named operations keep the request's order (the SDK sends them sorted).
+    // Named operations keep the request's order (the SDK sends them sorted), even when two held patterns grant them.
+    expect(intersectCapabilities({ 'a:b': ['presence', 'publish'] }, { 'a:*': ['publish'], 'a:b': ['presence', 'publish'] })).toEqual({
+      'a:b': ['presence', 'publish'],
+    });
     expect(capabilityText(intersectCapabilities({ 'pushenabled:x': ['push-subscribe', 'publish'] }, key))).toBe(
       '{"pushenabled:x":["push-subscribe","publish"]}',
     );

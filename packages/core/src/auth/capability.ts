@@ -141,6 +141,9 @@ export function intersectCapabilities(requested: Capability, held: Capability): 
       if (patternCovers(have, want)) addOps(result, want, intersectOps(wantOps, haveOps));
       else if (patternCovers(want, have)) addOps(result, have, intersectOps(wantOps, haveOps));
     }
+    // Several held patterns may grant parts of one request: named operations still come in the request's order.
+    const granted = result[want];
+    if (granted && !wantOps.includes('*')) granted.sort((a, b) => wantOps.indexOf(a) - wantOps.indexOf(b));
   }
   if (Object.keys(result).length === 0) {
     throw new ErrorInfo('Requested capability is not permitted by the key', ErrorCode.OPERATION_NOT_PERMITTED, 401);
