@@ -101,7 +101,7 @@ describe('metachannels', () => {
   });
 
   it('inband occupancy: an attachment with occupancy=metrics gets [meta]occupancy messages', async () => {
-    const client = realtime({ key: FULL_KEY });
+    const client = realtime({ key: FULL_KEY, clientId: 'occupant' });
     const channel = client.channels.get('occ-x', { params: { occupancy: 'metrics' } });
     const events = await watch(channel);
     await events.waitFor((m) => m.name === '[meta]occupancy' && m.data.metrics.connections === 1);
@@ -109,6 +109,9 @@ describe('metachannels', () => {
     await other.channels.get('occ-x').attach();
     const second = await events.waitFor((m) => m.name === '[meta]occupancy' && m.data.metrics.connections === 2);
     expect(second.data.metrics.subscribers).toBe(2);
+    // Entering presence changes occupancy too.
+    await channel.presence.enter('here');
+    await events.waitFor((m) => m.name === '[meta]occupancy' && m.data.metrics.presenceMembers === 1);
   });
 
   it('[meta]log shows an error no client would otherwise see', async () => {

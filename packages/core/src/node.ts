@@ -266,6 +266,8 @@ export class RealtimeNode implements RealtimeNodeApi {
     if (changed.length === 0) return;
     const now = this.ctx.clock.now();
     await this.ctx.broker.publish(channel, { kind: 'presence', id: eventId, connectionId, timestamp: now, presence: changed });
+    // Presence members count in occupancy (presenceMembers, presenceConnections).
+    this.meta.occupancyChanged(channel);
     await this.runHooks({ kind: 'presence', channel, presence: changed });
   }
 
