@@ -8,6 +8,12 @@ export const CHANNEL_LIFECYCLE = '[meta]channel.lifecycle';
 export const CONNECTION_LIFECYCLE = '[meta]connection.lifecycle';
 export const META_LOG = '[meta]log';
 
+/**
+ * Most metachannel publishes in flight at once; beyond it events are dropped. Bounds memory when the broker
+ * stalls (a Redis outage queues publishes) while connections and errors keep producing events.
+ */
+export const MAX_IN_FLIGHT = 1000;
+
 /** Occupancy events of one channel are coalesced over this long, so attach storms make one event, not hundreds. */
 export const OCCUPANCY_COALESCE_MS = 250;
 
@@ -34,7 +40,8 @@ export interface ConnectionSummary {
  * `channel.opened` / `channel.closed` when a channel gains its first / loses its last attached client on this
  * node and `channel.occupancy` when its occupancy changed (data: ChannelDetails); on
  * `[meta]connection.lifecycle`, `connection.opened` / `connection.closed`; on `[meta]log`, errors no client
- * would otherwise see. Occupancy changes also go inband, as `[meta]occupancy` messages, to attachments that asked. Metachannels themselves produce no events (no event loops). Publishing is best effort:
+ * would otherwise see. At most MAX_IN_FLIGHT publishes wait at once; beyond that events are dropped (metadata,
+ * never messages). Occupancy changes also go inband, as `[meta]occupancy` messages, to attachments that asked. Metachannels themselves produce no events (no event loops). Publishing is best effort:
  * a failure is logged as a warning and never disturbs the operation that caused the event.
  */
 export class Metachannels {
@@ -44,6 +51,7 @@ export class Metachannels {
   private occupancyTimer?: NodeJS.Timeout;
   /** Set while publishing to [meta]log, so a failure of that publish does not log itself again. */
   private logging = false;
+  private inFlight = 0;
 
   constructor(private readonly deps: MetachannelDeps) {}
 
@@ -104,17 +112,26 @@ export class Metachannels {
   }
 
   private async publishDetails(name: string, channel: string): Promise<void> {
+    if (this.inFlight >= MAX_IN_FLIGHT) return;
+    this.inFlight++;
     try {
       const details = await this.deps.details(channel);
       if (name === 'channel.occupancy') this.deps.deliverInband(channel, details);
       await this.deps.publish(CHANNEL_LIFECYCLE, [{ name, data: JSON.stringify(details), encoding: 'json' }]);
     } catch (err) {
       this.deps.logger.warn({ err, channel, event: name }, 'metachannel event not published');
+    } finally {
+      this.inFlight--;
     }
   }
 
   private send(channel: string, message: Message): void {
-    this.deps.publish(channel, [message]).catch((err) => this.deps.logger.warn({ err, channel }, 'metachannel event not published'));
+    if (this.inFlight >= MAX_IN_FLIGHT) return;
+    this.inFlight++;
+    this.deps
+      .publish(channel, [message])
+      .catch((err) => this.deps.logger.warn({ err, channel }, 'metachannel event not published'))
+      .finally(() => this.inFlight--);
   }
 }
 
