@@ -53,10 +53,7 @@ describe('revokeTokens on one node', () => {
 
   it('disconnects the revoked clientId with 40141, refuses its token on REST, and leaves the others alone', async () => {
     const admin = rest({ key: REVOCABLE_KEY });
-    const [mallory, alice] = await Promise.all([
-      admin.auth.requestToken({ clientId: 'mallory' }),
-      admin.auth.requestToken({ clientId: 'alice' }),
-    ]);
+    const [mallory, alice] = await Promise.all([admin.auth.requestToken({ clientId: 'mallory' }), admin.auth.requestToken({ clientId: 'alice' })]);
     const malloryRt = realtime({ token: mallory });
     const aliceRt = realtime({ token: alice });
     await Promise.all([malloryRt.connection.once('connected'), aliceRt.connection.once('connected')]);
@@ -86,7 +83,7 @@ describe('revokeTokens on one node', () => {
     expect((await bearerAnswer(server, fresh.token)).status).toBe(200);
   });
 
-  it("revokes a JWT by its x-ably-revocation-key", async () => {
+  it('revokes a JWT by its x-ably-revocation-key', async () => {
     const jwt = createJwt(REVOCABLE, { ttlMs: 60_000, clientId: 'jwt-user', revocationKey: 'group-7', now: Date.now() - 2000 });
     const client = realtime({ token: jwt });
     await client.connection.once('connected');

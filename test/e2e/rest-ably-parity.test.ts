@@ -9,7 +9,11 @@ import { useRowcast } from '../support/use-rowcast.ts';
  * capabilities in the key's operation order, refused ttl and capability requests, publishing on behalf of a
  * realtime connection (`connectionKey`, Laravel Echo's `toOthers()`).
  */
-const ORDERED = { name: 'app1.ordered', secret: 'orderedsecret', capability: { 'push:*': ['publish', 'subscribe', 'push-subscribe'], 'chan*': ['subscribe', 'publish'] } };
+const ORDERED = {
+  name: 'app1.ordered',
+  secret: 'orderedsecret',
+  capability: { 'push:*': ['publish', 'subscribe', 'push-subscribe'], 'chan*': ['subscribe', 'publish'] },
+};
 const ORDERED_KEY = `${ORDERED.name}:${ORDERED.secret}`;
 const { realtime, rest } = useRowcast({ keys: [...TEST_KEYS, ORDERED] });
 const FULL_KEY = 'app1.full:fullsecret';

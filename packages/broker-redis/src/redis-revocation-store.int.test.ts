@@ -17,7 +17,13 @@ describe.skipIf(!redisUrl)(redisUrl ? 'RedisRevocationStore' : 'RedisRevocationS
       const redis = new Redis(redisUrl);
       connections.push(redis);
       await new Promise((ok) => redis.once('ready', ok)); // the store refuses until the connection is ready
-      return new RedisRevocationStore({ redis, keys: new RedisKeys(`${prefix}${backend}:`), retainMs: 24 * 60 * 60_000, clock, logger: silentLogger });
+      return new RedisRevocationStore({
+        redis,
+        keys: new RedisKeys(`${prefix}${backend}:`),
+        retainMs: 24 * 60 * 60_000,
+        clock,
+        logger: silentLogger,
+      });
     },
     async cleanup() {
       for (const r of connections.splice(0)) r.disconnect();

@@ -40,7 +40,10 @@ const OWNED_ROOTS = new Set(['time', 'keys', 'channels', 'messages', 'presence',
 
 function splitPath(pathname: string): string[] | undefined {
   try {
-    return pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    return pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
   } catch {
     return undefined;
   }
@@ -83,9 +86,7 @@ export function createRestHandler(deps: RestDeps): (req: IncomingMessage, res: S
     try {
       if (!segments) throw new ErrorInfo('Malformed percent-encoding in the path', ErrorCode.BAD_REQUEST, 400);
       // A known path with another method is, for Ably, just as unknown: 404 40400 (the SDK's `request` relies on it).
-      const found = ROUTES.map((route) => ({ route, params: match(route, segments) })).find(
-        (c) => c.params && c.route.method === req.method,
-      );
+      const found = ROUTES.map((route) => ({ route, params: match(route, segments) })).find((c) => c.params && c.route.method === req.method);
       if (!found) throw new ErrorInfo(`No such REST resource: ${url.pathname} (${req.method})`, ErrorCode.NOT_FOUND, 404);
       const request: RouteRequest = {
         req,

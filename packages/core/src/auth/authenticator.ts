@@ -153,8 +153,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       throw new ErrorInfo(`TokenRequest ttl exceeds the maximum of ${MAX_TOKEN_TTL_MS} ms`, ErrorCode.INVALID_PARAMETER_VALUE, 400);
     }
     const raw = request.capability;
-    const capability =
-      raw === undefined || raw === null || raw === '' ? held : intersectCapabilities(parseCapability(raw), held);
+    const capability = raw === undefined || raw === null || raw === '' ? held : intersectCapabilities(parseCapability(raw), held);
     const clientId = optionalString(request.clientId, 'clientId');
     if (clientId === '') throw new ErrorInfo('clientId can’t be an empty string', ErrorCode.CLIENT_ID_NOT_PERMITTED, 400);
     const expires = Math.min(now + ttl, maxExpires ?? Infinity);

@@ -88,11 +88,7 @@ describe('intersectCapabilities', () => {
     );
   });
   it('refuses an empty intersection with 40160', () => {
-    expect(() => intersectCapabilities({ lobby: ['subscribe'] }, { 'room*': ['subscribe'] })).toThrow(
-      expect.objectContaining({ code: 40160 }),
-    );
-    expect(() => intersectCapabilities({ room1: ['publish'] }, { 'room*': ['subscribe'] })).toThrow(
-      expect.objectContaining({ code: 40160 }),
-    );
+    expect(() => intersectCapabilities({ lobby: ['subscribe'] }, { 'room*': ['subscribe'] })).toThrow(expect.objectContaining({ code: 40160 }));
+    expect(() => intersectCapabilities({ room1: ['publish'] }, { 'room*': ['subscribe'] })).toThrow(expect.objectContaining({ code: 40160 }));
   });
 });
