@@ -122,10 +122,13 @@ describe('REST errors', () => {
     expect((await errorOf(res)).code).toBe(40009);
   });
 
-  it('a wrong method on a known path: 40500', async () => {
-    const res = await fetch(`${server.url}/time`, { method: 'POST' });
-    expect(res.status).toBe(405);
-    expect((await errorOf(res)).code).toBe(40500);
+  it('a wrong method on a known path: 404 40400, as Ably answers', async () => {
+    let res = await fetch(`${server.url}/time`, { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).code).toBe(40400);
+    res = await fetch(`${server.url}/keys/app1.full/requestToken`, { headers: { authorization: FULL } });
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).code).toBe(40400);
   });
 });
 

@@ -9,3 +9,4 @@ export { StoreIdentity } from './store-identity.js';
 export { RedisConnectionStateStore } from './redis-connection-state-store.js';
 export { RedisNonceStore, type RedisNonceStoreOptions } from './redis-nonce-store.js';
 export { RedisStatsStore, type RedisStatsStoreOptions } from './redis-stats-store.js';
+export { RedisRevocationStore, type RedisRevocationStoreOptions } from './redis-revocation-store.js';

@@ -61,6 +61,10 @@ export class RedisConnectionStateStore implements ConnectionStateStore {
     return json ? (JSON.parse(json) as ResumableConnection) : undefined;
   }
 
+  async connectionIdOf(key: string): Promise<string | undefined> {
+    return (await this.opts.redis.get(`${this.opts.keys.prefix}connkey:${key}`)) ?? undefined;
+  }
+
   async holder(connectionId: string): Promise<string | undefined> {
     return (await this.opts.redis.hget(this.opts.keys.connectionState(connectionId), 'node')) ?? undefined;
   }

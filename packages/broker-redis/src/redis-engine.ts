@@ -9,6 +9,7 @@ import { RedisConnectionStateStore } from './redis-connection-state-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
 import { RedisNonceStore } from './redis-nonce-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
+import { RedisRevocationStore } from './redis-revocation-store.js';
 import { restorePresence } from './restore-presence.js';
 import { StoreIdentity } from './store-identity.js';
 
@@ -37,6 +38,8 @@ export interface RedisEngineOptions {
   idempotencyWindowMs: number;
   /** How long a silent node counts as alive (default 3 s). */
   livenessTtlMs?: number;
+  /** How long token revocations are kept (the longest token lifetime; default 24 h). */
+  revocationRetainMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -51,6 +54,8 @@ export interface RedisEngine {
   connectionStates: RedisConnectionStateStore;
   /** Redeemed TokenRequest nonces, for the node's Authenticator: a TokenRequest is redeemed once per cluster. */
   nonces: RedisNonceStore;
+  /** Token revocations, for the node's Authenticator: a token revoked through any node is refused by all. */
+  revocations: RedisRevocationStore;
   /**
    * Joins the cluster; members of dead nodes are made to leave through `publishPresence`, and after Redis
    * came back without its data this node's own members (of connections it `holds`) enter again through it.
@@ -81,6 +86,7 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
   const broker = new RedisBroker({ redis, keys, history, clock, logger, identity, idempotencyWindowMs: opts.idempotencyWindowMs });
   const presence = new RedisPresenceStore({ redis, keys, nodeId });
   let liveness: NodeLiveness | undefined;
+  const revocations = new RedisRevocationStore({ redis, keys, retainMs: opts.revocationRetainMs ?? 24 * 60 * 60_000, clock, logger });
   return {
     nodeId,
     redis,
@@ -89,6 +95,7 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
     presence,
     connectionStates: new RedisConnectionStateStore({ redis, keys }),
     nonces: new RedisNonceStore({ redis, keys }),
+    revocations,
     async start(publishPresence, holdsConnection = () => true) {
       broker.onRecovered(() => restorePresence(presence, publishPresence, holdsConnection, logger));
       liveness = new NodeLiveness({
@@ -105,6 +112,7 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
     },
     async close() {
       await liveness?.stop();
+      await revocations.close();
       await broker.close();
       redis.disconnect();
     },

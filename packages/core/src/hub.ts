@@ -56,6 +56,8 @@ export class EventFrames {
  */
 export class Hub {
   private readonly channels = new Map<string, Set<Subscriber>>();
+  /** Told when a channel gains its first subscriber, loses its last, or changes occupancy (metachannels). */
+  onChange?: (channel: string, change: 'opened' | 'closed' | 'occupancy') => void;
 
   constructor(
     private readonly broker: Broker,
@@ -76,6 +78,9 @@ export class Hub {
       if (this.counters) this.counters.channelsOpened++;
     }
     set.add(sub);
+    // After adding: the events' ChannelDetails count this subscriber.
+    if (set.size === 1) this.onChange?.(channel, 'opened');
+    this.onChange?.(channel, 'occupancy');
   }
 
   remove(channel: string, sub: Subscriber): void {
@@ -84,6 +89,9 @@ export class Hub {
     if (set.size === 0) {
       this.channels.delete(channel);
       this.broker.unsubscribe(channel);
+      this.onChange?.(channel, 'closed');
+    } else {
+      this.onChange?.(channel, 'occupancy');
     }
   }
 
@@ -92,7 +100,7 @@ export class Hub {
     return this.channels.size;
   }
 
-  /** Names of the channels with local subscribers (admin listing). */
+  /** Names of the channels with local subscribers (admin listing, channel enumeration). */
   channelNames(): IterableIterator<string> {
     return this.channels.keys();
   }

@@ -128,6 +128,16 @@ export interface RealtimeNodeApi {
   presenceHistory(channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedPresence>>;
   /** Status and occupancy of a channel. */
   channelDetails(channel: string): Promise<ChannelDetails>;
+  /**
+   * The connectionId of the connection whose current connectionKey is `key` (a REST publish on behalf of that
+   * connection), on this node or, in a cluster, on any; undefined when no connection holds that key.
+   */
+  connectionIdForKey(key: string): Promise<string | undefined>;
+  /**
+   * Active channels (with attached clients on this node), sorted by name; metachannels excluded. For
+   * `GET /channels` (enumeration).
+   */
+  activeChannels(): string[];
   /** Largest accepted message size in bytes (data + name + clientId + extras), as sent in connectionDetails. */
   readonly maxMessageSize: number;
 }

@@ -11,8 +11,10 @@ import { effectiveClientId } from './connection/identity.js';
 import { Attachment } from './connection/attachment.js';
 import { openConnection, type ConnectionHandle } from './connection/handshake.js';
 import type { RealtimeConnection } from './connection/connection.js';
-import { parseChannelName } from './channel/names.js';
+import { isMetaChannel, parseChannelName } from './channel/names.js';
 import { pageHistory } from './history-query.js';
+import { Metachannels } from './meta/metachannels.js';
+import { withMetaLog } from './meta/meta-log-logger.js';
 import { MemoryBroker, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from './memory/index.js';
 import type { Broker } from './ports/broker.js';
 import { systemClock, type Clock } from './ports/clock.js';
@@ -70,6 +72,8 @@ export class RealtimeNode implements RealtimeNodeApi {
   private readonly byId = new Map<string, RealtimeConnection>();
   private readonly heartbeatTimer: NodeJS.Timeout;
   private stateRefreshTimer?: NodeJS.Timeout;
+  /** Publishes channel and connection lifecycle events on the metachannels. */
+  readonly meta: Metachannels;
 
   constructor(opts: RealtimeNodeOptions) {
     const config = { ...DEFAULT_ENGINE_CONFIG, ...opts.config };
@@ -85,12 +89,14 @@ export class RealtimeNode implements RealtimeNodeApi {
       add: (conn) => {
         this.byKey.set(conn.key, conn);
         this.byId.set(conn.id, conn);
+        this.meta.connectionOpened({ connectionId: conn.id, clientId: conn.identity.clientId });
       },
       rekey: (conn, oldKey) => {
         this.byKey.delete(oldKey);
         this.byKey.set(conn.key, conn);
       },
       remove: (conn) => {
+        if (this.byId.get(conn.id) === conn) this.meta.connectionClosed({ connectionId: conn.id, clientId: conn.identity.clientId });
         this.byKey.delete(conn.key);
         this.byId.delete(conn.id);
       },
@@ -98,7 +104,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     this.ctx = {
       config,
       clock,
-      logger: opts.logger ?? silentLogger,
+      logger: withMetaLog(opts.logger ?? silentLogger, (entry) => this.meta?.log(entry)),
       auth: opts.auth,
       broker,
       history,
@@ -111,9 +117,22 @@ export class RealtimeNode implements RealtimeNodeApi {
       publishMessages: (channel, messages, origin) => this.publish(channel, messages, origin),
       publishPresence: (channel, presence, eventId, connectionId) => this.publishPresence(channel, presence, eventId, connectionId),
     };
+    this.meta = new Metachannels({
+      publish: (channel, messages) => this.publish(channel, messages, {}),
+      details: (channel) => this.channelDetails(channel),
+      isActive: (channel) => this.ctx.hub.subscribers(channel).size > 0,
+      deliverInband: (channel, details) => this.deliverInbandOccupancy(channel, details),
+      logger: opts.logger ?? silentLogger,
+    });
+    this.ctx.hub.onChange = (channel, change) => {
+      if (change === 'opened') this.meta.channelOpened(channel);
+      else if (change === 'closed') this.meta.channelClosed(channel);
+      else this.meta.occupancyChanged(channel);
+    };
     // Clients that asked for protocol heartbeats (browsers) get one per half idle interval, so they never
     // time out between two of them.
     this.heartbeatTimer = setInterval(() => this.sendHeartbeats(), Math.max(50, config.maxIdleIntervalMs / 2)).unref();
+    opts.auth.onRevocation?.((appliesAt) => this.scheduleRevocationSweep(appliesAt));
     // Shared connection state expires unless refreshed: live connections are re-saved well before that, so
     // only those of a dead node go.
     if (opts.connectionStates) {
@@ -231,7 +250,8 @@ export class RealtimeNode implements RealtimeNodeApi {
     });
     if (event.duplicate) return { serials };
     this.countIn(origin, valid, duplicates);
-    await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
+    // Metachannel events are Rowcast's own bookkeeping, not messages for integration rules.
+    if (!isMetaChannel(base)) await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
     for (const [k, m] of event.messages!.entries()) serials[positions[k]] = m.serial;
     return { serials };
   }
@@ -289,6 +309,8 @@ export class RealtimeNode implements RealtimeNodeApi {
     for (const p of changed) this.counters.presenceBytesIn += messageSize(p);
     const now = this.ctx.clock.now();
     await this.ctx.broker.publish(channel, { kind: 'presence', id: eventId, connectionId, timestamp: now, presence: changed });
+    // Presence members count in occupancy (presenceMembers, presenceConnections).
+    this.meta.occupancyChanged(channel);
     await this.runHooks({ kind: 'presence', channel, presence: changed });
   }
 
@@ -368,6 +390,16 @@ export class RealtimeNode implements RealtimeNodeApi {
     };
   }
 
+  activeChannels(): string[] {
+    return [...this.ctx.hub.channelNames()].filter((name) => !isMetaChannel(name)).sort();
+  }
+
+  async connectionIdForKey(key: string): Promise<string | undefined> {
+    const conn = this.byKey.get(key);
+    if (conn && conn.state !== 'closed') return conn.id;
+    return this.ctx.connectionStates?.connectionIdOf(key);
+  }
+
   /**
    * Shuts the node down: every connected client gets DISCONNECTED (so the SDK reconnects to whatever serves
    * next), then the broker and the history store's timers are closed.
@@ -375,6 +407,7 @@ export class RealtimeNode implements RealtimeNodeApi {
   async close(): Promise<void> {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.stateRefreshTimer);
+    this.meta.close();
     this.disconnectAll();
     await this.ctx.broker.close();
     this.ctx.history.close?.();
@@ -406,6 +439,41 @@ export class RealtimeNode implements RealtimeNodeApi {
       c.restMessagesIn += n;
       c.restMessageBytesIn += bytes;
     }
+  }
+
+  /**
+   * Ably's inband occupancy: a `[meta]occupancy` message with the channel's metrics to each local attachment made
+   * with `occupancy=metrics` (only to this connection, not published on the channel).
+   */
+  private deliverInbandOccupancy(channel: string, details: ChannelDetails): void {
+    const now = this.ctx.clock.now();
+    for (const sub of this.ctx.hub.subscribers(channel)) {
+      if (!(sub instanceof Attachment) || !sub.inbandOccupancy || sub.pending) continue;
+      const id = `${randomBytes(9).toString('base64url')}:0`;
+      const data = JSON.stringify({ metrics: details.status.occupancy.metrics });
+      sub.conn.send({
+        action: Action.MESSAGE,
+        channel: sub.name,
+        timestamp: now,
+        messages: [{ id, name: '[meta]occupancy', data, encoding: 'json', timestamp: now }],
+      });
+    }
+  }
+
+  /**
+   * When a token revocation applies, connections authenticated with a now-revoked token are disconnected with
+   * 40141, as Ably does (the SDK then renews its token, or fails when it has no means to).
+   */
+  private scheduleRevocationSweep(appliesAt: number): void {
+    const sweep = () => {
+      const revoked = new ErrorInfo('Token revoked', ErrorCode.TOKEN_REVOKED, 401);
+      for (const conn of [...this.byId.values()]) {
+        if (conn.state === 'connected' && this.ctx.auth.isRevoked?.(conn.credentials)) conn.disconnect(revoked);
+      }
+    };
+    const delay = appliesAt - this.ctx.clock.now();
+    if (delay <= 0) sweep();
+    else setTimeout(sweep, delay).unref();
   }
 
   private async runHooks(event: AcceptedEvent): Promise<void> {

@@ -13,11 +13,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Turns one message of a REST body into what the engine accepts. Binary sent as base64 (JSON bodies) is decoded
  * to bytes and its `base64` encoding step dropped, so msgpack subscribers get binary and JSON ones base64 again;
  * object data sent raw (curl users) is stored as JSON text with `encoding: json`, as the SDK would send it.
- * Only client-settable fields are kept.
+ * Only client-settable fields are kept (`connectionKey` too: the publish is then made on behalf of that
+ * connection, see publishAsCaller).
  */
 export function toIncomingMessage(value: unknown): Message {
   if (!isPlainObject(value)) throw invalid('Each message must be an object');
-  const { id, name, data, encoding, clientId, extras } = value;
+  const { id, name, data, encoding, clientId, extras, connectionKey } = value;
+  if (connectionKey !== undefined && connectionKey !== null && typeof connectionKey !== 'string') {
+    throw invalid('Message connectionKey must be a string');
+  }
   if (id !== undefined && id !== null && typeof id !== 'string') throw invalid('Message id must be a string');
   if (name !== undefined && name !== null && typeof name !== 'string') throw invalid('Message name must be a string');
   if (clientId !== undefined && clientId !== null && typeof clientId !== 'string') throw invalid('Message clientId must be a string');
@@ -28,6 +32,7 @@ export function toIncomingMessage(value: unknown): Message {
   if (typeof name === 'string') msg.name = name;
   if (typeof clientId === 'string') msg.clientId = clientId;
   if (isPlainObject(extras)) msg.extras = extras;
+  if (typeof connectionKey === 'string' && connectionKey !== '') msg.connectionKey = connectionKey;
   let enc = typeof encoding === 'string' && encoding !== '' ? encoding : undefined;
   if (typeof data === 'string' && enc !== undefined && /(^|\/)base64$/.test(enc)) {
     msg.data = Buffer.from(data, 'base64');

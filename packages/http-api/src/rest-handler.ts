@@ -4,11 +4,13 @@ import { DEFAULT_MAX_BODY_BYTES, readBody } from './read-body.js';
 import { sendError, sendPreflight, setCorsHeaders, type ResponseStyle } from './respond.js';
 import type { RestDeps, RouteHandler, RouteRequest } from './route.js';
 import { batchPublish } from './routes/batch-publish.js';
+import { channelList } from './routes/channel-list.js';
 import { channelStatus } from './routes/channel-status.js';
 import { messageHistory, presenceHistory } from './routes/history.js';
 import { batchPresence, presenceMembers } from './routes/presence.js';
 import { publishToChannel } from './routes/publish.js';
 import { requestToken } from './routes/request-token.js';
+import { revokeTokens } from './routes/revoke-tokens.js';
 import { getTime } from './routes/time.js';
 import { getStats, postStatsFixtures } from './routes/stats.js';
 import { decodeBody, requestFormat, responseFormat } from './wire-format.js';
@@ -23,10 +25,12 @@ interface Route {
 const ROUTES: Route[] = [
   { method: 'GET', pattern: ['time'], handler: getTime },
   { method: 'POST', pattern: ['keys', '*', 'requestToken'], handler: requestToken },
+  { method: 'POST', pattern: ['keys', '*', 'revokeTokens'], handler: revokeTokens },
   { method: 'POST', pattern: ['channels', '*', 'messages'], handler: publishToChannel },
   { method: 'GET', pattern: ['channels', '*', 'messages'], handler: messageHistory },
   { method: 'GET', pattern: ['channels', '*', 'presence'], handler: presenceMembers },
   { method: 'GET', pattern: ['channels', '*', 'presence', 'history'], handler: presenceHistory },
+  { method: 'GET', pattern: ['channels'], handler: channelList },
   { method: 'GET', pattern: ['channels', '*'], handler: channelStatus },
   { method: 'POST', pattern: ['messages'], handler: batchPublish },
   { method: 'GET', pattern: ['presence'], handler: batchPresence },
@@ -84,10 +88,9 @@ export function createRestHandler(deps: RestDeps): (req: IncomingMessage, res: S
     let bodyRead = false;
     try {
       if (!segments) throw new ErrorInfo('Malformed percent-encoding in the path', ErrorCode.BAD_REQUEST, 400);
-      const candidates = ROUTES.map((route) => ({ route, params: match(route, segments) })).filter((c) => c.params);
-      if (candidates.length === 0) throw new ErrorInfo(`No such REST resource: ${url.pathname}`, ErrorCode.NOT_FOUND, 404);
-      const found = candidates.find((c) => c.route.method === req.method);
-      if (!found) throw new ErrorInfo(`Method ${req.method} not allowed on ${url.pathname}`, ErrorCode.METHOD_NOT_ALLOWED, 405);
+      // A known path with another method is, for Ably, just as unknown: 404 40400 (the SDK's `request` relies on it).
+      const found = ROUTES.map((route) => ({ route, params: match(route, segments) })).find((c) => c.params && c.route.method === req.method);
+      if (!found) throw new ErrorInfo(`No such REST resource: ${url.pathname} (${req.method})`, ErrorCode.NOT_FOUND, 404);
       const request: RouteRequest = {
         req,
         res,

@@ -11,6 +11,8 @@ export const keySchema = z.strictObject({
   name: z.string().regex(/^[^.:\s]+\.[^:\s]+$/, 'must look like "appId.keyId"'),
   secret: z.string().min(8, 'must be at least 8 characters'),
   capability: z.record(z.string().min(1), z.array(operation).min(1)).default({ '*': ['*'] }),
+  /** Tokens this key issues can be revoked (`POST /keys/{name}/revokeTokens`), as Ably's per-key setting. */
+  revocableTokens: z.boolean().optional(),
 });
 
 /** Realtime engine tunables; each maps to EngineConfig (core/src/engine-config.ts). */

@@ -6,6 +6,7 @@ import {
   type NonceStore,
   type RealtimeNode,
   type RealtimeNodeOptions,
+  type RevocationStore,
   type StatsStore,
 } from '@rowcast/core';
 import { createRedisEngine, RedisStatsStore } from '@rowcast/broker-redis';
@@ -59,6 +60,8 @@ export interface EngineAdapters {
   statsStore?: StatsStore;
   /** Redis round trip and reconnects, for the metrics; undefined for memory. */
   redisHealth?: { pingMs(): Promise<number>; reconnects(): number };
+  /** Token revocations for the Authenticator: shared by the cluster on Redis; undefined for memory (its own store). */
+  revocations?: RevocationStore;
   /** After the node exists: joins the cluster (members of dead nodes leave through this node). */
   start(node: RealtimeNode): Promise<void>;
   /** After the node closed: leaves the cluster and closes connections. */
@@ -107,6 +110,7 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
       nodeId: engine.nodeId,
     },
     nonces: engine.nonces,
+    revocations: engine.revocations,
     statsStore: new RedisStatsStore({
       redis: engine.redis,
       prefix: redisConfig.prefix,

@@ -70,7 +70,9 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     progress(logger, `keys: ${keys.map((k) => k.name).join(', ')}`);
   }
   const adapters = await createEngineAdapters(config, logger);
-  const auth = createAuthenticator({ keys, nonces: adapters.nonces, logger });
+  const auth = createAuthenticator({ keys, nonces: adapters.nonces, revocations: adapters.revocations, logger });
+  // Revocations already in force must be known before any token is accepted.
+  await auth.ready?.();
   const node = new RealtimeNode({ auth, logger, config: { serverId: `rowcast-${process.pid}`, ...config.realtime }, ...adapters.ports });
   await adapters.start(node);
 

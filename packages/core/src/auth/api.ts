@@ -10,6 +10,8 @@ export interface ApiKey {
   name: string;
   secret: string;
   capability: Capability;
+  /** Tokens issued by this key can be revoked (Ably's per-key "revocable tokens" setting); off by default. */
+  revocableTokens?: boolean;
 }
 
 /** What a request or connection is allowed to do, after authentication. */
@@ -21,7 +23,25 @@ export interface Credentials {
   capability: Capability;
   /** Expiry in ms since epoch; undefined for basic (key) auth. */
   expires?: number;
+  /** Issue time of the token in ms since epoch; undefined for basic (key) auth. */
+  issued?: number;
+  /** Whether the token can be revoked (issued by a key with revocable tokens). */
+  revocable?: boolean;
+  /** A JWT's `x-ably-revocation-key`: a `revocationKey:` revocation target. */
+  revocationKey?: string;
 }
+
+/** `POST /keys/{keyName}/revokeTokens` as the SDK's `auth.revokeTokens` sends it. */
+export interface RevokeTokensRequest {
+  targets?: unknown;
+  issuedBefore?: unknown;
+  allowReauthMargin?: unknown;
+}
+
+/** One target's outcome, as Ably answers (TokenRevocationSuccessResult / FailureResult). */
+export type RevokeTokensResult =
+  | { target: string; issuedBefore: number; appliesAt: number }
+  | { target: string; error: { code: number; statusCode: number; message: string } };
 
 /** Operations a capability can grant (Ably's names). */
 export type Operation =
@@ -62,6 +82,20 @@ export interface AuthenticatorApi {
   createTokenRequest(keyName: string, params: { clientId?: string; capability?: Capability; ttl?: number }): TokenRequest;
   /** The secret of a configured key, undefined when unknown (integration rules sign webhooks with it). */
   keySecret?(keyName: string): string | undefined;
+  /**
+   * Revokes the tokens of `keyName` matching each target (`clientId:<id>`, `revocationKey:<key>`), issued before
+   * `issuedBefore` (default now), from now or, with `allowReauthMargin`, 30 s from now. Needs Basic auth with that
+   * very key (40162 for a token, 40133 for another key) and a key with revocable tokens (40163). A bad target fails
+   * alone; a bad `issuedBefore` (future, older than an hour) fails the request (40003). Every node learns the
+   * revocation through the RevocationStore before this resolves.
+   */
+  revokeTokens?(keyName: string, request: RevokeTokensRequest, caller: Credentials): Promise<RevokeTokensResult[]>;
+  /** Whether token credentials were revoked since they were authenticated (a live connection checks again). */
+  isRevoked?(credentials: Credentials): boolean;
+  /** Calls `listener` with the time each new revocation applies (connections holding revoked tokens go then). */
+  onRevocation?(listener: (appliesAt: number) => void): void;
+  /** Resolves once the revocations already in force are known (the RevocationStore's first answer). */
+  ready?(): Promise<void>;
 }
 
 /** Whether `capability` allows `operation` on `channel` (`*` and `prefix*` resources, `*` operation). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorInfo } from '@rowcast/protocol';
 import type { Operation } from './api.js';
-import { canonicalCapability, capabilityAllows, intersectCapabilities, parseCapability } from './capability.js';
+import { canonicalCapability, capabilityAllows, capabilityText, intersectCapabilities, parseCapability } from './capability.js';
 
 describe('capabilityAllows', () => {
   const table: Array<[Record<string, string[]>, string, Operation, boolean]> = [
@@ -20,6 +20,11 @@ describe('capabilityAllows', () => {
     [{ exact: ['history'] }, 'exactly', 'history', false],
     [{ a: ['publish'], b: ['*'] }, 'b', 'presence', true],
     [{}, 'a', 'subscribe', false],
+    [{ '*': ['*'] }, '[meta]channel.lifecycle', 'subscribe', false],
+    [{ '[meta]*': ['subscribe'] }, '[meta]channel.lifecycle', 'subscribe', true],
+    [{ '[meta]*': ['subscribe'] }, 'room', 'subscribe', false],
+    [{ '[*]*': ['*'] }, '[meta]log', 'subscribe', true],
+    [{ '[*]*': ['*'] }, 'room', 'publish', true],
   ];
   it.each(table)('%j on %s for %s -> %s', (cap, channel, op, expected) => {
     expect(capabilityAllows(cap, channel, op)).toBe(expected);
@@ -38,13 +43,14 @@ describe('parseCapability', () => {
     ['{"a":"publish"}', 'non-empty list'],
     ['{"a":["fly"]}', 'unknown operation'],
     ['{"":["publish"]}', 'empty resource'],
-  ])('refuses %s with 40000', (text, words) => {
+    ['{"a":["*","publish"]}', 'mixes "*"'],
+  ])('refuses %s with 40003', (text, words) => {
     try {
       parseCapability(text);
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ErrorInfo);
-      expect((err as ErrorInfo).code).toBe(40000);
+      expect((err as ErrorInfo).code).toBe(40003);
       expect((err as ErrorInfo).message).toContain(words);
     }
   });
@@ -69,6 +75,17 @@ describe('intersectCapabilities', () => {
       room1: ['subscribe'],
     });
     expect(intersectCapabilities({ 'room1*': ['*'] }, { 'room*': ['subscribe'] })).toEqual({ 'room1*': ['subscribe'] });
+  });
+  it("keeps the key's operation order, which is what a token carries", () => {
+    const key = { 'pushenabled:*': ['publish', 'subscribe', 'push-subscribe'] };
+    expect(intersectCapabilities({ '*': ['*'] }, key)).toEqual(key);
+    // Named operations keep the request's order (the SDK sends them sorted), even when two held patterns grant them.
+    expect(intersectCapabilities({ 'a:b': ['presence', 'publish'] }, { 'a:*': ['publish'], 'a:b': ['presence', 'publish'] })).toEqual({
+      'a:b': ['presence', 'publish'],
+    });
+    expect(capabilityText(intersectCapabilities({ 'pushenabled:x': ['push-subscribe', 'publish'] }, key))).toBe(
+      '{"pushenabled:x":["push-subscribe","publish"]}',
+    );
   });
   it('refuses an empty intersection with 40160', () => {
     expect(() => intersectCapabilities({ lobby: ['subscribe'] }, { 'room*': ['subscribe'] })).toThrow(expect.objectContaining({ code: 40160 }));

@@ -23,13 +23,13 @@ export const OPERATIONS: readonly Operation[] = [
 const KNOWN_OPERATIONS = new Set<string>([...OPERATIONS, '*']);
 
 function invalid(message: string): ErrorInfo {
-  return new ErrorInfo(`Invalid capability: ${message}`, ErrorCode.BAD_REQUEST, 400);
+  return new ErrorInfo(`Invalid capability: ${message}`, ErrorCode.INVALID_PARAMETER_VALUE, 400);
 }
 
 /**
  * Parses and validates a capability given as JSON text (TokenRequest, JWT claim) or as an object (config).
- * Throws ErrorInfo 40000 naming what is wrong: not an object, an empty resource, an empty or non-string
- * operation list, an unknown operation.
+ * Throws ErrorInfo 40003 naming what is wrong: not an object, an empty resource, an empty or non-string
+ * operation list, an unknown operation, `*` listed with other operations.
  */
 export function parseCapability(input: string | unknown): Capability {
   let value: unknown = input;
@@ -52,6 +52,8 @@ export function parseCapability(input: string | unknown): Capability {
         throw invalid(`unknown operation ${JSON.stringify(op)} for resource "${resource}"`);
       }
     }
+    // Ably refuses a wildcard mixed with named operations rather than guess which was meant.
+    if (ops.length > 1 && ops.includes('*')) throw invalid(`resource "${resource}" mixes "*" with named operations`);
     result[resource] = [...new Set(ops as string[])];
   }
   return result;
@@ -67,6 +69,16 @@ export function canonicalCapability(capability: Capability): string {
   return JSON.stringify(out);
 }
 
+/**
+ * The JSON text of a token's capability, as Ably issues it: resources sorted, each operation list in the order
+ * the key (or request) gave it. Not for MACs, which cover `canonicalCapability`.
+ */
+export function capabilityText(capability: Capability): string {
+  const out: Capability = {};
+  for (const resource of Object.keys(capability).sort()) out[resource] = [...capability[resource]];
+  return JSON.stringify(out);
+}
+
 /** Channel name without a leading `[?params]` qualifier (`[?rewind=2m]room1` -> `room1`): params don't change rights. */
 function baseChannelName(channel: string): string {
   if (!channel.startsWith('[?')) return channel;
@@ -74,10 +86,23 @@ function baseChannelName(channel: string): string {
   return end === -1 ? channel : channel.slice(end + 1);
 }
 
-/** Whether a resource pattern (`*`, `prefix*`, `ns:*`, or an exact name) matches a name or a narrower pattern. */
+/** A leading `[qualifier]` (`[meta]log` -> `meta`, `log`); none for a plain name. */
+function splitQualifier(text: string): [string | undefined, string] {
+  const m = /^\[([^\]?]*)\](.*)$/.exec(text);
+  return m ? [m[1], m[2]!] : [undefined, text];
+}
+
+/**
+ * Whether a resource pattern (`*`, `prefix*`, `ns:*`, or an exact name) matches a name or a narrower pattern.
+ * Qualified names (metachannels, `[meta]log`) are only matched by patterns of the same qualifier (`[meta]*`) or
+ * by `[*]...`, as on Ably: `*` alone does not reach them.
+ */
 function patternCovers(pattern: string, name: string): boolean {
-  if (pattern.endsWith('*')) return name.startsWith(pattern.slice(0, -1));
-  return pattern === name;
+  const [patternQualifier, patternRest] = splitQualifier(pattern);
+  const [nameQualifier, nameRest] = splitQualifier(name);
+  if (patternQualifier !== '*' && patternQualifier !== nameQualifier) return false;
+  if (patternRest.endsWith('*')) return nameRest.startsWith(patternRest.slice(0, -1));
+  return patternRest === nameRest;
 }
 
 /** Whether `capability` allows `operation` on `channel` (`*` and `prefix*` resources, `*` operation). */
@@ -89,10 +114,14 @@ export function capabilityAllows(capability: Capability, channel: string, operat
   return false;
 }
 
-function intersectOps(a: string[], b: string[]): string[] {
-  if (a.includes('*')) return [...b];
-  if (b.includes('*')) return [...a];
-  return a.filter((op) => b.includes(op));
+/**
+ * Operations both lists grant, as Ably orders them: a wildcard request gets the key's operations in the key's
+ * order; named operations keep the order they were asked in.
+ */
+function intersectOps(wanted: string[], held: string[]): string[] {
+  if (wanted.includes('*')) return [...held];
+  if (held.includes('*')) return [...wanted];
+  return wanted.filter((op) => held.includes(op));
 }
 
 function addOps(target: Capability, resource: string, ops: string[]): void {
@@ -112,6 +141,9 @@ export function intersectCapabilities(requested: Capability, held: Capability): 
       if (patternCovers(have, want)) addOps(result, want, intersectOps(wantOps, haveOps));
       else if (patternCovers(want, have)) addOps(result, have, intersectOps(wantOps, haveOps));
     }
+    // Several held patterns may grant parts of one request: named operations still come in the request's order.
+    const granted = result[want];
+    if (granted && !wantOps.includes('*')) granted.sort((a, b) => wantOps.indexOf(a) - wantOps.indexOf(b));
   }
   if (Object.keys(result).length === 0) {
     throw new ErrorInfo('Requested capability is not permitted by the key', ErrorCode.OPERATION_NOT_PERMITTED, 401);

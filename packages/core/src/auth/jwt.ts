@@ -14,6 +14,8 @@ export interface JwtClaims {
   expires: number;
   /** `x-ably-token`: an embedded Rowcast token, when the JWT only wraps one. */
   embeddedToken?: string;
+  /** `x-ably-revocation-key`: what a `revocationKey:` revocation names. */
+  revocationKey?: string;
 }
 
 function b64url(value: object): string {
@@ -42,16 +44,17 @@ export function looksLikeJwt(token: string): boolean {
 
 /**
  * Creates an Ably-style HS256 JWT signed with a key: header `kid` = key name, claims `iat`/`exp` in seconds,
- * `x-ably-capability` as JSON text and `x-ably-clientId`. For apps' auth endpoints and tests.
+ * `x-ably-capability` as JSON text, `x-ably-clientId` and `x-ably-revocation-key`. For apps' auth endpoints and tests.
  */
 export function createJwt(
   key: { name: string; secret: string },
-  opts: { ttlMs: number; capability?: Record<string, string[]>; clientId?: string; now?: number },
+  opts: { ttlMs: number; capability?: Record<string, string[]>; clientId?: string; now?: number; revocationKey?: string },
 ): string {
   const iat = Math.floor((opts.now ?? Date.now()) / 1000);
   const claims: Record<string, unknown> = { iat, exp: iat + Math.ceil(opts.ttlMs / 1000) };
   if (opts.capability) claims['x-ably-capability'] = JSON.stringify(opts.capability);
   if (opts.clientId !== undefined) claims['x-ably-clientId'] = opts.clientId;
+  if (opts.revocationKey !== undefined) claims['x-ably-revocation-key'] = opts.revocationKey;
   const signingInput = `${b64url({ typ: 'JWT', alg: 'HS256', kid: key.name })}.${b64url(claims)}`;
   return `${signingInput}.${hmacSha256(signingInput, key.secret).toString('base64url')}`;
 }
@@ -81,11 +84,14 @@ export function verifyJwt(token: string, secretOf: (keyName: string) => string |
   if (clientId !== undefined && typeof clientId !== 'string') throw badJwt('x-ably-clientId must be a string');
   const embedded = claims['x-ably-token'];
   if (embedded !== undefined && typeof embedded !== 'string') throw badJwt('x-ably-token must be a string');
+  const revocationKey = claims['x-ably-revocation-key'];
+  if (revocationKey !== undefined && typeof revocationKey !== 'string') throw badJwt('x-ably-revocation-key must be a string');
   if (exp * 1000 <= now) throw new ErrorInfo('Token expired', ErrorCode.TOKEN_EXPIRED, 401);
   if (nbf !== undefined && nbf * 1000 > now) {
     throw new ErrorInfo(`Token not yet valid: nbf is ${new Date(nbf * 1000).toISOString()}`, ErrorCode.TOKEN_ERROR, 401);
   }
   return {
+    revocationKey,
     keyName: header.kid,
     clientId,
     capability: claims['x-ably-capability'],

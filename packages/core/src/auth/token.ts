@@ -3,7 +3,7 @@ import { decodeBase64Text, hmacSha256, randomId, safeEqual } from './crypto.js';
 
 /** Default lifetime of an issued token (Ably's): 60 minutes. */
 export const DEFAULT_TOKEN_TTL_MS = 60 * 60_000;
-/** Longest lifetime a token may have: 24 hours; longer requests are capped. */
+/** Longest lifetime a token may have: 24 hours (Ably's); longer requests are refused with 40003. */
 export const MAX_TOKEN_TTL_MS = 24 * 60 * 60_000;
 
 /** What a Rowcast token carries. Every node holding the key can verify it: no shared state. */
@@ -14,6 +14,8 @@ export interface TokenClaims {
   capability: string;
   issued: number;
   expires: number;
+  /** Issued by a key with revocable tokens: revocations apply to it. */
+  revocable?: boolean;
 }
 
 interface WireClaims {
@@ -24,6 +26,8 @@ interface WireClaims {
   x: number;
   /** Random, so two tokens issued in the same millisecond differ. */
   n: string;
+  /** 1 when revocable. */
+  v?: 1;
 }
 
 const SIGNATURE_CONTEXT = 'rowcast-token-v1.';
@@ -36,6 +40,7 @@ function sign(payload: string, secret: string): string {
 export function mintToken(claims: TokenClaims, secret: string): string {
   const wire: WireClaims = { k: claims.keyName, p: claims.capability, i: claims.issued, x: claims.expires, n: randomId(6) };
   if (claims.clientId !== undefined) wire.c = claims.clientId;
+  if (claims.revocable) wire.v = 1;
   const payload = Buffer.from(JSON.stringify(wire), 'utf8').toString('base64url');
   return `${payload}.${sign(payload, secret)}`;
 }
@@ -75,5 +80,5 @@ export function verifyToken(token: string, secretOf: (keyName: string) => string
     throw new ErrorInfo('Invalid token signature', ErrorCode.INVALID_CREDENTIALS, 401);
   }
   if (wire.x <= now) throw new ErrorInfo('Token expired', ErrorCode.TOKEN_EXPIRED, 401);
-  return { keyName: wire.k, clientId: wire.c, capability: wire.p, issued: wire.i, expires: wire.x };
+  return { keyName: wire.k, clientId: wire.c, capability: wire.p, issued: wire.i, expires: wire.x, revocable: wire.v === 1 };
 }

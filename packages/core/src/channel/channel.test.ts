@@ -11,7 +11,12 @@ describe('channel names', () => {
     expect(parseChannelName('[?rewind=2m]chat')).toEqual({ base: 'chat', params: { rewind: '2m' } });
     expect(parseChannelName('room:1/a b*')).toEqual({ base: 'room:1/a b*', params: {} });
   });
-  it.each(['', ':x', '[meta]x', '[?rewind=1', 'a\u0000b', 'x'.repeat(3000), 5])('refuses %j with 40010', (name) => {
+  it('reads a derived channel [filter=<base64>?params] (as the SDK builds it) and the known metachannels', () => {
+    const b64 = Buffer.from('name == `"a"`').toString('base64');
+    expect(parseChannelName(`[filter=${b64}?rewind=1]chat`)).toEqual({ base: 'chat', params: { rewind: '1' }, filter: 'name == `"a"`' });
+    expect(parseChannelName('[meta]channel.lifecycle')).toEqual({ base: '[meta]channel.lifecycle', params: {} });
+  });
+  it.each(['', ':x', '[meta]x', '[other]x', '[filter=abc', '[?rewind=1', 'a\u0000b', 'x'.repeat(3000), 5])('refuses %j with 40010', (name) => {
     try {
       parseChannelName(name);
       expect.unreachable();

@@ -1,6 +1,7 @@
 import { ALL_MODES, Action, ErrorCode, ErrorInfo, Flag, type ProtocolMessage } from '@rowcast/protocol';
 import { capabilityAllows } from '../auth/index.js';
-import { parseChannelName } from '../channel/names.js';
+import { compileFilter } from '../channel/filter.js';
+import { isMetaChannel, parseChannelName } from '../channel/names.js';
 import { isAfter } from '../channel/order.js';
 import { parseRewind, selectBacklog } from '../channel/rewind.js';
 import type { ChannelEvent } from '../ports/events.js';
@@ -16,8 +17,10 @@ import { syncFrames } from './presence.js';
 export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
   const name = pm.channel as string;
   let parsed;
+  let filter;
   try {
     parsed = parseChannelName(pm.channel);
+    if (parsed.filter !== undefined) filter = compileFilter(parsed.filter);
   } catch (err) {
     conn.sendError(err, typeof name === 'string' ? name : undefined);
     return;
@@ -36,6 +39,8 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
   if (can('subscribe')) modes |= Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
   if (can('presence')) modes |= Flag.PRESENCE;
   if (requested) modes &= requested;
+  // Derived (filtered) channels and metachannels are for subscribing only, as on Ably.
+  if (filter || isMetaChannel(base)) modes &= Flag.SUBSCRIBE | (filter ? 0 : Flag.PRESENCE_SUBSCRIBE);
   const rights: ChannelRights = {
     subscribe: (modes & Flag.SUBSCRIBE) !== 0,
     presenceSubscribe: (modes & Flag.PRESENCE_SUBSCRIBE) !== 0,
@@ -43,7 +48,7 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
 
   const previous = conn.attachments.get(name);
   if (previous) conn.ctx.hub.remove(base, previous);
-  const att = new Attachment(conn, name, base, rights, modes);
+  const att = new Attachment(conn, name, base, rights, modes, filter, rights.subscribe && params.occupancy === 'metrics');
   conn.attachments.set(name, att);
   conn.ctx.hub.add(base, att);
 

@@ -4,6 +4,7 @@ import { Action, Flag, type ErrorInfo, type WireFormat } from '@rowcast/protocol
 import { encodeEvent, eventDataBytes } from '../hub.js';
 import type { RealtimeConnection } from './connection.js';
 import { syncFrames } from './presence.js';
+import type { MessageFilter } from '../channel/filter.js';
 
 /** What a connection may see on a channel, from its capability and requested modes. */
 export interface ChannelRights {
@@ -30,6 +31,10 @@ export class Attachment implements Subscriber {
     readonly rights: ChannelRights,
     /** The mode flags the ATTACHED carried (repeated on a discontinuity's ATTACHED). */
     readonly modes = 0,
+    /** A derived channel's subscription filter: only the messages it passes are delivered. */
+    readonly filter?: MessageFilter,
+    /** Attached with `occupancy=metrics`: gets `[meta]occupancy` messages when the channel's occupancy changes. */
+    readonly inbandOccupancy = false,
   ) {}
 
   get format(): WireFormat {
@@ -41,9 +46,14 @@ export class Attachment implements Subscriber {
       this.pending.push(event);
       return;
     }
-    if (this.wants(event)) {
+    if (!this.wants(event)) return;
+    const passed = this.filtered(event);
+    if (passed === event) {
       this.conn.sendFrame(frames.for(this));
       this.countOut(event, frames.dataBytes);
+    } else if (passed) {
+      this.conn.sendFrame(encodeEvent(passed, this.name, this.format));
+      this.countOut(passed, eventDataBytes(passed));
     }
   }
 
@@ -80,9 +90,10 @@ export class Attachment implements Subscriber {
 
   /** Sends an event encoded just for this connection (replay, backlog, pending release). */
   deliverOwn(event: ChannelEvent): void {
-    if (this.wants(event)) {
-      this.conn.sendFrame(encodeEvent(event, this.name, this.format));
-      this.countOut(event, eventDataBytes(event));
+    const passed = this.wants(event) ? this.filtered(event) : undefined;
+    if (passed) {
+      this.conn.sendFrame(encodeEvent(passed, this.name, this.format));
+      this.countOut(passed, eventDataBytes(passed));
     }
   }
 
@@ -95,6 +106,19 @@ export class Attachment implements Subscriber {
       c.presenceOut += event.presence?.length ?? 0;
       c.presenceBytesOut += bytes;
     }
+  }
+
+  /**
+   * The event as this attachment's filter lets it through: itself when unfiltered or when every message
+   * passes, a copy with the passing messages, or undefined when none does. A filtered attachment gets no
+   * presence (Ably's derived channels carry messages only).
+   */
+  private filtered(event: ChannelEvent): ChannelEvent | undefined {
+    if (!this.filter) return event;
+    if (event.kind !== 'message' || !event.messages) return undefined;
+    const messages = event.messages.filter(this.filter);
+    if (messages.length === event.messages.length) return event;
+    return messages.length ? { ...event, messages } : undefined;
   }
 
   /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Action, ErrorCode, ErrorInfo, PresenceAction, type ProtocolMessage } from '@rowcast/protocol';
 import { capabilityAllows } from '../auth/index.js';
 import type { AcceptedPresence } from '../node-api.js';
-import { parseChannelName } from '../channel/names.js';
+import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import { messageSize, normaliseData } from '../messages/normalise.js';
 import { effectiveClientId } from './identity.js';
 import type { RealtimeConnection } from './connection.js';
@@ -19,7 +19,9 @@ export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessa
   if (msgSerial === undefined) throw new ErrorInfo('PRESENCE needs a numeric msgSerial', ErrorCode.BAD_REQUEST, 400);
   const slot = conn.acks.begin(msgSerial);
   try {
-    const { base } = parseChannelName(pm.channel);
+    const parsed = parseChannelName(pm.channel);
+    refuseClientPublish(parsed);
+    const { base } = parsed;
     if (!capabilityAllows(conn.credentials.capability, base, 'presence')) {
       throw new ErrorInfo(`Presence not permitted on channel "${base}"`, ErrorCode.OPERATION_NOT_PERMITTED, 401);
     }

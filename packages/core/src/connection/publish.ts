@@ -1,6 +1,6 @@
 import { ErrorCode, ErrorInfo, type ProtocolMessage } from '@rowcast/protocol';
 import { capabilityAllows } from '../auth/index.js';
-import { parseChannelName } from '../channel/names.js';
+import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import type { RealtimeConnection } from './connection.js';
 
 /**
@@ -25,7 +25,9 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
     return;
   }
   try {
-    const { base } = parseChannelName(pm.channel);
+    const parsed = parseChannelName(pm.channel);
+    refuseClientPublish(parsed);
+    const { base } = parsed;
     if (!capabilityAllows(conn.credentials.capability, base, 'publish')) {
       throw new ErrorInfo(`Publish not permitted on channel "${base}"`, ErrorCode.OPERATION_NOT_PERMITTED, 401);
     }

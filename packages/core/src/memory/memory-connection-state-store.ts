@@ -23,6 +23,11 @@ export class MemoryConnectionStateStore implements ConnectionStateStore {
     return kept && kept.state.key === key ? structuredClone(kept.state) : undefined;
   }
 
+  async connectionIdOf(key: string): Promise<string | undefined> {
+    const id = this.idByKey.get(key);
+    return id !== undefined && this.live(id)?.state.key === key ? id : undefined;
+  }
+
   async holder(connectionId: string): Promise<string | undefined> {
     return this.live(connectionId)?.state.nodeId;
   }

@@ -31,6 +31,11 @@ export interface ConnectionStateStore {
   save(state: ResumableConnection, ttlMs: number): Promise<void>;
   /** Takes the state of the connection whose current key is `key`, spending the key; undefined if unknown or expired. */
   claim(key: string): Promise<ResumableConnection | undefined>;
+  /**
+   * The connectionId whose current key is `key`, without spending it (a REST publish on behalf of a connection
+   * held by another node); undefined if unknown, superseded or expired.
+   */
+  connectionIdOf(key: string): Promise<string | undefined>;
   /** The node holding a connection now, or undefined when it is gone. */
   holder(connectionId: string): Promise<string | undefined>;
   /** Forgets a connection (closed for good, or expired on its holder). */

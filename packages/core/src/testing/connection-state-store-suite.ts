@@ -41,6 +41,17 @@ export function runConnectionStateStoreSuite(name: string, opts: ConnectionState
       expect(await store.claim(unique('nokey'))).toBeUndefined();
     });
 
+    it('tells whose key a key is without spending it, only while it is current', async () => {
+      const store = await opts.newStore({ clock: fakeClock(), backend: unique('b') });
+      const s = state();
+      await store.save(s, 60_000);
+      expect(await store.connectionIdOf(s.key)).toBe(s.connectionId);
+      expect(await store.connectionIdOf(s.key)).toBe(s.connectionId);
+      expect(await store.connectionIdOf(unique('nokey'))).toBeUndefined();
+      await store.save({ ...s, key: `${s.connectionId}!${unique('k')}` }, 60_000);
+      expect(await store.connectionIdOf(s.key)).toBeUndefined();
+    });
+
     it('answers only the newest key after a re-save (a resume issued a new one)', async () => {
       const store = await opts.newStore({ clock: fakeClock(), backend: unique('b') });
       const s = state();

@@ -6,3 +6,4 @@ export { runIdempotencyStoreSuite, type IdempotencyStoreSuiteOptions } from './i
 export { runConnectionStateStoreSuite, type ConnectionStateStoreSuiteOptions } from './connection-state-store-suite.js';
 export { runNonceStoreSuite, type NonceStoreSuiteOptions } from './nonce-store-suite.js';
 export { dropTransport } from './drop-transport.js';
+export { runRevocationStoreSuite, type RevocationStoreSuiteOptions } from './revocation-store-suite.js';

@@ -34,9 +34,35 @@ function parseSpecs(body: unknown): BatchSpec[] {
   return parsed;
 }
 
+/** Oldest `X-Ably-Version` whose batch answer is one BatchResult per spec; older clients get the flat shape. */
+const BATCH_RESULT_VERSION = 3;
+
+/**
+ * The answer for clients of API version 2 and older (`request('POST', '/messages', 2, ...)`): one flat list of
+ * per-channel results; when some channel failed, HTTP 400 with 40020 and that list as `batchResponse`.
+ */
+function sendFlat(r: Parameters<RouteHandler>[0], answers: Array<{ failureCount: number; results: object[] }>): void {
+  const results = answers.flatMap((a) => a.results);
+  if (answers.every((a) => a.failureCount === 0)) {
+    sendBody(r.res, r.style, 201, results);
+    return;
+  }
+  const error = new ErrorInfo('Batched publish request partially failed', ErrorCode.BATCH_ERROR, 400);
+  r.res.setHeader('x-ably-errorcode', String(error.code));
+  r.res.setHeader('x-ably-errormessage', error.message);
+  sendBody(r.res, r.style, 400, { error: error.toJSON(), batchResponse: results });
+}
+
+function apiVersion(r: Parameters<RouteHandler>[0]): number {
+  const header = r.req.headers['x-ably-version'];
+  const version = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(version) && version > 0 ? version : BATCH_RESULT_VERSION;
+}
+
 /**
  * `POST /messages`: batch publish, `[{channels, messages}]` (or one spec). Each channel succeeds or fails on its
- * own; the answer is Ably's `[{successCount, failureCount, results:[{channel, messageId, serials}|{channel, error}]}]`.
+ * own; the answer is Ably's `[{successCount, failureCount, results:[{channel, messageId, serials}|{channel, error}]}]`
+ * (API version 3 and later, what the SDK's `batchPublish` sends), or the flat shape of older versions.
  */
 export const batchPublish: RouteHandler = async (r) => {
   const caller = requireCaller(r.req, r.url, r.deps.auth);
@@ -62,5 +88,6 @@ export const batchPublish: RouteHandler = async (r) => {
     const failureCount = results.filter((x) => 'error' in x).length;
     answers.push({ successCount: results.length - failureCount, failureCount, results });
   }
-  sendBody(r.res, r.style, 201, answers);
+  if (apiVersion(r) < BATCH_RESULT_VERSION) sendFlat(r, answers);
+  else sendBody(r.res, r.style, 201, answers);
 };

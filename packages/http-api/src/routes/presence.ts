@@ -2,6 +2,7 @@ import type { AcceptedPresence } from '@rowcast/core';
 import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
 import { requireCaller } from '../authenticate.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../history-query.js';
+import { offsetLinkHeader } from '../offset-paging.js';
 import { sendBody } from '../respond.js';
 import type { RouteHandler } from '../route.js';
 import { requireCapability } from './capability-check.js';
@@ -37,14 +38,7 @@ export const presenceMembers: RouteHandler = async (r) => {
   const members = (await r.deps.node.presenceMembers(channel!, filter)).sort(byMemberKey);
   const items = members.slice(offset, offset + limit);
   const base = new URLSearchParams({ limit: String(limit), ...filter });
-  const link = (p: URLSearchParams, rel: string) => `<./presence?${p.toString()}>; rel="${rel}"`;
-  const links = [link(base, 'first')];
-  if (offset + limit < members.length) {
-    const next = new URLSearchParams(base);
-    next.set('cursor', String(offset + limit));
-    links.push(link(next, 'next'));
-  }
-  sendBody(r.res, r.style, 200, items, { link: links.join(', ') });
+  sendBody(r.res, r.style, 200, items, { link: offsetLinkHeader('presence', base, offset, limit, members.length) });
 };
 
 /**
