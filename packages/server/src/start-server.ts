@@ -1,29 +1,23 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { join, relative, resolve } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createAuthenticator, MemoryStatsStore, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
-import { createRestHandler, sendError, type ResponseStyle, type StatsDeps } from '@rowcast/http-api';
+import { createRestHandler, type StatsDeps } from '@rowcast/http-api';
 import { attachWebSocketTransport } from '@rowcast/transport-ws';
-import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
 import type { RowcastConfig } from './config.js';
 import { components as defaultComponents, type ComponentStarter } from './components.js';
+import { provideDatabase, shortPath } from './component-database.js';
 import type { ServerContext, Stoppable } from './context.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createEngineAdapters } from './engine-adapters.js';
 import { RouteTable } from './http-routes.js';
 import { resolveKeys } from './keys.js';
 import { createLogger, progress } from './logger.js';
-import { RestRequestCounts } from './stats/rest-requests.js';
-import { addMetricsRoute } from './metrics/metrics-route.js';
-import { addAdminApi } from './admin/admin-api.js';
-import { addAdminPage } from './admin/admin-page.js';
-import { ChangeStreamSamples } from './admin/changestream-samples.js';
 import type { Operations } from './operations.js';
+import { addOperationsRoutes } from './operations-routes.js';
+import { createRequestHandler } from './request-handler.js';
+import { RestRequestCounts } from './stats/rest-requests.js';
 import { startStats } from './stats/start-stats.js';
-
-/** Answers outside the REST API (no route, an app route that threw) are plain JSON Ably errors. */
-const JSON_STYLE: ResponseStyle = { format: 'json', envelope: false };
 
 export interface StartServerOptions {
   /** Directory relative config paths resolve against (default: the working directory). */
@@ -81,38 +75,10 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   const stats: StatsDeps = { store: adapters.statsStore ?? new MemoryStatsStore(DAY_MS), fixtures: config.stats.fixtures };
   const restCounts = new RestRequestCounts(node.counters);
   const rest = createRestHandler({ node, auth, logger, stats });
+  const handleRequest = createRequestHandler({ rest, routes, restCounts, logger });
   const http = createServer((req, res) => void handleRequest(req, res));
-  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    try {
-      if (await rest(req, res, url)) {
-        if (req.method !== 'OPTIONS') restCounts.record(url.pathname, res.statusCode);
-        return;
-      }
-      if (await routes.handle(req, res, url)) return;
-      sendError(res, JSON_STYLE, new ErrorInfo(`No route for ${req.method} ${url.pathname}`, ErrorCode.NOT_FOUND, 404));
-    } catch (err) {
-      logger.error({ err, path: url.pathname }, 'request failed');
-      if (!res.headersSent) sendError(res, JSON_STYLE, ErrorInfo.from(err));
-      else res.destroy();
-    }
-  }
-  addMetricsRoute(routes, config.metrics, config.admin.key, { node, restCounts, operations });
-  // The admin page and its API exist only with an admin key: without one there is nothing to sign in with.
-  const samples = config.admin.key ? new ChangeStreamSamples(operations) : undefined;
-  if (config.admin.key && samples) {
-    addAdminApi(routes, {
-      node,
-      operations,
-      stats,
-      samples,
-      nodeId: adapters.ports.nodeId ?? 'local',
-      startedAt: Date.now(),
-      adminKey: config.admin.key,
-      appId: keys[0]?.name.split('.')[0] ?? 'rowcast',
-    });
-    await addAdminPage(routes, logger);
-  }
+  const nodeId = adapters.ports.nodeId ?? 'local';
+  const samples = await addOperationsRoutes(routes, { config, node, keys, operations, stats, restCounts, nodeId, logger });
   const transport = attachWebSocketTransport(http, node, {
     maxFrameSize: node.config.maxFrameSize,
     pingIntervalMs: node.config.maxIdleIntervalMs,
@@ -131,18 +97,14 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   const raw = config as Record<string, unknown>;
   let databaseUrl = config.database?.url;
   try {
-    if (!databaseUrl && componentList.some((c) => c.needsDatabase(raw))) {
-      const pgDir = join(dataDir, 'pg');
-      logger.info(`starting embedded PostgreSQL in ${pgDir}`);
-      const pg = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort(), onNotice: (m) => logger.warn(m) });
-      stoppables.push({ name: 'embedded PostgreSQL', stop: () => pg.stop() });
-      databaseUrl = pg.url;
-      progress(logger, `PostgreSQL (embedded, ${shortPath(pgDir)}) ready on port ${pg.port}`);
-    } else if (databaseUrl && componentList.some((c) => c.needsDatabase(raw))) {
-      progress(logger, `PostgreSQL (${redactDatabaseUrl(databaseUrl)})`);
-    }
-    // Lambda-style rule functions read their database from the environment, as on AWS.
-    if (databaseUrl && !process.env.DATABASE_URL) process.env.DATABASE_URL = databaseUrl;
+    const database = await provideDatabase({
+      configured: databaseUrl,
+      needed: componentList.some((c) => c.needsDatabase(raw)),
+      dataDir,
+      logger,
+    });
+    databaseUrl = database.url;
+    if (database.stop) stoppables.push({ name: 'embedded PostgreSQL', stop: database.stop });
 
     const ctx: ServerContext = {
       config: { ...raw, keys },
@@ -166,7 +128,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     const statsRecorder = await startStats({
       config: config.stats,
       node,
-      nodeId: adapters.ports.nodeId ?? 'local',
+      nodeId,
       deps: stats,
       databaseUrl,
       logger,
@@ -215,30 +177,3 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
 
 /** How long a single node keeps its stats in memory (without a database they are lost on restart anyway). */
 const DAY_MS = 24 * 3600_000;
-
-/** A path as a person would type it from here: relative when under the working directory. */
-function shortPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') ? rel : path;
-}
-
-/** host:port/database of a connection URL, without user or password. */
-function redactDatabaseUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
-  } catch {
-    return 'DATABASE_URL';
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createNetServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => ok(port));
-    });
-  });
-}
