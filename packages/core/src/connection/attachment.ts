@@ -1,10 +1,10 @@
 import type { EventFrames, Subscriber } from '../hub.js';
 import type { ChannelEvent } from '../ports/events.js';
-import type { WireFormat } from '@rowcast/protocol';
+import { Flag, type WireFormat } from '@rowcast/protocol';
 import { encodeEvent } from '../hub.js';
 import type { RealtimeConnection } from './connection.js';
 
-/** What a connection may see on a channel, from its capability and requested modes. */
+/** What a connection may see on a channel, from its granted modes. */
 export interface ChannelRights {
   subscribe: boolean;
   presenceSubscribe: boolean;
@@ -24,8 +24,21 @@ export class Attachment implements Subscriber {
     readonly name: string,
     /** The underlying channel. */
     readonly channel: string,
-    readonly rights: ChannelRights,
+    /**
+     * Channel mode flags granted in ATTACHED (request ∩ capability). Narrowed when a renewed token allows less;
+     * publishing or entering presence outside them is refused, and events are delivered only as they allow.
+     */
+    public modes: number,
   ) {}
+
+  /** Whether every mode in `flags` was granted. */
+  has(flags: number): boolean {
+    return (this.modes & flags) === flags;
+  }
+
+  get rights(): ChannelRights {
+    return { subscribe: this.has(Flag.SUBSCRIBE), presenceSubscribe: this.has(Flag.PRESENCE_SUBSCRIBE) };
+  }
 
   get format(): WireFormat {
     return this.conn.format;
@@ -45,14 +58,14 @@ export class Attachment implements Subscriber {
   }
 
   /**
-   * Messages need `subscribe` and respect `echo=false`. Presence needs `subscribe` too, except that a
+   * Messages need the subscribe mode and respect `echo=false`. Presence needs presence_subscribe, except that a
    * connection always sees its own presence events (the SDK re-enters from them after a reconnect).
    */
   wants(event: ChannelEvent): boolean {
     if (event.kind === 'message') {
-      return this.rights.subscribe && (this.conn.echo || event.connectionId !== this.conn.id);
+      return this.has(Flag.SUBSCRIBE) && (this.conn.echo || event.connectionId !== this.conn.id);
     }
-    if (this.rights.presenceSubscribe) return true;
+    if (this.has(Flag.PRESENCE_SUBSCRIBE)) return true;
     return event.presence?.some((p) => p.connectionId === this.conn.id) ?? false;
   }
 }

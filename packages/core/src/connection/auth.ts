@@ -1,12 +1,13 @@
 import { ErrorCode, ErrorInfo, type ProtocolMessage } from '@rowcast/protocol';
 import { capabilityAllows } from '../auth/index.js';
+import { modesAllowed } from '../channel/modes.js';
 import type { RealtimeConnection } from './connection.js';
 import { resolveIdentity } from './identity.js';
 import { leaveAllPresence } from './presence.js';
 
 /**
- * AUTH from a client (in-band token renewal, RTN22): verify the new token, keep the connection's clientId
- * (a token for another clientId is refused with 40102), re-arm renewal and expiry, answer CONNECTED with the
+ * AUTH from a client (in-band token renewal, RTC8): verify the new token, keep the connection's clientId
+ * (a token for another clientId is refused with 40102), re-arm the expiry, answer CONNECTED with the
  * same connectionId so the SDK emits `update` and keeps everything. The new capability applies to the channels
  * already attached (see `applyCapability`).
  */
@@ -41,7 +42,7 @@ export function handleAuth(conn: RealtimeConnection, pm: ProtocolMessage): void 
 /**
  * Re-checks attached channels against the connection's (new) capability. A channel it may no longer use at all
  * gets a channel ERROR 40160 (the SDK fails that channel) and stops being delivered; a channel it still may use
- * keeps only the rights the capability still grants (never more than it was attached with: widening needs a
+ * keeps only the modes the capability still grants (never more than it was attached with: widening needs a
  * re-attach). Members entered where `presence` is no longer granted leave.
  */
 function applyCapability(conn: RealtimeConnection): void {
@@ -56,7 +57,6 @@ function applyCapability(conn: RealtimeConnection): void {
       conn.sendError(denied, name);
       continue;
     }
-    att.rights.subscribe &&= can('subscribe');
-    att.rights.presenceSubscribe &&= can('subscribe');
+    att.modes &= modesAllowed(cap, att.channel);
   }
 }
