@@ -7,8 +7,8 @@ import { useRowcast } from '../support/use-rowcast.ts';
 /**
  * Issue 11, item 1: a frame Rowcast does not serve never fails the connection. An ANNOTATION (the SDK's
  * `channel.annotations.publish`) is refused with a NACK (93002, as Ably answers on a channel without the
- * mutable-messages rule); a client-sent SYNC fails only its channel. The connection, its other channels and its
- * publishes in flight go on.
+ * mutable-messages rule); a client-sent SYNC (the SDK's `channel.sync()`) is answered with the members. The
+ * connection, its other channels and its publishes in flight go on.
  */
 const { server, realtime } = useRowcast();
 
@@ -48,8 +48,8 @@ describe.each([
   });
 });
 
-it('a client-sent SYNC fails only its channel: the connection, its other channel and its publishes go on', async () => {
-  const ws = new WebSocket(`ws://127.0.0.1:${server().port}/?key=${encodeURIComponent(KEYS.full)}&format=json&v=6`);
+it('a client-sent SYNC is answered with the members, and the connection, its other channel and its publishes go on', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${server().port}/?key=${encodeURIComponent(KEYS.full)}&clientId=raw&format=json&v=6`);
   const frames: Array<Record<string, any>> = [];
   ws.on('message', (d: Buffer) => frames.push(JSON.parse(d.toString())));
   let closed = false;
@@ -62,24 +62,25 @@ it('a client-sent SYNC fails only its channel: the connection, its other channel
   const publish = (channel: string, msgSerial: number) =>
     ws.send(JSON.stringify({ action: 15, channel, msgSerial, messages: [{ name: 'n', data: String(msgSerial) }] }));
   publish('sync-two', 0);
-  ws.send(JSON.stringify({ action: 16, channel: 'sync-one', channelSerial: 'x:', presence: [{ action: 1, clientId: 'ghost' }] }));
-  publish('sync-two', 1);
-  ws.send(JSON.stringify({ action: 0, id: 'after-sync' }));
+  ws.send(JSON.stringify({ action: 14, channel: 'sync-one', msgSerial: 1, presence: [{ action: 2, data: 'here' }] }));
+  await until(() => frames.filter((f) => f.action === 1).reduce((n, f) => n + f.count, 0) === 2, 'ACKs of the publish and the enter');
+  const beforeSync = frames.length;
+  ws.send(JSON.stringify({ action: 16, channel: 'sync-one' }));
+  publish('sync-two', 2);
 
-  await until(() => frames.find((f) => f.action === 0 && f.id === 'after-sync'), 'the HEARTBEAT answer after the SYNC');
-  const errors = frames.filter((f) => f.action === 9);
-  expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatchObject({ channel: 'sync-one', error: { code: 40000, statusCode: 400 } });
-  // Both publishes on the other channel were acknowledged and delivered back to this connection.
-  const acked = frames.filter((f) => f.action === 1).reduce((n, f) => n + f.count, 0);
-  expect(acked).toBe(2);
-  expect(frames.filter((f) => f.action === 2)).toEqual([]);
+  const sync = await until(() => frames.slice(beforeSync).find((f) => f.action === 16), 'the SYNC answer');
+  expect(sync.channel).toBe('sync-one');
+  expect(sync.channelSerial).toMatch(/:$/); // a single, last page
+  expect(sync.presence.map((p: { action: number; clientId: string; data: string }) => [p.action, p.clientId, p.data])).toEqual([[1, 'raw', 'here']]);
   await until(() => frames.filter((f) => f.action === 15 && f.channel === 'sync-two').length === 2, 'both messages back on sync-two');
+  const acked = frames.filter((f) => f.action === 1).reduce((n, f) => n + f.count, 0);
+  expect(acked).toBe(3);
+  expect(frames.filter((f) => f.action === 2 || f.action === 9)).toEqual([]);
   expect(closed).toBe(false);
   ws.close();
 });
 
-it('server-only actions sent by a client (ACK, CONNECTED) are ignored, with no NACK or ERROR', async () => {
+it('server-only actions sent by a client (ACK, CONNECTED) are ignored; an unserved one on a channel fails only that channel', async () => {
   const ws = new WebSocket(`ws://127.0.0.1:${server().port}/?key=${encodeURIComponent(KEYS.full)}&format=json&v=6`);
   const frames: Array<Record<string, any>> = [];
   ws.on('message', (d: Buffer) => frames.push(JSON.parse(d.toString())));
@@ -89,5 +90,12 @@ it('server-only actions sent by a client (ACK, CONNECTED) are ignored, with no N
   ws.send(JSON.stringify({ action: 15, channel: 'server-only', msgSerial: 0, messages: [{ data: 'real' }] }));
   await until(() => frames.find((f) => f.action === 1), 'the ACK of the real publish');
   expect(frames.filter((f) => f.action === 9 || f.action === 2)).toEqual([]);
+
+  // An action Rowcast does not serve, on a channel and without a msgSerial, fails that channel only.
+  ws.send(JSON.stringify({ action: 20, channel: 'objects-here' }));
+  ws.send(JSON.stringify({ action: 15, channel: 'server-only', msgSerial: 1, messages: [{ data: 'still' }] }));
+  const error = await until(() => frames.find((f) => f.action === 9), 'the channel ERROR');
+  expect(error).toMatchObject({ channel: 'objects-here', error: { code: 40000 } });
+  await until(() => frames.filter((f) => f.action === 1).length === 2, 'the ACK of the publish after it');
   ws.close();
 });

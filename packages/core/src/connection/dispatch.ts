@@ -7,6 +7,7 @@ import { handleDetach } from './detach.js';
 import { handleHeartbeat } from './heartbeat.js';
 import { handlePresence } from './presence.js';
 import { handlePublish } from './publish.js';
+import { handleSync } from './sync.js';
 import { refuseUnsupported } from './unsupported.js';
 
 /**
@@ -33,6 +34,9 @@ export function dispatch(conn: RealtimeConnection, pm: ProtocolMessage): void {
         break;
       case Action.PRESENCE:
         work = handlePresence(conn, pm);
+        break;
+      case Action.SYNC:
+        work = handleSync(conn, pm);
         break;
       case Action.AUTH:
         handleAuth(conn, pm);

@@ -6,7 +6,7 @@ import type { RealtimeConnection } from './connection.js';
  * publishes of a busy connection carry on. The error goes where the SDK expects the answer:
  * - a frame with a msgSerial waits for an ACK, so it gets a NACK in msgSerial order (an ANNOTATION gets 93002,
  *   Ably's answer on a channel without the mutable-messages rule; anything else 40000);
- * - a frame on a channel without a msgSerial (a client-sent SYNC, say) fails that channel only (channel ERROR);
+ * - a frame on a channel without a msgSerial (OBJECT_SYNC, say) fails that channel only (channel ERROR);
  * - anything else, and actions only a server sends (ACK, CONNECTED, ...), is dropped with a log line: a
  *   connection-wide ERROR would fail the whole connection.
  */
