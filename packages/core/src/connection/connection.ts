@@ -10,7 +10,6 @@ import type { Identity } from './identity.js';
 import { InboundRate } from './inbound-rate.js';
 import { Outbox } from './outbox.js';
 import { leaveAllPresence } from './presence.js';
-import { renewalLeadMs } from './token-renewal.js';
 
 export type ConnectionState = 'connected' | 'disconnected' | 'closed';
 
@@ -33,7 +32,6 @@ export class RealtimeConnection {
   private ttlTimer?: NodeJS.Timeout;
   private leaveTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
-  private renewalTimer?: NodeJS.Timeout;
   /** Set when another node resumed this connection: this copy goes without leaving presence. */
   private movedAway = false;
 
@@ -162,32 +160,24 @@ export class RealtimeConnection {
   }
 
   /**
-   * Credentials changed (connect, resume, AUTH): re-arm the renewal request and the expiry. A lead time before
-   * the token expires the server sends AUTH, and the SDK answers with a new token in-band (RTN22): the
-   * connection stays up. A client that has not renewed by expiry gets DISCONNECTED 40142 and renews on
-   * reconnecting (then resumes).
+   * Credentials changed (connect, resume, AUTH): re-arm the expiry. As Ably does, the server does not ask for a
+   * renewal before expiry (an AUTH would fail a client holding a bare token with 40171, which it must not): at
+   * expiry the connection gets DISCONNECTED 40142. An SDK that can renew (key, authUrl, authCallback) then
+   * fetches a new token and resumes, losing nothing; one with a bare token stops there. A client may renew
+   * in-band (AUTH) at any time before that, which pushes the expiry out.
    */
   scheduleTokenExpiry(): void {
     clearTimeout(this.expiryTimer);
-    clearTimeout(this.renewalTimer);
     const expires = this.credentials.expires;
     if (expires === undefined) return;
     const delay = Math.max(0, expires - this.ctx.clock.now());
     // setTimeout cannot wait longer than ~24.8 days; tokens that long-lived never expire in-process.
     if (delay > 2 ** 31 - 1) return;
-    this.renewalTimer = setTimeout(() => this.requestRenewal(), delay - renewalLeadMs(delay)).unref();
     this.expiryTimer = setTimeout(() => {
       if (this.state === 'connected') {
         this.disconnect(new ErrorInfo('Token expired', ErrorCode.TOKEN_EXPIRED, 401));
       }
     }, delay).unref();
-  }
-
-  /** Asks the client for a new token (AUTH); only over a live transport, a resume re-arms it otherwise. */
-  private requestRenewal(): void {
-    if (this.state !== 'connected' || !this.link) return;
-    this.ctx.logger.debug({ connectionId: this.id }, 'token expires soon: asking the client to renew');
-    this.send({ action: Action.AUTH });
   }
 
   /** Forgets the kept state now, as when connectionStateTtl runs out. */
@@ -235,7 +225,6 @@ export class RealtimeConnection {
     clearTimeout(this.ttlTimer);
     clearTimeout(this.leaveTimer);
     clearTimeout(this.expiryTimer);
-    clearTimeout(this.renewalTimer);
     this.detachChannels();
     this.ctx.connections.remove(this);
     if (this.movedAway) return;
