@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { Action, ErrorCode, ErrorInfo, type ProtocolMessage, type WireFormat } from '@rowcast/protocol';
 import type { Credentials } from '../auth/api.js';
 import type { EngineContext } from '../context.js';
 import { encodeMessage } from '../hub.js';
 import type { EncodedFrame, TransportLink } from '../transport.js';
 import { AckQueue } from './ack-queue.js';
+import { newConnectionId, newConnectionKey } from './connection-key.js';
 import type { Attachment } from './attachment.js';
 import type { Identity } from './identity.js';
 import { InboundRate } from './inbound-rate.js';
@@ -46,8 +46,8 @@ export class RealtimeConnection {
     /** Given when the connection continues one that another node held (a resume across nodes). */
     id?: string,
   ) {
-    this.id = id ?? randomBytes(9).toString('base64url');
-    this.key = newKey(this.id);
+    this.id = id ?? newConnectionId();
+    this.key = newConnectionKey(this.id);
     this.link = link;
     this.acks = new AckQueue((pm) => this.send(pm));
     this.inboundRate = new InboundRate(ctx.config.maxInboundRate, ctx.clock);
@@ -100,7 +100,7 @@ export class RealtimeConnection {
       connectionId: this.id,
       connectionKey: this.key,
       connectionDetails: {
-        clientId: this.identity.clientId,
+        clientId: this.announcedClientId(),
         connectionKey: this.key,
         maxMessageSize: c.maxMessageSize,
         maxFrameSize: c.maxFrameSize,
@@ -114,6 +114,16 @@ export class RealtimeConnection {
     return pm;
   }
 
+  /**
+   * The clientId CONNECTED announces (the SDK's `auth.clientId`): the connection's own, or `*` for a wildcard
+   * token used without one, as Ably does (the client may then act as any clientId, RSA7b4). Key auth without a
+   * clientId stays anonymous.
+   */
+  private announcedClientId(): string | undefined {
+    if (this.identity.clientId === undefined && this.credentials.kind !== 'basic' && this.credentials.clientId === '*') return '*';
+    return this.identity.clientId;
+  }
+
   /** Takes a new transport (resume/recover): a fresh key, channels to be re-attached by the client. */
   rebind(link: TransportLink): void {
     this.detachChannels();
@@ -121,7 +131,7 @@ export class RealtimeConnection {
     clearTimeout(this.ttlTimer);
     clearTimeout(this.leaveTimer);
     const oldKey = this.key;
-    this.key = newKey(this.id);
+    this.key = newConnectionKey(this.id);
     this.ctx.connections.rekey(this, oldKey);
     this.link = link;
     this.outbox.bind(link);
@@ -231,8 +241,4 @@ export class RealtimeConnection {
     this.ctx.connectionStates?.remove(this.id).catch(() => undefined);
     if (!wasClosed) void leaveAllPresence(this);
   }
-}
-
-function newKey(id: string): string {
-  return `${id}!${randomBytes(12).toString('base64url')}`;
 }

@@ -7,8 +7,9 @@ import { requireMode } from './require-mode.js';
 /**
  * MESSAGE from a client: a publish of one or more messages under one msgSerial. Checks the `publish`
  * capability and, on an attached channel, the publish mode (NACK 40160) and the connection's publish rate
- * (NACK 42911), hands the messages to node.publish (ids, size, clientId, serials), and acknowledges in msgSerial order with the serials in `res`. A msgSerial the connection already acknowledged
- * (the SDK re-sends unacknowledged messages after a resume) is acknowledged again without publishing twice.
+ * (NACK 42911), hands the messages to node.publish (ids, size, clientId, serials), and acknowledges in msgSerial
+ * order with the serials in `res`. A msgSerial the connection already acknowledged (the SDK re-sends
+ * unacknowledged messages after a resume) is acknowledged again without publishing twice.
  */
 export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
   const msgSerial = pm.msgSerial;
