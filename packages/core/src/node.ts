@@ -4,6 +4,7 @@ import type { AuthenticatorApi } from './auth/api.js';
 import type { ConnectionRegistry, EngineContext } from './context.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
+import { isEphemeral, storedView } from './messages/ephemeral.js';
 import { messageSize, normaliseMessage } from './messages/normalise.js';
 import { acceptTrustedBatch, trustedBatchKey } from './messages/trusted-batch.js';
 import { effectiveClientId } from './connection/identity.js';
@@ -194,7 +195,8 @@ export class RealtimeNode implements RealtimeNodeApi {
       explicitIds: explicit.length ? explicit.filter((v) => !duplicates.has(v)).map((v) => v.m.id!) : undefined,
     });
     if (event.duplicate) return { serials };
-    await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
+    const integrated = event.messages!.filter((m) => !isEphemeral(m));
+    if (integrated.length) await this.runHooks({ kind: 'message', channel: base, messages: integrated });
     event.messages!.forEach((m, k) => (serials[positions[k]] = m.serial));
     return { serials };
   }
@@ -274,7 +276,7 @@ export class RealtimeNode implements RealtimeNodeApi {
 
   async history(channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedMessage>> {
     const { base } = parseChannelName(channel);
-    const events = await this.ctx.history.events(base);
+    const events = storedView(await this.ctx.history.events(base));
     return pageHistory(events, (e) => (e.kind === 'message' ? e.messages : undefined), query);
   }
 

@@ -5,6 +5,7 @@ import { isAfter } from '../channel/order.js';
 import { grantedModes } from '../channel/modes.js';
 import { echoedParams, stringParams } from '../channel/params.js';
 import { parseRewind, selectBacklog } from '../channel/rewind.js';
+import { storedView } from '../messages/ephemeral.js';
 import type { ChannelEvent } from '../ports/events.js';
 import { Attachment } from './attachment.js';
 import type { RealtimeConnection } from './connection.js';
@@ -54,12 +55,12 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
     const fromSerial = typeof pm.channelSerial === 'string' && pm.channelSerial ? pm.channelSerial : undefined;
     const continued = fromSerial ? await history.eventsAfter(base, fromSerial) : undefined;
     if (fromSerial && continued) {
-      replay = continued;
+      replay = storedView(continued);
       flags |= Flag.RESUMED;
       attachSerial = fromSerial;
-      coveredUpTo = replay.length ? replay[replay.length - 1].serial : fromSerial;
+      coveredUpTo = continued.length ? continued[continued.length - 1].serial : fromSerial;
     } else if (params.rewind !== undefined) {
-      replay = selectBacklog(await history.events(base), parseRewind(params.rewind), clock.now());
+      replay = selectBacklog(storedView(await history.events(base)), parseRewind(params.rewind), clock.now());
       if (replay.length) {
         flags |= Flag.HAS_BACKLOG;
         const lastBacklog = replay[replay.length - 1].serial;

@@ -2,6 +2,7 @@ import type { HistoryRetention, HistoryStore } from '../ports/history-store.js';
 import type { ChannelEvent } from '../ports/events.js';
 import type { Clock } from '../ports/clock.js';
 import { parseSerial } from '../channel/serial.js';
+import { withoutEphemeral } from '../messages/ephemeral.js';
 
 interface ChannelLog {
   epoch: string;
@@ -35,7 +36,8 @@ export class MemoryHistoryStore implements HistoryStore {
       log = { epoch: parsed.epoch, lastSeq: 0, events: [], head: 0 };
       this.logs.set(event.channel, log);
     }
-    log.events.push(event);
+    // Ephemeral messages are never kept; the event stays (maybe empty) so the serial sequence has no hole.
+    log.events.push(withoutEphemeral(event));
     log.lastSeq = parsed.seq;
     this.trim(log);
   }
