@@ -9,7 +9,7 @@ import { useRowcast } from '../support/use-rowcast.ts';
  * 40160, and a channel without presence_subscribe sees no presence. Params are numbers or strings alike, and
  * ATTACHED echoes only the params Rowcast honours.
  */
-const { realtime, rest } = useRowcast();
+const { server, realtime, rest } = useRowcast();
 
 describe.each([
   ['msgpack', true],
@@ -75,6 +75,30 @@ describe.each([
     await expect(ch.publish('n', 'x')).rejects.toMatchObject({ code: 40160 });
   });
 
+  it('a renewed token that adds publish lets the attached channel publish; one that removes it refuses again (40160)', async () => {
+    const name = `modes-reauth-${format}`;
+    const signer = rest({ key: KEYS.full });
+    let capability: Record<string, Ably.capabilityOp[]> = { [name]: ['subscribe'] };
+    const c = realtime({
+      useBinaryProtocol,
+      authCallback: (_params, cb) => {
+        signer.auth.createTokenRequest({ capability }).then((tr) => cb(null, tr), (err) => cb(err, null));
+      },
+    });
+    const ch = c.channels.get(name);
+    const got: string[] = [];
+    await ch.subscribe((m) => void got.push(String(m.data)));
+    await expect(ch.publish('n', 'before')).rejects.toMatchObject({ code: 40160 });
+    capability = { [name]: ['subscribe', 'publish'] };
+    await c.auth.authorize();
+    await ch.publish('n', 'after upgrade');
+    await until(() => got.includes('after upgrade'), 'the message published after the upgrade');
+    capability = { [name]: ['subscribe'] };
+    await c.auth.authorize();
+    await expect(ch.publish('n', 'after downgrade')).rejects.toMatchObject({ code: 40160 });
+    expect(ch.state).toBe('attached');
+  });
+
   it('a numeric rewind param works like the string, and unsupported params are not echoed', async () => {
     const name = `params-numeric-${format}`;
     const publisher = client().channels.get(name);
@@ -95,4 +119,21 @@ describe.each([
     await expect(ch.attach()).rejects.toMatchObject({ code: 40003 });
     expect(c.connection.state).toBe('connected');
   });
+});
+
+it('a re-attach flagged ATTACH_RESUME gets no rewind backlog (rewind applies to the first attach only)', async () => {
+  const name = 'rewind-attach-resume';
+  await rest({ key: KEYS.full }).channels.get(name).publish('n', 'old');
+  const { WebSocket } = await import('ws');
+  const ws = new WebSocket(`ws://127.0.0.1:${server().port}/?key=${encodeURIComponent(KEYS.full)}&format=json&v=6`);
+  const frames: Array<Record<string, any>> = [];
+  ws.on('message', (d: Buffer) => frames.push(JSON.parse(d.toString())));
+  await until(() => frames.find((f) => f.action === 4), 'CONNECTED');
+  ws.send(JSON.stringify({ action: 10, channel: name, flags: 1 << 5, params: { rewind: '1' } }));
+  const attached = await until(() => frames.find((f) => f.action === 11), 'ATTACHED');
+  expect(attached.flags & 2).toBe(0); // no HAS_BACKLOG
+  ws.send(JSON.stringify({ action: 0, id: 'after-attach' }));
+  await until(() => frames.find((f) => f.action === 0 && f.id === 'after-attach'), 'the HEARTBEAT answer');
+  expect(frames.filter((f) => f.action === 15)).toEqual([]);
+  ws.close();
 });

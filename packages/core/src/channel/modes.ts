@@ -45,12 +45,11 @@ export function parseModesParam(value: string): number {
 }
 
 /**
- * The modes an ATTACH is granted: the modes it asked for (the `modes` param wins over ATTACH flags, as on Ably;
- * neither means the defaults), narrowed to what the capability allows.
+ * The modes an ATTACH asks for: the `modes` param wins over ATTACH flags, as on Ably; neither means the
+ * defaults. What it is granted is this narrowed to the capability (`modesAllowed`), now and after a re-auth.
  */
-export function grantedModes(capability: Capability, channel: string, modesParam: string | undefined, attachFlags: unknown): number {
-  let requested = DEFAULT_MODES;
-  if (modesParam !== undefined) requested = parseModesParam(modesParam);
-  else if (typeof attachFlags === 'number' && (attachFlags & MODE_FLAGS) !== 0) requested = attachFlags & MODE_FLAGS;
-  return requested & modesAllowed(capability, channel);
+export function requestedModes(modesParam: string | undefined, attachFlags: unknown): number {
+  if (modesParam !== undefined) return parseModesParam(modesParam);
+  if (typeof attachFlags === 'number' && (attachFlags & MODE_FLAGS) !== 0) return attachFlags & MODE_FLAGS;
+  return DEFAULT_MODES;
 }

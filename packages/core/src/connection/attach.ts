@@ -2,7 +2,7 @@ import { Action, ErrorCode, ErrorInfo, Flag, type Capability, type ProtocolMessa
 import { capabilityAllows } from '../auth/index.js';
 import { parseChannelName } from '../channel/names.js';
 import { isAfter } from '../channel/order.js';
-import { grantedModes } from '../channel/modes.js';
+import { modesAllowed, requestedModes } from '../channel/modes.js';
 import { echoedParams, stringParams } from '../channel/params.js';
 import { parseRewind, selectBacklog } from '../channel/rewind.js';
 import { storedView } from '../messages/ephemeral.js';
@@ -14,7 +14,9 @@ import { syncFrames } from './presence.js';
 /**
  * ATTACH: capability check (channel ERROR 40160 when the connection may do nothing on the channel), then
  * ATTACHED with the granted mode flags (requested modes ∩ capability) and the params Rowcast honours,
- * HAS_PRESENCE + SYNC when there are members the client may see, and the events it should get before live ones: the gap after its `channelSerial` (RESUMED), or a `rewind` backlog (HAS_BACKLOG).
+ * HAS_PRESENCE + SYNC when there are members the client may see, and the events it should get before live ones:
+ * the gap after its `channelSerial` (RESUMED), or a `rewind` backlog (HAS_BACKLOG). A rewind applies to the first
+ * attach only: an ATTACH flagged ATTACH_RESUME (the SDK re-attaching a channel it had, RTL4j) gets no backlog.
  */
 export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
   const name = pm.channel as string;
@@ -32,9 +34,9 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
     conn.sendError(new ErrorInfo(`Channel denied access based on given capability (${base})`, ErrorCode.OPERATION_NOT_PERMITTED, 401), name);
     return;
   }
-  let modes: number;
+  let requested: number;
   try {
-    modes = grantedModes(cap, base, params.modes, pm.flags);
+    requested = requestedModes(params.modes, pm.flags);
   } catch (err) {
     conn.sendError(err, name);
     return;
@@ -42,13 +44,13 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
 
   const previous = conn.attachments.get(name);
   if (previous) conn.ctx.hub.remove(base, previous);
-  const att = new Attachment(conn, name, base, modes);
+  const att = new Attachment(conn, name, base, requested, requested & modesAllowed(cap, base));
   conn.attachments.set(name, att);
   conn.ctx.hub.add(base, att);
 
   try {
     const { history, broker, presence, clock, config } = conn.ctx;
-    let flags = modes;
+    let flags = att.modes;
     let replay: ChannelEvent[] = [];
     let attachSerial = await broker.currentSerial(base);
     let coveredUpTo = attachSerial;
@@ -59,7 +61,7 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
       flags |= Flag.RESUMED;
       attachSerial = fromSerial;
       coveredUpTo = continued.length ? continued[continued.length - 1].serial : fromSerial;
-    } else if (params.rewind !== undefined) {
+    } else if (params.rewind !== undefined && !isAttachResume(pm.flags)) {
       replay = selectBacklog(storedView(await history.events(base)), parseRewind(params.rewind), clock.now());
       if (replay.length) {
         flags |= Flag.HAS_BACKLOG;
@@ -87,6 +89,10 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
     }
     conn.sendError(err, name);
   }
+}
+
+function isAttachResume(flags: unknown): boolean {
+  return typeof flags === 'number' && (flags & Flag.ATTACH_RESUME) !== 0;
 }
 
 /** Whether the capability lets the connection do anything at all on the channel (else the attach is refused). */

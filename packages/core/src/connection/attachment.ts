@@ -24,9 +24,12 @@ export class Attachment implements Subscriber {
     readonly name: string,
     /** The underlying channel. */
     readonly channel: string,
+    /** Channel mode flags the ATTACH asked for (explicitly or by default). */
+    readonly requestedModes: number,
     /**
-     * Channel mode flags granted in ATTACHED (request ∩ capability). Narrowed when a renewed token allows less;
-     * publishing or entering presence outside them is refused, and events are delivered only as they allow.
+     * Channel mode flags granted: the request narrowed to the capability, in ATTACHED and again whenever the
+     * connection re-authenticates. Publishing or entering presence outside them is refused, and events are
+     * delivered only as they allow.
      */
     public modes: number,
   ) {}

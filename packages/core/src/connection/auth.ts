@@ -42,8 +42,8 @@ export function handleAuth(conn: RealtimeConnection, pm: ProtocolMessage): void 
 /**
  * Re-checks attached channels against the connection's (new) capability. A channel it may no longer use at all
  * gets a channel ERROR 40160 (the SDK fails that channel) and stops being delivered; a channel it still may use
- * keeps only the modes the capability still grants (never more than it was attached with: widening needs a
- * re-attach). Members entered where `presence` is no longer granted leave.
+ * gets the modes its attach asked for as far as the new capability grants them (a token that adds `publish`
+ * lets an attached channel publish, as on Ably). Members entered where `presence` is no longer granted leave.
  */
 function applyCapability(conn: RealtimeConnection): void {
   const cap = conn.credentials.capability;
@@ -57,6 +57,6 @@ function applyCapability(conn: RealtimeConnection): void {
       conn.sendError(denied, name);
       continue;
     }
-    att.modes &= modesAllowed(cap, att.channel);
+    att.modes = att.requestedModes & modesAllowed(cap, att.channel);
   }
 }
