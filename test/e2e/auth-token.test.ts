@@ -7,8 +7,9 @@ import { startRowcast } from '../support/rowcast.ts';
 
 /**
  * Token auth end to end with the unmodified SDK: an app's authUrl returning TokenRequests signed by
- * `Ably.Rest#createTokenRequest`, the life of short tokens as on Ably (connected until expiry, then DISCONNECTED
- * 40142; the SDK renews and resumes, a bare token fails with 40171), in-band `authorize()`, and Ably-style JWTs.
+ * `Ably.Rest#createTokenRequest`, the life of tokens as on Ably (AUTH 30 s before expiry for a token with longer
+ * left; otherwise connected until expiry, then DISCONNECTED 40142, after which the SDK renews and resumes or a bare
+ * token fails with 40171), in-band `authorize()`, and Ably-style JWTs.
  */
 const FULL_KEY = 'app1.full:fullsecret';
 let server: Awaited<ReturnType<typeof startRowcast>>;
@@ -150,6 +151,27 @@ describe.each([
     const failed = await new Promise<Ably.ConnectionStateChange>((ok) => client.connection.once('failed', ok));
     expect(failed.reason?.code).toBe(40171);
     expect(changes).toEqual(['connecting', 'connected', 'disconnected 40142', 'connecting', 'failed 40171']);
+  });
+
+  it('a token with more than 30 s left is renewed in-band 30 s before it expires (AUTH, as Ably): same connection, never disconnected', async () => {
+    const auth = await startAuthEndpoint({ clientId: 'longer', ttl: 31_000 });
+    try {
+      const client = realtime({ authUrl: auth.url, useBinaryProtocol });
+      const changes: string[] = [];
+      // An in-band renewal is an `update`: connected to connected.
+      client.connection.on((change) => void changes.push(change.previous === change.current ? 'update' : change.current));
+      await client.connection.whenState('connected');
+      const connectionId = client.connection.id;
+      await new Promise<void>((ok) => client.connection.once('update', () => ok()));
+      expect(auth.calls()).toBe(2);
+      // Asked about 30 s before expiry: 31 s after the first token's request at the earliest minus 30 s.
+      expect(auth.callTimes[1]).toBeGreaterThanOrEqual(auth.callTimes[0] + 1000);
+      expect(changes).toEqual(['connecting', 'connected', 'update']);
+      expect(client.connection.id).toBe(connectionId);
+      client.close();
+    } finally {
+      await auth.close();
+    }
   });
 
   it('a client whose token renewal at expiry fails once retries, renews and resumes with nothing lost', async () => {

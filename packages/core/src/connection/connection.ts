@@ -10,6 +10,7 @@ import type { Identity } from './identity.js';
 import { InboundRate } from './inbound-rate.js';
 import { Outbox } from './outbox.js';
 import { leaveAllPresence } from './presence.js';
+import { renewalDelayMs } from './token-renewal.js';
 
 export type ConnectionState = 'connected' | 'disconnected' | 'closed';
 
@@ -32,6 +33,7 @@ export class RealtimeConnection {
   private ttlTimer?: NodeJS.Timeout;
   private leaveTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
+  private renewalTimer?: NodeJS.Timeout;
   /** Set when another node resumed this connection: this copy goes without leaving presence. */
   private movedAway = false;
 
@@ -170,24 +172,32 @@ export class RealtimeConnection {
   }
 
   /**
-   * Credentials changed (connect, resume, AUTH): re-arm the expiry. As Ably does, the server does not ask for a
-   * renewal before expiry (an AUTH would fail a client holding a bare token with 40171, which it must not): at
-   * expiry the connection gets DISCONNECTED 40142. An SDK that can renew (key, authUrl, authCallback) then
-   * fetches a new token and resumes, losing nothing; one with a bare token stops there. A client may renew
-   * in-band (AUTH) at any time before that, which pushes the expiry out.
+   * Credentials changed (connect, resume, AUTH): re-arm the renewal request and the expiry, as Ably does (see
+   * token-renewal.ts): AUTH 30 s before expiry for a token that has longer than that left, and in any case
+   * DISCONNECTED 40142 at expiry, after which an SDK that can renew fetches a new token and resumes.
    */
   scheduleTokenExpiry(): void {
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.renewalTimer);
     const expires = this.credentials.expires;
     if (expires === undefined) return;
     const delay = Math.max(0, expires - this.ctx.clock.now());
     // setTimeout cannot wait longer than ~24.8 days; tokens that long-lived never expire in-process.
     if (delay > 2 ** 31 - 1) return;
+    const renewal = renewalDelayMs(delay);
+    if (renewal !== undefined) this.renewalTimer = setTimeout(() => this.requestRenewal(), renewal).unref();
     this.expiryTimer = setTimeout(() => {
       if (this.state === 'connected') {
         this.disconnect(new ErrorInfo('Token expired', ErrorCode.TOKEN_EXPIRED, 401));
       }
     }, delay).unref();
+  }
+
+  /** Asks the client for a new token (AUTH); only over a live transport, a resume re-arms it otherwise. */
+  private requestRenewal(): void {
+    if (this.state !== 'connected' || !this.link) return;
+    this.ctx.logger.debug({ connectionId: this.id }, 'token expires in 30 s: asking the client to renew');
+    this.send({ action: Action.AUTH });
   }
 
   /** Forgets the kept state now, as when connectionStateTtl runs out. */
@@ -235,6 +245,7 @@ export class RealtimeConnection {
     clearTimeout(this.ttlTimer);
     clearTimeout(this.leaveTimer);
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.renewalTimer);
     this.detachChannels();
     this.ctx.connections.remove(this);
     if (this.movedAway) return;
