@@ -184,7 +184,10 @@ describe.each([
         calls++;
         // The renewal after the first expiry (call 2) fails, as an auth server briefly down would.
         if (calls === 2) return cb('auth server briefly unavailable', null);
-        signer.auth.createTokenRequest({ clientId: 'late', ttl: 3000 }).then((tr) => cb(null, tr), (err) => cb(err, null));
+        signer.auth.createTokenRequest({ clientId: 'late', ttl: 3000 }).then(
+          (tr) => cb(null, tr),
+          (err) => cb(err, null),
+        );
       },
     });
     await subscriber.connection.whenState('connected');
@@ -218,7 +221,10 @@ describe.each([
     const client = realtime({
       useBinaryProtocol,
       authCallback: (_params, cb) => {
-        signer.auth.createTokenRequest({ clientId: 'narrowed', capability }).then((tr) => cb(null, tr), (err) => cb(err, null));
+        signer.auth.createTokenRequest({ clientId: 'narrowed', capability }).then(
+          (tr) => cb(null, tr),
+          (err) => cb(err, null),
+        );
       },
     });
     await client.connection.whenState('connected');

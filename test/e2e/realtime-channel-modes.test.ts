@@ -82,7 +82,10 @@ describe.each([
     const c = realtime({
       useBinaryProtocol,
       authCallback: (_params, cb) => {
-        signer.auth.createTokenRequest({ capability }).then((tr) => cb(null, tr), (err) => cb(err, null));
+        signer.auth.createTokenRequest({ capability }).then(
+          (tr) => cb(null, tr),
+          (err) => cb(err, null),
+        );
       },
     });
     const ch = c.channels.get(name);

@@ -24,13 +24,20 @@ describe.each([
       if (event.channel === name && event.kind === 'message') hooked.push(...event.messages.map((m) => String(m.data)));
     });
     const live: string[] = [];
-    await client().channels.get(name).subscribe((m) => void live.push(String(m.data)));
+    await client()
+      .channels.get(name)
+      .subscribe((m) => void live.push(String(m.data)));
     const pub = client().channels.get(name);
     await pub.publish({ name: 'n', data: 'kept 1' });
     await pub.publish({ name: 'n', data: 'typing…', ...EPHEMERAL });
-    await rest({ key: KEYS.full, useBinaryProtocol }).channels.get(name).publish({ name: 'n', data: 'rest typing…', ...EPHEMERAL });
+    await rest({ key: KEYS.full, useBinaryProtocol })
+      .channels.get(name)
+      .publish({ name: 'n', data: 'rest typing…', ...EPHEMERAL });
     // One publish holding both kinds: only the ephemeral one is left out.
-    await pub.publish([{ name: 'n', data: 'kept 2' }, { name: 'n', data: 'typing again…', ...EPHEMERAL }]);
+    await pub.publish([
+      { name: 'n', data: 'kept 2' },
+      { name: 'n', data: 'typing again…', ...EPHEMERAL },
+    ]);
     await until(() => live.length === 5, 'the five messages live');
     expect(live).toEqual(['kept 1', 'typing…', 'rest typing…', 'kept 2', 'typing again…']);
 

@@ -47,8 +47,7 @@ export const Flag = {
 export const ALL_MODES = Flag.PRESENCE | Flag.PUBLISH | Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
 
 /** Every channel mode bit a client may request in ATTACH and the server grants in ATTACHED (spec TR3q..TR3w). */
-export const MODE_FLAGS =
-  ALL_MODES | Flag.ANNOTATION_PUBLISH | Flag.ANNOTATION_SUBSCRIBE | Flag.OBJECT_SUBSCRIBE | Flag.OBJECT_PUBLISH;
+export const MODE_FLAGS = ALL_MODES | Flag.ANNOTATION_PUBLISH | Flag.ANNOTATION_SUBSCRIBE | Flag.OBJECT_SUBSCRIBE | Flag.OBJECT_PUBLISH;
 
 /** Channel mode names as the SDK and the `modes` channel param spell them (lower case), with their flag. */
 export const ChannelMode = {
