@@ -7,7 +7,9 @@ import { startRowcast } from '../support/rowcast.ts';
 
 /**
  * Token auth end to end with the unmodified SDK: an app's authUrl returning TokenRequests signed by
- * `Ably.Rest#createTokenRequest`, in-band renewal of short tokens, and Ably-style JWTs.
+ * `Ably.Rest#createTokenRequest`, the life of tokens as on Ably (AUTH 30 s before expiry for a token with longer
+ * left; otherwise connected until expiry, then DISCONNECTED 40142, after which the SDK renews and resumes or a bare
+ * token fails with 40171), in-band `authorize()`, and Ably-style JWTs.
  */
 const FULL_KEY = 'app1.full:fullsecret';
 let server: Awaited<ReturnType<typeof startRowcast>>;
@@ -88,65 +90,104 @@ describe.each([
     }
   });
 
-  it('a 5-second token is renewed in-band before each expiry: never disconnected, same connection, no message lost', async () => {
+  it('a 5-second token from an authUrl lasts until it expires, then DISCONNECTED 40142: the SDK renews and resumes, same connection, no message lost', async () => {
     const auth = await startAuthEndpoint({ clientId: 'shorty', ttl: 5000 });
     try {
       const subscriber = realtime({ authUrl: auth.url, useBinaryProtocol });
       await subscriber.connection.whenState('connected');
       const publisher = realtime({ key: FULL_KEY, useBinaryProtocol });
       const connectionId = subscriber.connection.id;
-      const leftConnected: string[] = [];
-      subscriber.connection.on(['connecting', 'disconnected', 'suspended', 'failed', 'closing', 'closed'], (change) =>
-        leftConnected.push(`${change.current} ${change.reason?.code ?? ''}`),
-      );
-      let inBandUpdates = 0;
-      subscriber.connection.on('update', () => inBandUpdates++);
+      const changes: string[] = [];
+      const disconnects: Array<{ code?: number; at: number }> = [];
+      subscriber.connection.on((change) => {
+        changes.push(`${change.current} ${change.reason?.code ?? ''}`.trim());
+        if (change.current === 'disconnected') disconnects.push({ code: change.reason?.code, at: Date.now() });
+      });
       const channel = subscriber.channels.get('renewal');
       const got: string[] = [];
       await channel.subscribe((m) => got.push(m.data as string));
       const sent: string[] = [];
       const pub = publisher.channels.get('renewal');
-      // Publish until two of the subscriber's tokens have expired (each issued just after its fetch, living 5 s):
-      // about 9 s, two in-band renewals mid-stream.
-      const twoExpired = () => auth.callTimes.length >= 2 && Date.now() > auth.callTimes[1] + 5000 + 500;
-      for (let i = 0; !twoExpired(); i++) {
+      // Publish through two expiries of the subscriber's token and the resume after each.
+      for (let i = 0; disconnects.length < 2 || subscriber.connection.state !== 'connected' || i < 20; i++) {
         await pub.publish('tick', String(i));
         sent.push(String(i));
         await new Promise((r) => setTimeout(r, 25));
-        if (i > 2000) throw new Error(`tokens were not renewed: ${auth.calls()} fetched, states ${leftConnected.join(', ')}`);
+        if (i > 2000) throw new Error(`no second expiry: ${auth.calls()} tokens fetched, states ${changes.join(', ')}`);
       }
       await expect.poll(() => got.length, { timeout: 15_000 }).toBe(sent.length);
       expect(got).toEqual(sent);
-      expect(leftConnected).toEqual([]);
+      // Never asked to re-authenticate early (no in-band update), never failed: each token served until its expiry.
+      expect(changes).toEqual(['disconnected 40142', 'connecting', 'connected', 'disconnected 40142', 'connecting', 'connected']);
+      expect(disconnects.map((d) => d.code)).toEqual([40142, 40142]);
+      // Token k was issued after the k-th authUrl call and lives 5 s: it cannot have expired any earlier.
+      disconnects.forEach((d, k) => expect(d.at).toBeGreaterThanOrEqual(auth.callTimes[k] + 5000));
       expect(subscriber.connection.id).toBe(connectionId);
-      expect(subscriber.connection.state).toBe('connected');
-      expect(auth.calls()).toBeGreaterThanOrEqual(3);
-      expect(inBandUpdates).toBeGreaterThanOrEqual(2);
+      expect(auth.calls()).toBe(3);
       subscriber.close();
     } finally {
       await auth.close();
     }
   });
 
-  it.each([
-    ['fails', 0],
-    ['answers only after the token expired', 2500],
-  ])('a client whose in-band renewal %s still gets DISCONNECTED 40142 at expiry, renews and resumes with nothing lost', async (_how, slowMs) => {
+  it('a 5-second bare token (no way to renew) stays connected until it expires, is DISCONNECTED 40142, then fails with 40171', async () => {
+    const token = await rest({ key: FULL_KEY }).auth.requestToken({ clientId: 'bare', ttl: 5000 });
+    const client = realtime({ token: token.token, useBinaryProtocol });
+    const changes: string[] = [];
+    client.connection.on((change) => void changes.push(`${change.current} ${change.reason?.code ?? ''}`.trim()));
+    await client.connection.whenState('connected');
+    const channel = client.channels.get('bare-token');
+    const got: string[] = [];
+    await channel.subscribe((m) => void got.push(String(m.data)));
+    await channel.publish('n', 'while valid');
+    await expect.poll(() => got).toEqual(['while valid']);
+
+    const disconnected = await new Promise<{ code?: number; at: number }>((ok) =>
+      client.connection.once('disconnected', (change) => ok({ code: change.reason?.code, at: Date.now() })),
+    );
+    expect(disconnected.code).toBe(40142);
+    // Connected for the token's whole life (about 5 s from connecting), never asked to re-authenticate before.
+    expect(disconnected.at).toBeGreaterThanOrEqual(token.expires - 20);
+    const failed = await new Promise<Ably.ConnectionStateChange>((ok) => client.connection.once('failed', ok));
+    expect(failed.reason?.code).toBe(40171);
+    expect(changes).toEqual(['connecting', 'connected', 'disconnected 40142', 'connecting', 'failed 40171']);
+  });
+
+  it('a token with more than 30 s left is renewed in-band 30 s before it expires (AUTH, as Ably): same connection, never disconnected', async () => {
+    const auth = await startAuthEndpoint({ clientId: 'longer', ttl: 31_000 });
+    try {
+      const client = realtime({ authUrl: auth.url, useBinaryProtocol });
+      const changes: string[] = [];
+      // An in-band renewal is an `update`: connected to connected.
+      client.connection.on((change) => void changes.push(change.previous === change.current ? 'update' : change.current));
+      await client.connection.whenState('connected');
+      const connectionId = client.connection.id;
+      await new Promise<void>((ok) => client.connection.once('update', () => ok()));
+      expect(auth.calls()).toBe(2);
+      // Asked about 30 s before expiry: 31 s after the first token's request at the earliest minus 30 s.
+      expect(auth.callTimes[1]).toBeGreaterThanOrEqual(auth.callTimes[0] + 1000);
+      expect(changes).toEqual(['connecting', 'connected', 'update']);
+      expect(client.connection.id).toBe(connectionId);
+      client.close();
+    } finally {
+      await auth.close();
+    }
+  });
+
+  it('a client whose token renewal at expiry fails once retries, renews and resumes with nothing lost', async () => {
     const signer = rest({ key: FULL_KEY });
     let calls = 0;
     const subscriber = realtime({
       useBinaryProtocol,
+      disconnectedRetryTimeout: 500,
       authCallback: (_params, cb) => {
         calls++;
-        const answer = () =>
-          signer.auth.createTokenRequest({ clientId: 'late', ttl: 3000 }).then(
-            (tr) => cb(null, tr),
-            (err) => cb(err, null),
-          );
-        // The renewal the server asks for before expiry (call 2) fails or comes too late; the ones after expiry are prompt.
-        if (calls === 2 && slowMs === 0) return cb('auth server briefly unavailable', null);
-        if (calls === 2) return void setTimeout(answer, slowMs);
-        void answer();
+        // The renewal after the first expiry (call 2) fails, as an auth server briefly down would.
+        if (calls === 2) return cb('auth server briefly unavailable', null);
+        signer.auth.createTokenRequest({ clientId: 'late', ttl: 3000 }).then(
+          (tr) => cb(null, tr),
+          (err) => cb(err, null),
+        );
       },
     });
     await subscriber.connection.whenState('connected');
@@ -159,17 +200,17 @@ describe.each([
     await channel.subscribe((m) => got.push(m.data as string));
     const sent: string[] = [];
     const pub = publisher.channels.get('renewal-fallback');
-    // Publish through the expiry of the first token and the recovery after it.
-    for (let i = 0; disconnects.length === 0 || subscriber.connection.state !== 'connected' || i < 20; i++) {
+    // Publish through the expiry of the first token, the failed renewal and the recovery after it.
+    for (let i = 0; calls < 3 || subscriber.connection.state !== 'connected' || i < 20; i++) {
       await pub.publish('tick', String(i));
       sent.push(String(i));
       await new Promise((r) => setTimeout(r, 25));
-      if (i > 1000) throw new Error(`no 40142 fallback seen: state ${subscriber.connection.state}, disconnects ${disconnects.join(',')}`);
+      if (i > 1000) throw new Error(`no recovery seen: state ${subscriber.connection.state}, disconnects ${disconnects.join(',')}`);
     }
     await expect.poll(() => got.length, { timeout: 15_000 }).toBe(sent.length);
     expect(got).toEqual(sent);
-    expect(disconnects).toEqual([40142]);
-    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(disconnects[0]).toBe(40142);
+    expect(disconnects[1]).toBe(80019); // the SDK's "auth provider request failed"
     expect(subscriber.connection.id).toBe(connectionId);
     subscriber.close();
   });

@@ -56,7 +56,8 @@ export interface AcceptedPresence extends PresenceMessage {
  * Runs after the engine accepted a publish and before the publisher is acknowledged: the ACK waits for the
  * returned promise, so a hook that persists (the rules' durable queue) makes "acknowledged" mean "will be
  * delivered". A hook that throws fails the publish (NACK / HTTP error). Hooks must be cheap for channels they
- * do not care about: check the channel name first.
+ * do not care about: check the channel name first. Ephemeral messages (`extras.ephemeral`) are not passed to hooks:
+ * like Ably's integrations, they only reach live subscribers.
  */
 export type AcceptedHook = (event: AcceptedEvent) => void | Promise<void>;
 

@@ -5,6 +5,7 @@ import type { ConnectionRegistry, EngineContext } from './context.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
 import { TrafficCounters } from './counters.js';
+import { isEphemeral, withoutEphemeral } from './messages/ephemeral.js';
 import { messageSize, normaliseMessage } from './messages/normalise.js';
 import { acceptTrustedBatch, trustedBatchKey } from './messages/trusted-batch.js';
 import { effectiveClientId } from './connection/identity.js';
@@ -250,8 +251,9 @@ export class RealtimeNode implements RealtimeNodeApi {
     });
     if (event.duplicate) return { serials };
     this.countIn(origin, valid, duplicates);
-    // Metachannel events are Rowcast's own bookkeeping, not messages for integration rules.
-    if (!isMetaChannel(base)) await this.runHooks({ kind: 'message', channel: base, messages: event.messages! });
+    // Ephemeral messages and metachannel events (Rowcast's own bookkeeping) are not for integrations.
+    const integrated = event.messages!.filter((m) => !isEphemeral(m));
+    if (integrated.length && !isMetaChannel(base)) await this.runHooks({ kind: 'message', channel: base, messages: integrated });
     for (const [k, m] of event.messages!.entries()) serials[positions[k]] = m.serial;
     return { serials };
   }
@@ -343,7 +345,8 @@ export class RealtimeNode implements RealtimeNodeApi {
     const { base } = parseChannelName(channel);
     return pageHistory(
       (request) => this.ctx.history.page(base, request),
-      (e) => (e.kind === 'message' ? e.messages : undefined),
+      // ephemeral messages are never history (a shared store may keep them in the event it sequenced)
+      (e) => (e.kind === 'message' ? withoutEphemeral(e).messages : undefined),
       query,
     );
   }
@@ -448,7 +451,7 @@ export class RealtimeNode implements RealtimeNodeApi {
   private deliverInbandOccupancy(channel: string, details: ChannelDetails): void {
     const now = this.ctx.clock.now();
     for (const sub of this.ctx.hub.subscribers(channel)) {
-      if (!(sub instanceof Attachment) || !sub.inbandOccupancy || sub.pending) continue;
+      if (!(sub instanceof Attachment) || !sub.inbandOccupancy || !sub.rights.subscribe || sub.pending) continue;
       const id = `${randomBytes(9).toString('base64url')}:0`;
       const data = JSON.stringify({ metrics: details.status.occupancy.metrics });
       sub.conn.send({

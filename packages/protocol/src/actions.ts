@@ -37,10 +37,30 @@ export const Flag = {
   PUBLISH: 1 << 17,
   SUBSCRIBE: 1 << 18,
   PRESENCE_SUBSCRIBE: 1 << 19,
+  ANNOTATION_PUBLISH: 1 << 21,
+  ANNOTATION_SUBSCRIBE: 1 << 22,
+  OBJECT_SUBSCRIBE: 1 << 24,
+  OBJECT_PUBLISH: 1 << 25,
 } as const;
 
-/** All four channel modes; what ATTACHED reports when the client asked for none in particular. */
+/** The four classic channel modes (presence, publish, subscribe, presence_subscribe). */
 export const ALL_MODES = Flag.PRESENCE | Flag.PUBLISH | Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
+
+/** Every channel mode bit a client may request in ATTACH and the server grants in ATTACHED (spec TR3q..TR3w). */
+export const MODE_FLAGS = ALL_MODES | Flag.ANNOTATION_PUBLISH | Flag.ANNOTATION_SUBSCRIBE | Flag.OBJECT_SUBSCRIBE | Flag.OBJECT_PUBLISH;
+
+/** Channel mode names as the SDK and the `modes` channel param spell them (lower case), with their flag. */
+export const ChannelMode = {
+  presence: Flag.PRESENCE,
+  publish: Flag.PUBLISH,
+  subscribe: Flag.SUBSCRIBE,
+  presence_subscribe: Flag.PRESENCE_SUBSCRIBE,
+  annotation_publish: Flag.ANNOTATION_PUBLISH,
+  annotation_subscribe: Flag.ANNOTATION_SUBSCRIBE,
+  object_subscribe: Flag.OBJECT_SUBSCRIBE,
+  object_publish: Flag.OBJECT_PUBLISH,
+} as const;
+export type ChannelModeName = keyof typeof ChannelMode;
 
 /** Presence actions on the wire (spec TP2). */
 export const PresenceAction = {

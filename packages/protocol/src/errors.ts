@@ -50,9 +50,13 @@ export const ErrorCode = {
   CONNECTION_CLOSED: 80017,
   UNABLE_TO_RECOVER_CONNECTION_EXPIRED: 80008,
   UNABLE_TO_RECOVER_CHANNEL: 80016,
+  /** A `resume`/`recover` connection key that is not one this server could have issued. */
+  INVALID_CONNECTION_KEY_FORMAT: 80018,
   CLIENT_NOT_KEEPING_UP: 80020,
   CHANNEL_OPERATION_FAILED: 90000,
   CHANNEL_NOT_ATTACHED: 90001,
+  /** Annotations and message updates/deletes need the channel's "mutable messages" rule, which Rowcast has not. */
+  MUTABLE_MESSAGES_NOT_ENABLED: 93002,
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 

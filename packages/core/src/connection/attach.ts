@@ -1,18 +1,23 @@
-import { ALL_MODES, Action, ErrorCode, ErrorInfo, Flag, type ProtocolMessage } from '@rowcast/protocol';
+import { Action, ErrorCode, ErrorInfo, Flag, type Capability, type ProtocolMessage } from '@rowcast/protocol';
 import { capabilityAllows } from '../auth/index.js';
 import { compileFilter } from '../channel/filter.js';
-import { isMetaChannel, parseChannelName } from '../channel/names.js';
+import { parseChannelName } from '../channel/names.js';
 import { isAfter } from '../channel/order.js';
+import { requestedModes } from '../channel/modes.js';
+import { echoedParams, stringParams } from '../channel/params.js';
 import { parseRewind, selectBacklog } from '../channel/rewind.js';
+import { storedView } from '../messages/ephemeral.js';
 import type { ChannelEvent } from '../ports/events.js';
-import { Attachment, type ChannelRights } from './attachment.js';
+import { Attachment } from './attachment.js';
 import type { RealtimeConnection } from './connection.js';
 import { syncFrames } from './presence.js';
 
 /**
  * ATTACH: capability check (channel ERROR 40160 when the connection may do nothing on the channel), then
- * ATTACHED with mode flags, HAS_PRESENCE + SYNC when there are members, and the events the client should get
- * before live ones: the gap after its `channelSerial` (RESUMED), or a `rewind` backlog (HAS_BACKLOG).
+ * ATTACHED with the granted mode flags (requested modes ∩ capability) and the params Rowcast honours,
+ * HAS_PRESENCE + SYNC when there are members the client may see, and the events it should get before live ones:
+ * the gap after its `channelSerial` (RESUMED), or a `rewind` backlog (HAS_BACKLOG). A rewind applies to the first
+ * attach only: an ATTACH flagged ATTACH_RESUME (the SDK re-attaching a channel it had, RTL4j) gets no backlog.
  */
 export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
   const name = pm.channel as string;
@@ -28,57 +33,54 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
   const { base } = parsed;
   const params = { ...parsed.params, ...stringParams(pm.params) };
   const cap = conn.credentials.capability;
-  const can = (op: 'subscribe' | 'publish' | 'presence' | 'history') => capabilityAllows(cap, base, op);
-  if (!can('subscribe') && !can('publish') && !can('presence') && !can('history')) {
+  if (!capabilityAllowsAny(cap, base)) {
     conn.sendError(new ErrorInfo(`Channel denied access based on given capability (${base})`, ErrorCode.OPERATION_NOT_PERMITTED, 401), name);
     return;
   }
-  const requested = typeof pm.flags === 'number' ? pm.flags & ALL_MODES : 0;
-  let modes = 0;
-  if (can('publish')) modes |= Flag.PUBLISH;
-  if (can('subscribe')) modes |= Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
-  if (can('presence')) modes |= Flag.PRESENCE;
-  if (requested) modes &= requested;
-  // Derived (filtered) channels and metachannels are for subscribing only, as on Ably.
-  if (filter || isMetaChannel(base)) modes &= Flag.SUBSCRIBE | (filter ? 0 : Flag.PRESENCE_SUBSCRIBE);
-  const rights: ChannelRights = {
-    subscribe: (modes & Flag.SUBSCRIBE) !== 0,
-    presenceSubscribe: (modes & Flag.PRESENCE_SUBSCRIBE) !== 0,
-  };
+  let requested: number;
+  try {
+    requested = requestedModes(params.modes, pm.flags);
+  } catch (err) {
+    conn.sendError(err, name);
+    return;
+  }
 
   const previous = conn.attachments.get(name);
   if (previous) conn.ctx.hub.remove(base, previous);
-  const att = new Attachment(conn, name, base, rights, modes, filter, rights.subscribe && params.occupancy === 'metrics');
+  const inbandOccupancy = params.occupancy === 'metrics';
+  const att = new Attachment(conn, name, base, requested, 0, filter, inbandOccupancy);
+  att.grant(cap);
   conn.attachments.set(name, att);
   conn.ctx.hub.add(base, att);
 
   try {
     const { history, broker, presence, clock, config } = conn.ctx;
-    let flags = modes;
+    let flags = att.modes;
     let replay: ChannelEvent[] = [];
     let attachSerial = await broker.currentSerial(base);
     let coveredUpTo = attachSerial;
     const fromSerial = typeof pm.channelSerial === 'string' && pm.channelSerial ? pm.channelSerial : undefined;
     const continued = fromSerial ? await history.eventsAfter(base, fromSerial) : undefined;
     if (fromSerial && continued) {
-      replay = continued;
+      replay = storedView(continued);
       flags |= Flag.RESUMED;
       attachSerial = fromSerial;
-      coveredUpTo = replay.length ? replay[replay.length - 1].serial : fromSerial;
-    } else if (params.rewind !== undefined) {
-      replay = selectBacklog(await history.events(base), parseRewind(params.rewind), clock.now());
+      coveredUpTo = continued.length ? continued[continued.length - 1].serial : fromSerial;
+    } else if (params.rewind !== undefined && !isAttachResume(pm.flags)) {
+      replay = selectBacklog(storedView(await history.events(base)), parseRewind(params.rewind), clock.now());
       if (replay.length) {
         flags |= Flag.HAS_BACKLOG;
         const lastBacklog = replay[replay.length - 1].serial;
         if (isAfter(lastBacklog, coveredUpTo)) coveredUpTo = lastBacklog;
       }
     }
-    const members = rights.presenceSubscribe ? await presence.members(base) : [];
+    const members = att.has(Flag.PRESENCE_SUBSCRIBE) ? await presence.members(base) : [];
     if (members.length) flags |= Flag.HAS_PRESENCE;
     if (conn.attachments.get(name) !== att) return; // detached or re-attached meanwhile
 
     const attached: ProtocolMessage = { action: Action.ATTACHED, channel: name, channelSerial: attachSerial, flags };
-    if (Object.keys(params).length) attached.params = params;
+    const echoed = echoedParams(params);
+    if (echoed) attached.params = echoed;
     conn.send(attached);
     for (const frame of syncFrames(name, members, config.presenceSyncPageSize)) conn.send(frame);
     for (const event of replay) att.deliverOwn(event);
@@ -99,10 +101,11 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
   }
 }
 
-function stringParams(params: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (params && typeof params === 'object') {
-    for (const [k, v] of Object.entries(params)) if (typeof v === 'string') out[k] = v;
-  }
-  return out;
+function isAttachResume(flags: unknown): boolean {
+  return typeof flags === 'number' && (flags & Flag.ATTACH_RESUME) !== 0;
+}
+
+/** Whether the capability lets the connection do anything at all on the channel (else the attach is refused). */
+function capabilityAllowsAny(cap: Capability, channel: string): boolean {
+  return (['subscribe', 'publish', 'presence', 'history'] as const).some((op) => capabilityAllows(cap, channel, op));
 }

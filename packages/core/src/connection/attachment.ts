@@ -1,12 +1,14 @@
 import type { EventFrames, Subscriber } from '../hub.js';
 import type { ChannelEvent } from '../ports/events.js';
-import { Action, Flag, type ErrorInfo, type WireFormat } from '@rowcast/protocol';
+import { Action, Flag, type Capability, type ErrorInfo, type WireFormat } from '@rowcast/protocol';
 import { encodeEvent, eventDataBytes } from '../hub.js';
+import { modesAllowed } from '../channel/modes.js';
+import { isMetaChannel } from '../channel/names.js';
 import type { RealtimeConnection } from './connection.js';
 import { syncFrames } from './presence.js';
 import type { MessageFilter } from '../channel/filter.js';
 
-/** What a connection may see on a channel, from its capability and requested modes. */
+/** What a connection may see on a channel, from its granted modes. */
 export interface ChannelRights {
   subscribe: boolean;
   presenceSubscribe: boolean;
@@ -28,14 +30,40 @@ export class Attachment implements Subscriber {
     readonly name: string,
     /** The underlying channel. */
     readonly channel: string,
-    readonly rights: ChannelRights,
-    /** The mode flags the ATTACHED carried (repeated on a discontinuity's ATTACHED). */
-    readonly modes = 0,
+    /** Channel mode flags the ATTACH asked for (explicitly or by default). */
+    readonly requestedModes: number,
+    /**
+     * Channel mode flags granted: the request narrowed to the capability, in ATTACHED and again whenever the
+     * connection re-authenticates. Publishing or entering presence outside them is refused, and events are
+     * delivered only as they allow.
+     */
+    public modes: number,
     /** A derived channel's subscription filter: only the messages it passes are delivered. */
     readonly filter?: MessageFilter,
     /** Attached with `occupancy=metrics`: gets `[meta]occupancy` messages when the channel's occupancy changes. */
     readonly inbandOccupancy = false,
   ) {}
+
+  /**
+   * Grants the requested modes `capability` allows, at attach and again whenever the connection re-authenticates.
+   * Derived (filtered) channels and metachannels are for subscribing only, as on Ably: a filtered one gets
+   * messages alone, a metachannel its presence too.
+   */
+  grant(capability: Capability): void {
+    let modes = this.requestedModes & modesAllowed(capability, this.channel);
+    if (this.filter) modes &= Flag.SUBSCRIBE;
+    else if (isMetaChannel(this.channel)) modes &= Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
+    this.modes = modes;
+  }
+
+  /** Whether every mode in `flags` was granted. */
+  has(flags: number): boolean {
+    return (this.modes & flags) === flags;
+  }
+
+  get rights(): ChannelRights {
+    return { subscribe: this.has(Flag.SUBSCRIBE), presenceSubscribe: this.has(Flag.PRESENCE_SUBSCRIBE) };
+  }
 
   get format(): WireFormat {
     return this.conn.format;
@@ -122,14 +150,14 @@ export class Attachment implements Subscriber {
   }
 
   /**
-   * Messages need `subscribe` and respect `echo=false`. Presence needs `subscribe` too, except that a
+   * Messages need the subscribe mode and respect `echo=false`. Presence needs presence_subscribe, except that a
    * connection always sees its own presence events (the SDK re-enters from them after a reconnect).
    */
   wants(event: ChannelEvent): boolean {
     if (event.kind === 'message') {
-      return this.rights.subscribe && (this.conn.echo || event.connectionId !== this.conn.id);
+      return this.has(Flag.SUBSCRIBE) && (this.conn.echo || event.connectionId !== this.conn.id);
     }
-    if (this.rights.presenceSubscribe) return true;
+    if (this.has(Flag.PRESENCE_SUBSCRIBE)) return true;
     return event.presence?.some((p) => p.connectionId === this.conn.id) ?? false;
   }
 }

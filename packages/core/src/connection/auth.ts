@@ -5,8 +5,8 @@ import { resolveIdentity } from './identity.js';
 import { leaveAllPresence } from './presence.js';
 
 /**
- * AUTH from a client (in-band token renewal, RTN22): verify the new token, keep the connection's clientId
- * (a token for another clientId is refused with 40102), re-arm renewal and expiry, answer CONNECTED with the
+ * AUTH from a client (in-band token renewal, RTC8): verify the new token, keep the connection's clientId
+ * (a token for another clientId is refused with 40102), re-arm the expiry, answer CONNECTED with the
  * same connectionId so the SDK emits `update` and keeps everything. The new capability applies to the channels
  * already attached (see `applyCapability`).
  */
@@ -41,8 +41,8 @@ export function handleAuth(conn: RealtimeConnection, pm: ProtocolMessage): void 
 /**
  * Re-checks attached channels against the connection's (new) capability. A channel it may no longer use at all
  * gets a channel ERROR 40160 (the SDK fails that channel) and stops being delivered; a channel it still may use
- * keeps only the rights the capability still grants (never more than it was attached with: widening needs a
- * re-attach). Members entered where `presence` is no longer granted leave.
+ * gets the modes its attach asked for as far as the new capability grants them (a token that adds `publish`
+ * lets an attached channel publish, as on Ably). Members entered where `presence` is no longer granted leave.
  */
 function applyCapability(conn: RealtimeConnection): void {
   const cap = conn.credentials.capability;
@@ -56,7 +56,6 @@ function applyCapability(conn: RealtimeConnection): void {
       conn.sendError(denied, name);
       continue;
     }
-    att.rights.subscribe &&= can('subscribe');
-    att.rights.presenceSubscribe &&= can('subscribe');
+    att.grant(cap);
   }
 }

@@ -1,16 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { Action, ErrorCode, ErrorInfo, type ProtocolMessage, type WireFormat } from '@rowcast/protocol';
 import type { Credentials } from '../auth/api.js';
 import type { EngineContext } from '../context.js';
 import { encodeMessage } from '../hub.js';
 import type { EncodedFrame, TransportLink } from '../transport.js';
 import { AckQueue } from './ack-queue.js';
+import { newConnectionId, newConnectionKey } from './connection-key.js';
 import type { Attachment } from './attachment.js';
 import type { Identity } from './identity.js';
 import { InboundRate } from './inbound-rate.js';
 import { Outbox } from './outbox.js';
 import { leaveAllPresence } from './presence.js';
-import { renewalLeadMs } from './token-renewal.js';
+import { renewalDelayMs } from './token-renewal.js';
 
 export type ConnectionState = 'connected' | 'disconnected' | 'closed';
 
@@ -49,8 +49,8 @@ export class RealtimeConnection {
     id?: string,
   ) {
     if (id === undefined) ctx.counters.connectionsOpened++;
-    this.id = id ?? randomBytes(9).toString('base64url');
-    this.key = newKey(this.id);
+    this.id = id ?? newConnectionId();
+    this.key = newConnectionKey(this.id);
     this.link = link;
     this.acks = new AckQueue((pm) => this.send(pm));
     this.inboundRate = new InboundRate(ctx.config.maxInboundRate, ctx.clock);
@@ -105,7 +105,7 @@ export class RealtimeConnection {
       connectionId: this.id,
       connectionKey: this.key,
       connectionDetails: {
-        clientId: this.identity.clientId,
+        clientId: this.announcedClientId(),
         connectionKey: this.key,
         maxMessageSize: c.maxMessageSize,
         maxFrameSize: c.maxFrameSize,
@@ -119,6 +119,16 @@ export class RealtimeConnection {
     return pm;
   }
 
+  /**
+   * The clientId CONNECTED announces (the SDK's `auth.clientId`): the connection's own, or `*` for a wildcard
+   * token used without one, as Ably does (the client may then act as any clientId, RSA7b4). Key auth without a
+   * clientId stays anonymous.
+   */
+  private announcedClientId(): string | undefined {
+    if (this.identity.clientId === undefined && this.credentials.kind !== 'basic' && this.credentials.clientId === '*') return '*';
+    return this.identity.clientId;
+  }
+
   /** Takes a new transport (resume/recover): a fresh key, channels to be re-attached by the client. */
   rebind(link: TransportLink): void {
     this.detachChannels();
@@ -126,7 +136,7 @@ export class RealtimeConnection {
     clearTimeout(this.ttlTimer);
     clearTimeout(this.leaveTimer);
     const oldKey = this.key;
-    this.key = newKey(this.id);
+    this.key = newConnectionKey(this.id);
     this.ctx.connections.rekey(this, oldKey);
     this.link = link;
     this.outbox.bind(link);
@@ -165,10 +175,9 @@ export class RealtimeConnection {
   }
 
   /**
-   * Credentials changed (connect, resume, AUTH): re-arm the renewal request and the expiry. A lead time before
-   * the token expires the server sends AUTH, and the SDK answers with a new token in-band (RTN22): the
-   * connection stays up. A client that has not renewed by expiry gets DISCONNECTED 40142 and renews on
-   * reconnecting (then resumes).
+   * Credentials changed (connect, resume, AUTH): re-arm the renewal request and the expiry, as Ably does (see
+   * token-renewal.ts): AUTH 30 s before expiry for a token that has longer than that left, and in any case
+   * DISCONNECTED 40142 at expiry, after which an SDK that can renew fetches a new token and resumes.
    */
   scheduleTokenExpiry(): void {
     clearTimeout(this.expiryTimer);
@@ -178,7 +187,8 @@ export class RealtimeConnection {
     const delay = Math.max(0, expires - this.ctx.clock.now());
     // setTimeout cannot wait longer than ~24.8 days; tokens that long-lived never expire in-process.
     if (delay > 2 ** 31 - 1) return;
-    this.renewalTimer = setTimeout(() => this.requestRenewal(), delay - renewalLeadMs(delay)).unref();
+    const renewal = renewalDelayMs(delay);
+    if (renewal !== undefined) this.renewalTimer = setTimeout(() => this.requestRenewal(), renewal).unref();
     this.expiryTimer = setTimeout(() => {
       if (this.state === 'connected') {
         this.disconnect(new ErrorInfo('Token expired', ErrorCode.TOKEN_EXPIRED, 401));
@@ -189,7 +199,7 @@ export class RealtimeConnection {
   /** Asks the client for a new token (AUTH); only over a live transport, a resume re-arms it otherwise. */
   private requestRenewal(): void {
     if (this.state !== 'connected' || !this.link) return;
-    this.ctx.logger.debug({ connectionId: this.id }, 'token expires soon: asking the client to renew');
+    this.ctx.logger.debug({ connectionId: this.id }, 'token expires in 30 s: asking the client to renew');
     this.send({ action: Action.AUTH });
   }
 
@@ -246,8 +256,4 @@ export class RealtimeConnection {
     this.ctx.connectionStates?.remove(this.id).catch(() => undefined);
     if (!wasClosed) void leaveAllPresence(this);
   }
-}
-
-function newKey(id: string): string {
-  return `${id}!${randomBytes(12).toString('base64url')}`;
 }

@@ -1,4 +1,4 @@
-import { Action, ErrorCode, ErrorInfo, type ProtocolMessage } from '@rowcast/protocol';
+import { Action, type ProtocolMessage } from '@rowcast/protocol';
 import { handleAttach } from './attach.js';
 import { handleAuth } from './auth.js';
 import { handleClose } from './close.js';
@@ -7,10 +7,13 @@ import { handleDetach } from './detach.js';
 import { handleHeartbeat } from './heartbeat.js';
 import { handlePresence } from './presence.js';
 import { handlePublish } from './publish.js';
+import { handleSync } from './sync.js';
+import { refuseUnsupported } from './unsupported.js';
 
 /**
- * Routes one decoded client frame to its handler. Anything a handler throws becomes an ERROR frame for this
- * connection only; the connection and every other one keep going.
+ * Routes one decoded client frame to its handler. Actions Rowcast does not serve get a NACK or a channel ERROR
+ * (see refuseUnsupported), never a connection failure. Anything a handler throws becomes an ERROR frame for
+ * this connection only; every other connection keeps going.
  */
 export function dispatch(conn: RealtimeConnection, pm: ProtocolMessage): void {
   if (conn.state !== 'connected') return;
@@ -32,6 +35,9 @@ export function dispatch(conn: RealtimeConnection, pm: ProtocolMessage): void {
       case Action.PRESENCE:
         work = handlePresence(conn, pm);
         break;
+      case Action.SYNC:
+        work = handleSync(conn, pm);
+        break;
       case Action.AUTH:
         handleAuth(conn, pm);
         return;
@@ -39,7 +45,8 @@ export function dispatch(conn: RealtimeConnection, pm: ProtocolMessage): void {
         handleClose(conn);
         return;
       default:
-        throw new ErrorInfo(`Unexpected action ${pm.action} from a client`, ErrorCode.BAD_REQUEST, 400);
+        refuseUnsupported(conn, pm);
+        return;
     }
   } catch (err) {
     conn.sendError(err);

@@ -4,6 +4,7 @@ import type { EngineContext } from '../context.js';
 import { encodeMessage } from '../hub.js';
 import type { ConnectParams, TransportLink } from '../transport.js';
 import { RealtimeConnection } from './connection.js';
+import { isWellFormedConnectionKey } from './connection-key.js';
 import { dispatch } from './dispatch.js';
 import { resolveIdentity, type Identity } from './identity.js';
 
@@ -21,7 +22,8 @@ export interface ConnectionHandle {
  * Opens a connection for a new socket: authenticate (`key` or `access_token`), settle the clientId, then
  * resume or recover a kept connection by its key, or start a new one. Refusals are an ERROR frame followed by
  * a close, never an HTTP error (the SDK would retry forever). A resume that cannot be honoured gives a new
- * connection with error 80008 in CONNECTED.
+ * connection with an error in CONNECTED: 80018 for a key that is not one of ours, 80008 for one that is unknown
+ * or expired.
  */
 export function openConnection(ctx: EngineContext, params: ConnectParams, link: TransportLink): ConnectionHandle {
   let creds: Credentials;
@@ -39,6 +41,12 @@ export function openConnection(ctx: EngineContext, params: ConnectParams, link: 
   }
 
   const previousKey = params.resume ?? params.recover;
+  if (previousKey && !isWellFormedConnectionKey(previousKey)) {
+    const conn = new RealtimeConnection(ctx, creds, identity, params.format, params.echo, params.heartbeats, link);
+    ctx.connections.add(conn);
+    const error = new ErrorInfo('Unable to recover connection: invalid connection key format', ErrorCode.INVALID_CONNECTION_KEY_FORMAT, 400);
+    return connectedHandle(ctx, conn, link, true, error);
+  }
   if (previousKey && ctx.connectionStates && !ctx.connections.byKey(previousKey)) {
     // Not held here: in a cluster another node may have held it (and died, or the client just moved).
     return whenReady(resumeFromOtherNode(ctx, previousKey, creds, identity, params, link));

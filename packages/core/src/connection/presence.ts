@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { Action, ErrorCode, ErrorInfo, PresenceAction, type ProtocolMessage } from '@rowcast/protocol';
+import { Action, ErrorCode, ErrorInfo, Flag, PresenceAction, type ProtocolMessage } from '@rowcast/protocol';
 import { capabilityAllows } from '../auth/index.js';
 import type { AcceptedPresence } from '../node-api.js';
 import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import { messageSize, normaliseData } from '../messages/normalise.js';
 import { effectiveClientId } from './identity.js';
 import type { RealtimeConnection } from './connection.js';
+import { requireMode } from './require-mode.js';
 
 const CLIENT_ACTIONS = new Set<number>([PresenceAction.ENTER, PresenceAction.LEAVE, PresenceAction.UPDATE]);
 
 /**
  * PRESENCE from a client: enter/update/leave members keyed by clientId + connectionId. Needs the `presence`
- * capability (NACK 40160) and a clientId (NACK 40012). Ids are `connectionId:msgSerial:index`, as the SDK
- * compares them to order events.
+ * capability and, on an attached channel, the presence mode (NACK 40160), and a clientId (NACK 40012). Ids are
+ * `connectionId:msgSerial:index`, as the SDK compares them to order events.
  */
 export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
   const msgSerial = typeof pm.msgSerial === 'number' ? pm.msgSerial : undefined;
@@ -25,6 +26,7 @@ export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessa
     if (!capabilityAllows(conn.credentials.capability, base, 'presence')) {
       throw new ErrorInfo(`Presence not permitted on channel "${base}"`, ErrorCode.OPERATION_NOT_PERMITTED, 401);
     }
+    requireMode(conn, pm.channel as string, Flag.PRESENCE, 'Presence');
     if (!Array.isArray(pm.presence) || pm.presence.length === 0) {
       throw new ErrorInfo('PRESENCE needs a non-empty presence array', ErrorCode.BAD_REQUEST, 400);
     }

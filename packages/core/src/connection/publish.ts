@@ -1,13 +1,15 @@
-import { ErrorCode, ErrorInfo, type ProtocolMessage } from '@rowcast/protocol';
+import { ErrorCode, ErrorInfo, Flag, type ProtocolMessage } from '@rowcast/protocol';
 import { capabilityAllows } from '../auth/index.js';
 import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import type { RealtimeConnection } from './connection.js';
+import { requireMode } from './require-mode.js';
 
 /**
  * MESSAGE from a client: a publish of one or more messages under one msgSerial. Checks the `publish`
- * capability (NACK 40160) and the connection's publish rate (NACK 42911), hands the messages to node.publish (ids, size, clientId, serials), and
- * acknowledges in msgSerial order with the serials in `res`. A msgSerial the connection already acknowledged
- * (the SDK re-sends unacknowledged messages after a resume) is acknowledged again without publishing twice.
+ * capability and, on an attached channel, the publish mode (NACK 40160) and the connection's publish rate
+ * (NACK 42911), hands the messages to node.publish (ids, size, clientId, serials), and acknowledges in msgSerial
+ * order with the serials in `res`. A msgSerial the connection already acknowledged (the SDK re-sends
+ * unacknowledged messages after a resume) is acknowledged again without publishing twice.
  */
 export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
   const msgSerial = pm.msgSerial;
@@ -31,6 +33,7 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
     if (!capabilityAllows(conn.credentials.capability, base, 'publish')) {
       throw new ErrorInfo(`Publish not permitted on channel "${base}"`, ErrorCode.OPERATION_NOT_PERMITTED, 401);
     }
+    requireMode(conn, pm.channel as string, Flag.PUBLISH, 'Publish');
     if (!Array.isArray(pm.messages) || pm.messages.length === 0) {
       throw new ErrorInfo('MESSAGE needs a non-empty messages array', ErrorCode.BAD_REQUEST, 400);
     }

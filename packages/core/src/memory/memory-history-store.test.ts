@@ -57,3 +57,22 @@ it('stops its sweep timer on close', () => {
     vi.useRealTimers();
   }
 });
+
+it('does not keep ephemeral messages, and keeps their event so the serials stay continuous', async () => {
+  const store = new MemoryHistoryStore({ ttlMs: 60_000, maxEventsPerChannel: 100 }, { now: () => 1000 });
+  const message = (data: string, ephemeral: boolean) => ({
+    id: data,
+    data,
+    timestamp: 1000,
+    serial: '',
+    ...(ephemeral ? { extras: { ephemeral: true } } : {}),
+  });
+  await store.append({ ...event(1, 1000), messages: [message('kept', false)] });
+  const delivered = { ...event(2, 1000), messages: [message('typing', true), message('also kept', false)] };
+  await store.append(delivered);
+  await store.append({ ...event(3, 1000), messages: [message('typing again', true)] });
+  const kept = await store.events('c');
+  expect(kept.map((e) => e.messages?.map((m) => m.data))).toEqual([['kept'], ['also kept'], []]);
+  expect(delivered.messages).toHaveLength(2); // the event being delivered is not changed
+  expect((await store.eventsAfter('c', formatSerial('ep', 1)))?.map((e) => e.id)).toEqual(['e2', 'e3']);
+});

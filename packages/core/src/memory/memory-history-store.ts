@@ -3,6 +3,7 @@ import type { ChannelEvent } from '../ports/events.js';
 import type { Clock } from '../ports/clock.js';
 import { parseSerial } from '../channel/serial.js';
 import { pageSeqRange } from '../channel/page-range.js';
+import { withoutEphemeral } from '../messages/ephemeral.js';
 
 /**
  * How long an empty channel's record (epoch, last seq) is kept after its last event expired. Only a resume or a
@@ -63,7 +64,8 @@ export class MemoryHistoryStore implements HistoryStore {
       log = { epoch: parsed.epoch, lastSeq: 0, lastAppendAt: 0, events: [], head: 0 };
       this.logs.set(event.channel, log);
     }
-    log.events.push(event);
+    // Ephemeral messages are never kept; the event stays (maybe empty) so the serial sequence has no hole.
+    log.events.push(withoutEphemeral(event));
     log.lastSeq = parsed.seq;
     log.lastAppendAt = this.clock.now();
     this.trim(log);

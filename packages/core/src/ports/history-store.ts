@@ -26,7 +26,8 @@ export interface HistoryPageRequest {
 /**
  * Recent events per channel, in serial order: the source of resume replay, rewind and REST history.
  * Guarantees: events of a channel are returned in the order they were appended (serial order); an event is
- * readable as soon as `append` returns; expired events disappear from every read.
+ * readable as soon as `append` returns; expired events disappear from every read. A store need not keep ephemeral
+ * messages (`extras.ephemeral`); the engine filters them out of every read either way (messages/ephemeral.ts).
  */
 export interface HistoryStore {
   /** Appends an event (the broker calls this, once per event, in serial order). */
