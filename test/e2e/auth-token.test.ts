@@ -121,7 +121,7 @@ describe.each([
       expect(changes).toEqual(['disconnected 40142', 'connecting', 'connected', 'disconnected 40142', 'connecting', 'connected']);
       expect(disconnects.map((d) => d.code)).toEqual([40142, 40142]);
       // Token k was issued after the k-th authUrl call and lives 5 s: it cannot have expired any earlier.
-      disconnects.forEach((d, k) => expect(d.at).toBeGreaterThanOrEqual(auth.callTimes[k] + 5000));
+      for (const [k, d] of disconnects.entries()) expect(d.at).toBeGreaterThanOrEqual(auth.callTimes[k] + 5000);
       expect(subscriber.connection.id).toBe(connectionId);
       expect(auth.calls()).toBe(3);
       subscriber.close();
