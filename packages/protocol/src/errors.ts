@@ -48,6 +48,8 @@ export const ErrorCode = {
   UNABLE_TO_RECOVER_CONNECTION_EXPIRED: 80008,
   UNABLE_TO_RECOVER_CHANNEL: 80016,
   CLIENT_NOT_KEEPING_UP: 80020,
+  /** A Comet request names a connection this server does not hold a transport for. */
+  CONNECTION_NOT_FOUND: 80022,
   CHANNEL_OPERATION_FAILED: 90000,
   CHANNEL_NOT_ATTACHED: 90001,
 } as const;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createAuthenticator, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
 import { createRestHandler } from '@rowcast/http-api';
 import { attachWebSocketTransport } from '@rowcast/transport-ws';
+import { createCometTransport } from '@rowcast/transport-comet';
 import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
 import type { RowcastConfig } from './config.js';
 import { components as defaultComponents, type ComponentStarter } from './components.js';
@@ -40,8 +41,9 @@ export interface RunningServer {
 }
 
 /**
- * Composes one Rowcast server on one HTTP port: the REST API first, then component routes (apps, static files),
- * then the WebSocket upgrade for the realtime protocol; then starts the components in order.
+ * Composes one Rowcast server on one HTTP port: the Comet transport (/comet/) and the REST API first, then
+ * component routes (apps, static files), then WebSocket upgrades for the realtime protocol; then starts the
+ * components in order.
  */
 export async function startServer(config: RowcastConfig, opts: StartServerOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.log);
@@ -63,10 +65,18 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
 
   const routes = new RouteTable();
   const rest = createRestHandler({ node, auth, logger });
+  // Comet, the SDK's fallback when WebSockets are blocked; it holds and drops transports on the same clock as pings.
+  const comet = createCometTransport(node, {
+    maxFrameSize: node.config.maxFrameSize,
+    pollTimeoutMs: node.config.maxIdleIntervalMs,
+    idleTimeoutMs: node.config.maxIdleIntervalMs,
+    logger,
+  });
   const http = createServer((req, res) => void handleRequest(req, res));
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (comet.handle(req, res, url)) return;
       if (await rest(req, res, url)) return;
       if (await routes.handle(req, res, url)) return;
       sendError(res, new ErrorInfo(`No route for ${req.method} ${url.pathname}`, ErrorCode.NOT_FOUND, 404));
@@ -145,7 +155,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
       }
     }
     await node.close();
-    await transport.close();
+    await Promise.all([transport.close(), comet.close()]);
     http.closeAllConnections();
     await new Promise<void>((ok) => http.close(() => ok()));
     await adapters.close().catch((err) => logger.error({ err }, 'closing the engine adapters failed'));
