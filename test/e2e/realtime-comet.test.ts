@@ -89,6 +89,27 @@ describe.each([
     expect(transportOf(subscriber)).toBe('comet');
   });
 
+  it('keeps its connection across token renewals (AUTH travels by send, the new token by recv)', async () => {
+    const channel = `comet-token-${tag}`;
+    const issuer = rest({ key: KEYS.full });
+    let tokensIssued = 0;
+    const client = await connect({
+      authCallback: (_params, callback) => {
+        tokensIssued++;
+        issuer.auth.createTokenRequest({ clientId: 'renewer', ttl: 3000 }).then((tr) => callback(null, tr), (err) => callback(err, null));
+      },
+    });
+    const id = client.connection.id;
+    const received: string[] = [];
+    await client.channels.get(channel).subscribe((m) => void received.push(m.data as string));
+    // Two expiries later the connection is the same one and still carries messages both ways.
+    await until(() => tokensIssued >= 3 && client.connection.state === 'connected', 'two token renewals', 30_000);
+    await client.channels.get(channel).publish('after', 'renewed');
+    await until(() => received.length === 1, 'a message after the renewals');
+    expect(client.connection.id).toBe(id);
+    expect(client.auth.clientId).toBe('renewer');
+  });
+
   it.each([
     ['comet', 'web_socket'],
     ['web_socket', 'comet'],
