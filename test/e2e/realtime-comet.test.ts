@@ -12,7 +12,7 @@ import { useRowcast } from '../support/use-rowcast.ts';
 // Long enough for a client to reconnect before its members would leave (the cross-transport test).
 const LEAVE_DELAY_MS = 4000;
 // A short idle interval so that a client that stops polling is found out quickly (idle timeout = this).
-const IDLE_MS = 2000;
+const IDLE_MS = 4000;
 const { server, realtime, rest } = useRowcast({ realtime: { presenceLeaveDelayMs: LEAVE_DELAY_MS, maxIdleIntervalMs: IDLE_MS } });
 
 type Transport = 'comet' | 'web_socket';
@@ -187,6 +187,25 @@ describe('Comet transports by hand', () => {
     // Its state is kept as for a dropped socket: a resume within connectionStateTtl continues it.
     const resumed = await rawConnect({ clientId: 'idler', resume: connectionKey });
     expect(resumed.connectionId).toBe(connectionId);
+  });
+
+  it('a DISCONNECTED sent between two polls is delivered by the next one, then the transport is gone', async () => {
+    const token = await rest({ key: KEYS.full }).auth.requestToken({ ttl: 1000 });
+    const res = await fetch(cometUrl('connect', { access_token: token.token, stream: 'false', heartbeats: 'true' }));
+    const [connected] = (await res.json()) as Array<{ connectionDetails: { connectionKey: string } }>;
+    const key = encodeURIComponent(connected.connectionDetails.connectionKey);
+    // No recv while the token expires (well within the idle timeout): the server's DISCONNECTED (40142) has to
+    // wait for the next one.
+    await new Promise((r) => setTimeout(r, token.expires - Date.now() + 300));
+    const frames: Array<{ action: number; error?: { code: number } }> = [];
+    while (!frames.some((f) => f.action === 6)) {
+      const recv = await fetch(cometUrl(`${key}/recv`, { access_token: token.token }));
+      expect(recv.status).not.toBe(410);
+      if (recv.status === 200) frames.push(...((await recv.json()) as typeof frames));
+    }
+    expect(frames.find((f) => f.action === 6)?.error?.code).toBe(40142);
+    const after = await fetch(cometUrl(`${key}/recv`, { access_token: token.token }));
+    expect(after.status).toBe(410);
   });
 
   it('unknown connection keys get 80022 (the SDK reconnects), and unknown paths 40400', async () => {

@@ -98,6 +98,11 @@ export class CometSession implements TransportLink {
    */
   attachRecv(res: ServerResponse): void {
     if (this.recv) this.endRecv();
+    if (this.ended) {
+      // Ending that older recv ended a closing session: nothing is left for this one either.
+      res.writeHead(204, NO_STORE).end();
+      return;
+    }
     clearTimeout(this.idleTimer);
     const recv: PendingRecv = { res, timer: setTimeout(() => this.recv === recv && this.endRecv(), this.opts.pollTimeoutMs) };
     this.recv = recv;
