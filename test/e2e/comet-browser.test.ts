@@ -158,7 +158,10 @@ describe('the browser SDK over Comet (xhr_polling)', () => {
     const node = await nodeClient('node2');
     const nodeReceived: string[] = [];
     await node.channels.get(channel).subscribe('x', (m) => void nodeReceived.push(String(m.data)));
-    await page.evaluate((channel) => (window as unknown as Record<string, any>).client.channels.get(channel).publish('x', 'through the proxy'), channel);
+    await page.evaluate(
+      (channel) => (window as unknown as Record<string, any>).client.channels.get(channel).publish('x', 'through the proxy'),
+      channel,
+    );
     await node.channels.get(channel).publish('y', 'back through the proxy');
     await until(() => nodeReceived.length === 1, 'the proxied browser message');
     expect(nodeReceived).toEqual(['through the proxy']);

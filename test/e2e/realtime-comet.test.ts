@@ -96,7 +96,10 @@ describe.each([
     const client = await connect({
       authCallback: (_params, callback) => {
         tokensIssued++;
-        issuer.auth.createTokenRequest({ clientId: 'renewer', ttl: 3000 }).then((tr) => callback(null, tr), (err) => callback(err, null));
+        issuer.auth.createTokenRequest({ clientId: 'renewer', ttl: 3000 }).then(
+          (tr) => callback(null, tr),
+          (err) => callback(err, null),
+        );
       },
     });
     const id = client.connection.id;

@@ -78,7 +78,9 @@ async function rawSocket(format: 'json' | 'msgpack'): Promise<{ ws: WebSocket; e
   let closed = false;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     try {
-      const pm = isBinary ? (JSON.parse(JSON.stringify(decodeMsgpack(data))) as { action: number; error?: { code: number } }) : JSON.parse(data.toString());
+      const pm = isBinary
+        ? (JSON.parse(JSON.stringify(decodeMsgpack(data))) as { action: number; error?: { code: number } })
+        : JSON.parse(data.toString());
       if (pm.action === 9 || pm.action === 2) errors.push(pm.error?.code ?? 0);
     } catch {
       /* the test only counts errors */
@@ -91,7 +93,6 @@ async function rawSocket(format: 'json' | 'msgpack'): Promise<{ ws: WebSocket; e
   });
   return { ws, errors, closed: () => closed };
 }
-
 
 it('survives 10,000 garbage frames from one socket while two SDK clients lose nothing', async () => {
   const alice = new Ably.Realtime(clientOptions(server, { key: server.keys.full, clientId: 'alice' }) as Ably.ClientOptions);
