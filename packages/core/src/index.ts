@@ -3,6 +3,7 @@ export * from './auth/index.js';
 export * from './auth/index.js';
 export * from './engine-config.js';
 export * from './transport.js';
+export * from './connect-params.js';
 export * from './ports/index.js';
 export * from './memory/index.js';
 export * from './channel/serial.js';

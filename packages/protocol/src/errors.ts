@@ -53,6 +53,8 @@ export const ErrorCode = {
   /** A `resume`/`recover` connection key that is not one this server could have issued. */
   INVALID_CONNECTION_KEY_FORMAT: 80018,
   CLIENT_NOT_KEEPING_UP: 80020,
+  /** A Comet request names a connection this server does not hold a transport for. */
+  CONNECTION_NOT_FOUND: 80022,
   CHANNEL_OPERATION_FAILED: 90000,
   CHANNEL_NOT_ATTACHED: 90001,
   /** Annotations and message updates/deletes need the channel's "mutable messages" rule, which Rowcast has not. */

@@ -12,14 +12,21 @@ const JSON_STYLE: ResponseStyle = { format: 'json', envelope: false };
 type RestHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
 /**
- * The HTTP request handler of the server's one port: the REST API first (counted for the stats), then the
+ * The HTTP request handler of the server's one port: the Comet transport's /comet/ paths, the REST API (counted for the stats), then the
  * components' routes (apps, static files, admin, metrics), else 404 40400. A route that throws is logged and
  * answered with its Ably error (50000 when it is not one), never left hanging.
  */
-export function createRequestHandler(deps: { rest: RestHandler; routes: RouteTable; restCounts: RestRequestCounts; logger: Logger }) {
+export function createRequestHandler(deps: {
+  comet: { handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean };
+  rest: RestHandler;
+  routes: RouteTable;
+  restCounts: RestRequestCounts;
+  logger: Logger;
+}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (deps.comet.handle(req, res, url)) return;
       if (await deps.rest(req, res, url)) {
         if (req.method !== 'OPTIONS') deps.restCounts.record(url.pathname, res.statusCode);
         return;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createAuthenticator, MemoryStatsStore, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
 import { createRestHandler, type StatsDeps } from '@rowcast/http-api';
 import { attachWebSocketTransport } from '@rowcast/transport-ws';
+import { createCometTransport } from '@rowcast/transport-comet';
 import type { RowcastConfig } from './config.js';
 import { components as defaultComponents, type ComponentStarter } from './components.js';
 import { provideDatabase, shortPath } from './component-database.js';
@@ -44,8 +45,9 @@ export interface RunningServer {
 }
 
 /**
- * Composes one Rowcast server on one HTTP port: the REST API first, then component routes (apps, static files),
- * then the WebSocket upgrade for the realtime protocol; then starts the components in order.
+ * Composes one Rowcast server on one HTTP port: the Comet transport (/comet/) and the REST API first, then
+ * component routes (apps, static files), then WebSocket upgrades for the realtime protocol; then starts the
+ * components in order.
  */
 export async function startServer(config: RowcastConfig, opts: StartServerOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.log);
@@ -75,7 +77,14 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   const stats: StatsDeps = { store: adapters.statsStore ?? new MemoryStatsStore(DAY_MS), fixtures: config.stats.fixtures };
   const restCounts = new RestRequestCounts(node.counters);
   const rest = createRestHandler({ node, auth, logger, stats });
-  const handleRequest = createRequestHandler({ rest, routes, restCounts, logger });
+  // Comet, the SDK's fallback when WebSockets are blocked; it holds and drops transports on the same clock as pings.
+  const comet = createCometTransport(node, {
+    maxFrameSize: node.config.maxFrameSize,
+    pollTimeoutMs: node.config.maxIdleIntervalMs,
+    idleTimeoutMs: node.config.maxIdleIntervalMs,
+    logger,
+  });
+  const handleRequest = createRequestHandler({ comet, rest, routes, restCounts, logger });
   const http = createServer((req, res) => void handleRequest(req, res));
   const nodeId = adapters.ports.nodeId ?? 'local';
   const samples = await addOperationsRoutes(routes, { config, node, keys, operations, stats, restCounts, nodeId, logger });
@@ -155,7 +164,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     }
     samples?.stop();
     await node.close();
-    await transport.close();
+    await Promise.all([transport.close(), comet.close()]);
     http.closeAllConnections();
     await new Promise<void>((ok) => http.close(() => ok()));
     await adapters.close().catch((err) => logger.error({ err }, 'closing the engine adapters failed'));

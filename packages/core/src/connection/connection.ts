@@ -41,7 +41,8 @@ export class RealtimeConnection {
     readonly ctx: EngineContext,
     public credentials: Credentials,
     public identity: Identity,
-    readonly format: WireFormat,
+    /** Set again on resume: the new transport may use another format. */
+    public format: WireFormat,
     readonly echo: boolean,
     public heartbeats: boolean,
     link: TransportLink,

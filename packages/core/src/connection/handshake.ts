@@ -55,11 +55,14 @@ export function openConnection(ctx: EngineContext, params: ConnectParams, link: 
   let resumeError: ErrorInfo | undefined;
   if (previousKey) {
     const kept = ctx.connections.byKey(previousKey);
-    if (kept && kept.state !== 'closed' && kept.identity.clientId === identity.clientId && kept.format === params.format) {
+    // The format may differ: a connection can resume over another transport (Comet is JSON only, the Node SDK's
+    // WebSocket msgpack); channels are re-attached on the new transport, so nothing encoded in the old one remains.
+    if (kept && kept.state !== 'closed' && kept.identity.clientId === identity.clientId) {
       conn = kept;
       conn.credentials = creds;
       conn.identity = identity;
       conn.heartbeats = params.heartbeats;
+      conn.format = params.format;
       conn.rebind(link);
       conn.scheduleTokenExpiry();
     } else {
@@ -129,7 +132,7 @@ async function resumeFromOtherNode(
   } catch (err) {
     ctx.logger.warn({ err }, 'connection state unreadable; starting a new connection');
   }
-  if (!state || state.clientId !== identity.clientId || state.format !== params.format) {
+  if (!state || state.clientId !== identity.clientId) {
     const conn = new RealtimeConnection(ctx, creds, identity, params.format, params.echo, params.heartbeats, link);
     ctx.connections.add(conn);
     const error = new ErrorInfo('Unable to recover connection: connection expired or unknown', ErrorCode.UNABLE_TO_RECOVER_CONNECTION_EXPIRED, 400);
@@ -141,6 +144,7 @@ async function resumeFromOtherNode(
     local.credentials = creds;
     local.identity = identity;
     local.heartbeats = params.heartbeats;
+    local.format = params.format;
     local.rebind(link);
     local.scheduleTokenExpiry();
     return connectedHandle(ctx, local, link, true);
