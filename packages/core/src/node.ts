@@ -4,7 +4,7 @@ import type { AuthenticatorApi } from './auth/api.js';
 import type { ConnectionRegistry, EngineContext } from './context.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
-import { messageSize, normaliseMessage } from './messages/normalise.js';
+import { normaliseMessage, requireMessageSize } from './messages/normalise.js';
 import { acceptTrustedBatch, trustedBatchKey } from './messages/trusted-batch.js';
 import { effectiveClientId } from './connection/identity.js';
 import { Attachment } from './connection/attachment.js';
@@ -159,14 +159,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     const valid = messages.map((raw, i) => {
       const m = normaliseMessage(raw, `messages[${i}]`);
       const clientId = effectiveClientId(identity, m.clientId) ?? (m.clientId === undefined ? origin.defaultClientId : undefined);
-      const size = messageSize({ ...m, clientId });
-      if (size > this.config.maxMessageSize) {
-        throw new ErrorInfo(
-          `Message size ${size} exceeds the maximum of ${this.config.maxMessageSize} bytes`,
-          ErrorCode.MAX_MESSAGE_LENGTH_EXCEEDED,
-          400,
-        );
-      }
+      requireMessageSize({ ...m, clientId }, this.config.maxMessageSize);
       return { m, clientId };
     });
     // Explicit ids are checked only once every message is valid, so a refused publish records none of them.
