@@ -5,6 +5,7 @@ import type { ConnectionRegistry, EngineContext } from './context.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
 import { normaliseMessage, requireMessageSize } from './messages/normalise.js';
+import { deliverableHistory, deliverableMembers } from './messages/deliverable.js';
 import { acceptTrustedBatch, trustedBatchKey } from './messages/trusted-batch.js';
 import { effectiveClientId } from './connection/identity.js';
 import { Attachment } from './connection/attachment.js';
@@ -75,6 +76,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     const history =
       opts.history ?? new MemoryHistoryStore({ ttlMs: config.historyTtlMs, maxEventsPerChannel: config.historyMaxEventsPerChannel }, clock);
     const broker = opts.broker ?? new MemoryBroker(history, clock);
+    const logger = opts.logger ?? silentLogger;
     this.idempotency = opts.idempotency ?? new MemoryIdempotencyStore(config.idempotencyWindowMs, clock);
     const registry: ConnectionRegistry = {
       byKey: (key) => this.byKey.get(key),
@@ -95,12 +97,13 @@ export class RealtimeNode implements RealtimeNodeApi {
     this.ctx = {
       config,
       clock,
-      logger: opts.logger ?? silentLogger,
+      logger,
       auth: opts.auth,
       broker,
-      history,
+      // Readers (resume, rewind, REST history) skip stored items no client could decode; see deliverable.ts.
+      history: deliverableHistory(history, logger),
       presence: opts.presence ?? new MemoryPresenceStore(),
-      hub: new Hub(broker),
+      hub: new Hub(broker, logger),
       connections: registry,
       connectionStates: opts.connectionStates,
       nodeId: opts.nodeId,
@@ -279,7 +282,7 @@ export class RealtimeNode implements RealtimeNodeApi {
 
   async presenceMembers(channel: string, filter?: { clientId?: string; connectionId?: string }): Promise<AcceptedPresence[]> {
     const { base } = parseChannelName(channel);
-    const members = await this.ctx.presence.members(base);
+    const members = deliverableMembers(base, await this.ctx.presence.members(base), this.ctx.logger);
     return members.filter(
       (m) => (!filter?.clientId || m.clientId === filter.clientId) && (!filter?.connectionId || m.connectionId === filter.connectionId),
     );

@@ -3,6 +3,7 @@ import { capabilityAllows } from '../auth/index.js';
 import { parseChannelName } from '../channel/names.js';
 import { isAfter } from '../channel/order.js';
 import { parseRewind, selectBacklog } from '../channel/rewind.js';
+import { deliverableMembers } from '../messages/deliverable.js';
 import type { ChannelEvent } from '../ports/events.js';
 import { Attachment, type ChannelRights } from './attachment.js';
 import type { RealtimeConnection } from './connection.js';
@@ -68,7 +69,7 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
         if (isAfter(lastBacklog, coveredUpTo)) coveredUpTo = lastBacklog;
       }
     }
-    const members = rights.presenceSubscribe ? await presence.members(base) : [];
+    const members = rights.presenceSubscribe ? deliverableMembers(base, await presence.members(base), conn.ctx.logger) : [];
     if (members.length) flags |= Flag.HAS_PRESENCE;
     if (conn.attachments.get(name) !== att) return; // detached or re-attached meanwhile
 

@@ -1,5 +1,6 @@
 import type { EventFrames, Subscriber } from '../hub.js';
 import type { ChannelEvent } from '../ports/events.js';
+import type { EncodedFrame } from '../transport.js';
 import type { WireFormat } from '@rowcast/protocol';
 import { encodeEvent } from '../hub.js';
 import type { RealtimeConnection } from './connection.js';
@@ -36,12 +37,27 @@ export class Attachment implements Subscriber {
       this.pending.push(event);
       return;
     }
-    if (this.wants(event)) this.conn.sendFrame(frames.for(this));
+    if (this.wants(event)) this.sendEncoded(event, () => frames.for(this));
   }
 
   /** Sends an event encoded just for this connection (replay, backlog, pending release). */
   deliverOwn(event: ChannelEvent): void {
-    if (this.wants(event)) this.conn.sendFrame(encodeEvent(event, this.name, this.format));
+    if (this.wants(event)) this.sendEncoded(event, () => encodeEvent(event, this.name, this.format));
+  }
+
+  /**
+   * An event the encoder refuses (a payload stored by an older version that no client could decode) is skipped
+   * with a warning: failing here would fail the fan-out, attach or resume for the channel's other events too.
+   */
+  private sendEncoded(event: ChannelEvent, encode: () => EncodedFrame): void {
+    let frame: EncodedFrame;
+    try {
+      frame = encode();
+    } catch (err) {
+      this.conn.ctx.logger.warn({ err, channel: this.channel, serial: event.serial, format: this.format }, 'skipping an event that cannot be encoded');
+      return;
+    }
+    this.conn.sendFrame(frame);
   }
 
   /**
