@@ -16,7 +16,7 @@ export function normaliseMessage(raw: unknown, where: string): Message {
       throw bad(`${where}.${field} must be a string`);
     }
   }
-  if (m.extras !== undefined && m.extras !== null && (typeof m.extras !== 'object' || Array.isArray(m.extras))) {
+  if (m.extras !== undefined && m.extras !== null && (typeof m.extras !== 'object' || Array.isArray(m.extras) || m.extras instanceof Uint8Array)) {
     throw bad(`${where}.extras must be an object`);
   }
   requirePayloadDepth(m.extras, `${where}.extras`);
