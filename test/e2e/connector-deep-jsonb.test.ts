@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as Ably from 'ably';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { deepObject } from '../support/raw-socket.ts';
+import { deepObject, deepObjectLevels } from '../support/raw-socket.ts';
 import { clientOptions, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
 
 /**
@@ -35,13 +35,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** Levels of `{ a: ... }` above the leaf, counted without recursion. */
-function depthOf(value: unknown): number {
-  let depth = 0;
-  for (let v = value as { a?: unknown } | undefined; v && typeof v === 'object'; v = v.a as typeof v) depth++;
-  return depth;
-}
-
 it('publishes rows with deeply nested jsonb as string payloads every client decodes', async () => {
   const received: Record<string, Ably.Message[]> = { msgpack: [], json: [] };
   const clients = [true, false].map((useBinaryProtocol) => new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions));
@@ -58,7 +51,7 @@ it('publishes rows with deeply nested jsonb as string payloads every client deco
         expect(typeof m.data, format).toBe('string');
         const change = JSON.parse(m.data as string) as { row: { id: number; body: unknown } };
         expect(change.row.id).toBe(k);
-        expect(depthOf(change.row.body)).toBe(levels[k]);
+        expect(deepObjectLevels(change.row.body)).toBe(levels[k]);
       }
     }
     for (const useBinaryProtocol of [true, false]) {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import * as Ably from 'ably';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
-import { deepObject, rawSocket } from '../support/raw-socket.ts';
+import { deepObject, deepObjectLevels, rawSocket } from '../support/raw-socket.ts';
 import { clientOptions, KEYS, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
 
 /**
@@ -43,13 +43,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** Levels of `{ a: ... }` objects, counted without recursion. */
-function depthOf(value: unknown): number {
-  let depth = 0;
-  for (let v = value as { a?: unknown } | undefined; v && typeof v === 'object'; v = v.a as typeof v) depth++;
-  return depth;
-}
-
 it('delivers to rules what was accepted, up to the depth limit, and nothing that was refused', async () => {
   const rest = new Ably.Rest(clientOptions(server, { key: KEYS.full }) as Ably.ClientOptions);
   const channel = rest.channels.get('deep-rule');
@@ -72,7 +65,7 @@ it('delivers to rules what was accepted, up to the depth limit, and nothing that
   );
   const messages = envelopes.flatMap((e) => e.messages ?? []);
   expect(messages.map((m) => m.name)).toEqual(['at-limit']);
-  expect(depthOf(messages[0]!.extras)).toBe(64);
+  expect(deepObjectLevels(messages[0]!.extras)).toBe(64);
   const presence = envelopes.flatMap((e) => e.presence ?? []);
   expect(presence.map((p) => [p.clientId, p.action])).toEqual([
     ['carol', 2],

@@ -101,3 +101,10 @@ export function deepObject(levels: number): Record<string, unknown> {
   for (let i = 1; i < levels; i++) v = { a: v };
   return v;
 }
+
+/** How many `{ a: ... }` objects deep a value made by deepObject is, counted without recursion. */
+export function deepObjectLevels(value: unknown): number {
+  let depth = 0;
+  for (let v = value as { a?: unknown } | undefined; v && typeof v === 'object'; v = v.a as typeof v) depth++;
+  return depth;
+}
