@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   const names = argv.filter((a) => !a.startsWith('--'));
   const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
   if (unknown.length || argv.includes('--help')) {
-    console.log(`usage: npm run bench -- [NAME...] [--smoke] [--profile]\nbenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(14)} ${b.description}`).join('\n')}`);
+    console.log(
+      `usage: npm run bench -- [NAME...] [--smoke] [--profile]\nbenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(14)} ${b.description}`).join('\n')}`,
+    );
     process.exit(unknown.length ? 2 : 0);
   }
   const chosen = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;

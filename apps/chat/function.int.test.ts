@@ -152,7 +152,11 @@ describe('chat function', () => {
 
   it('accepts object data too (a rule with enveloped data already decoded)', async () => {
     const event = envelope('chatMsg', {});
-    event.messages[0] = { ...event.messages[0], data: { username: 'Bob', content: 'object' } as unknown as string, encoding: undefined as unknown as string };
+    event.messages[0] = {
+      ...event.messages[0],
+      data: { username: 'Bob', content: 'object' } as unknown as string,
+      encoding: undefined as unknown as string,
+    };
     expect(await handler(event)).toEqual({ results: ['inserted'] });
   });
 });

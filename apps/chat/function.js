@@ -129,7 +129,13 @@ function plan(actions) {
 async function run(steps, sql) {
   const outcomes = [];
   for (const step of steps) {
-    if (step.kind === 'insert') outcomes.push(...(await insertRows(step.actions.map((a) => a.row), sql)));
+    if (step.kind === 'insert')
+      outcomes.push(
+        ...(await insertRows(
+          step.actions.map((a) => a.row),
+          sql,
+        )),
+      );
     else outcomes.push(await applyChange(step.actions[0], sql));
   }
   return outcomes;
@@ -176,7 +182,10 @@ async function inTransaction(work) {
     return result;
   } catch (err) {
     // a connection that cannot even roll back is not given back to the pool
-    broken = await client.query('ROLLBACK').then(() => false, () => true);
+    broken = await client.query('ROLLBACK').then(
+      () => false,
+      () => true,
+    );
     throw err;
   } finally {
     client.release(broken);

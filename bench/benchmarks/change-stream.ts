@@ -32,15 +32,21 @@ export const TABLE_DDL = `CREATE TABLE stream_rows (id bigserial PRIMARY KEY, pa
 
 async function startConsumer(consumer: Consumer, dbUrl: string, ctx: RunContext, phase: 'live' | 'catchup'): Promise<ChildHandle<unknown>> {
   if (consumer === 'floor') {
-    return startChild('peers/logical-floor.ts', { args: { databaseUrl: dbUrl, table: 'stream_rows', slotName: 'bench_floor', publicationName: 'bench_floor', keepSlot: phase === 'live' } });
+    return startChild('peers/logical-floor.ts', {
+      args: { databaseUrl: dbUrl, table: 'stream_rows', slotName: 'bench_floor', publicationName: 'bench_floor', keepSlot: phase === 'live' },
+    });
   }
-  return startRowcast({
-    database: { url: dbUrl },
-    connector: {
-      connector: [{ tablename: 'stream_rows', ablychannelname: 'rows', operation: 'INSERT' }],
-      slotName: 'bench_stream', publicationName: 'bench_stream',
+  return startRowcast(
+    {
+      database: { url: dbUrl },
+      connector: {
+        connector: [{ tablename: 'stream_rows', ablychannelname: 'rows', operation: 'INSERT' }],
+        slotName: 'bench_stream',
+        publicationName: 'bench_stream',
+      },
     },
-  }, { countChannel: 'rows', cpuProfDir: ctx.profileDir, profileLabel: `change-stream-${phase}` });
+    { countChannel: 'rows', cpuProfDir: ctx.profileDir, profileLabel: `change-stream-${phase}` },
+  );
 }
 
 /** Issue 7 benchmark 4: change-stream throughput, commit to channel publish, vs a decode-only consumer. */
@@ -74,10 +80,17 @@ export const changeStream: Benchmark = {
             });
             const span = c.lastAt - w.startedAt;
             rounds.push({
-              consumer, rows: w.rows, seen: c.count, writeMs: w.lastCommitAt - w.startedAt, commitToPublishMs: span,
-              rowsPerSec: c.count === w.rows ? (w.rows / span) * 1000 : NaN, tailMs: c.lastAt - w.lastCommitAt,
+              consumer,
+              rows: w.rows,
+              seen: c.count,
+              writeMs: w.lastCommitAt - w.startedAt,
+              commitToPublishMs: span,
+              rowsPerSec: c.count === w.rows ? (w.rows / span) * 1000 : NaN,
+              tailMs: c.lastAt - w.lastCommitAt,
             });
-            console.log(`change-stream ${consumer} round ${round + 1}: ${c.count}/${w.rows} rows, ${fmt(rounds.at(-1)!.rowsPerSec)} rows/s (write ${fmt(w.lastCommitAt - w.startedAt)} ms)`);
+            console.log(
+              `change-stream ${consumer} round ${round + 1}: ${c.count}/${w.rows} rows, ${fmt(rounds.at(-1)!.rowsPerSec)} rows/s (write ${fmt(w.lastCommitAt - w.startedAt)} ms)`,
+            );
             // Catch-up: the same rows again, written while no consumer runs (the slot keeps them), then the
             // consumer restarts and drains them: its rate from first to last row out, with no writer to wait for.
             await server.stop();
@@ -97,7 +110,9 @@ export const changeStream: Benchmark = {
             // Rowcast's counter sees a transaction's rows at once (one publish per batch), the floor's row by row:
             // leave the first transaction out of both so neither is credited with rows it had before the clock started.
             rounds.at(-1)!.catchUpRowsPerSec = c2.count === w2.rows ? ((c2.count - size.perTransaction) / (c2.lastAt - c2.firstAt)) * 1000 : NaN;
-            console.log(`change-stream ${consumer} round ${round + 1} catch-up: ${c2.count}/${w2.rows} rows, ${fmt(rounds.at(-1)!.catchUpRowsPerSec ?? NaN)} rows/s`);
+            console.log(
+              `change-stream ${consumer} round ${round + 1} catch-up: ${c2.count}/${w2.rows} rows, ${fmt(rounds.at(-1)!.catchUpRowsPerSec ?? NaN)} rows/s`,
+            );
           } finally {
             await writer.stop();
             await server.stop();
@@ -124,16 +139,47 @@ export const changeStream: Benchmark = {
         'Catch-up: after each run the consumer stops, the same number of rows is written (its slot keeps them), the consumer restarts and drains them; rows/s from its first to its last row out. This is the consumer alone, where the live figure can be bounded by the writer',
       ],
       table: {
-        headers: ['Consumer', 'Rows/s (median)', 'Rounds rows/s', 'Rows out / written', 'Writer took ms', 'Tail after last commit ms', 'Rowcast ÷ this', 'Catch-up rows/s (rounds)', 'Rowcast catch-up ÷ this'],
-        rows: (['rowcast', 'floor'] as Consumer[]).map((c) => [LABELS[c], fmt(median(of(c).map((r) => r.rowsPerSec))),
-          of(c).map((r) => fmt(r.rowsPerSec)).join(', '), of(c).map((r) => `${r.seen}/${r.rows}`).join(', '),
-          of(c).map((r) => fmt(r.writeMs)).join(', '), of(c).map((r) => fmt(r.tailMs)).join(', '), ratio(rcRate, median(of(c).map((r) => r.rowsPerSec))),
-          of(c).map((r) => fmt(r.catchUpRowsPerSec ?? NaN)).join(', '), ratio(rcCatchUp, median(of(c).map((r) => r.catchUpRowsPerSec ?? NaN)))]),
+        headers: [
+          'Consumer',
+          'Rows/s (median)',
+          'Rounds rows/s',
+          'Rows out / written',
+          'Writer took ms',
+          'Tail after last commit ms',
+          'Rowcast ÷ this',
+          'Catch-up rows/s (rounds)',
+          'Rowcast catch-up ÷ this',
+        ],
+        rows: (['rowcast', 'floor'] as Consumer[]).map((c) => [
+          LABELS[c],
+          fmt(median(of(c).map((r) => r.rowsPerSec))),
+          of(c)
+            .map((r) => fmt(r.rowsPerSec))
+            .join(', '),
+          of(c)
+            .map((r) => `${r.seen}/${r.rows}`)
+            .join(', '),
+          of(c)
+            .map((r) => fmt(r.writeMs))
+            .join(', '),
+          of(c)
+            .map((r) => fmt(r.tailMs))
+            .join(', '),
+          ratio(rcRate, median(of(c).map((r) => r.rowsPerSec))),
+          of(c)
+            .map((r) => fmt(r.catchUpRowsPerSec ?? NaN))
+            .join(', '),
+          ratio(rcCatchUp, median(of(c).map((r) => r.catchUpRowsPerSec ?? NaN))),
+        ]),
       },
       goals: [
         { goal: '≥ 20,000 rows/s commit to publish', measured: `${fmt(rcRate)} rows/s`, met: rcRate >= 20_000 },
         { goal: '≥ 0.5x the bare consumer', measured: ratio(rcRate, floorRate), met: rcRate >= 0.5 * floorRate },
-        { goal: '(context) catch-up, no writer to wait for: ≥ 0.5x the bare consumer', measured: `${ratio(rcCatchUp, floorCatchUp)} (${fmt(rcCatchUp)} vs ${fmt(floorCatchUp)} rows/s)`, met: rcCatchUp >= 0.5 * floorCatchUp },
+        {
+          goal: '(context) catch-up, no writer to wait for: ≥ 0.5x the bare consumer',
+          measured: `${ratio(rcCatchUp, floorCatchUp)} (${fmt(rcCatchUp)} vs ${fmt(floorCatchUp)} rows/s)`,
+          met: rcCatchUp >= 0.5 * floorCatchUp,
+        },
       ],
       charts: [],
       raw: { size, rounds },

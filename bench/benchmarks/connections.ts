@@ -46,7 +46,9 @@ export const connections: Benchmark = {
     const outcomes: Outcome[] = [];
     for (const kind of kinds) {
       const server = await startSystem(kind, ctx);
-      const gen = await startChild('loadgen/idle-connections.ts', { args: { kind, url: `ws://127.0.0.1:${server.ready.port}`, key: BENCH_KEY_STRING } });
+      const gen = await startChild('loadgen/idle-connections.ts', {
+        args: { kind, url: `ws://127.0.0.1:${server.ready.port}`, key: BENCH_KEY_STRING },
+      });
       try {
         // Warm the server's code paths with a few connections so JIT and lazy init are not billed per connection.
         await gen.call<OpenResult>('open', { count: 50, concurrency: 10 });
@@ -57,11 +59,20 @@ export const connections: Benchmark = {
         const after = await server.call<Memory>('memory');
         const stillOpen = (await gen.call<number>('open_count')) - 50;
         outcomes.push({
-          kind, opened: r.opened, failures: r.failures, stillOpen, connectMs: r.elapsedMs,
-          connectsPerSec: (r.opened / r.elapsedMs) * 1000, before, after,
-          rssPerConn: (after.rss - before.rss) / r.opened, heapPerConn: (after.heapUsed - before.heapUsed) / r.opened,
+          kind,
+          opened: r.opened,
+          failures: r.failures,
+          stillOpen,
+          connectMs: r.elapsedMs,
+          connectsPerSec: (r.opened / r.elapsedMs) * 1000,
+          before,
+          after,
+          rssPerConn: (after.rss - before.rss) / r.opened,
+          heapPerConn: (after.heapUsed - before.heapUsed) / r.opened,
         });
-        console.log(`connections ${kind}: ${r.opened} opened (${r.failures} failed) in ${fmt(r.elapsedMs)} ms, ${fmt((after.rss - before.rss) / r.opened / 1024)} KB RSS each`);
+        console.log(
+          `connections ${kind}: ${r.opened} opened (${r.failures} failed) in ${fmt(r.elapsedMs)} ms, ${fmt((after.rss - before.rss) / r.opened / 1024)} KB RSS each`,
+        );
       } finally {
         await gen.stop();
         await server.stop();
@@ -80,12 +91,33 @@ export const connections: Benchmark = {
         'Memory: server RSS and heap after 3 forced GCs (--expose-gc), before and 2 s after the connections; per connection = delta ÷ N',
       ],
       table: {
-        headers: ['System', 'Connected / asked', 'Still open when measured', 'Connects/s', 'RSS KB per conn', 'Heap KB per conn', 'Rowcast RSS per conn ÷ this', 'Rowcast connects/s ÷ this'],
-        rows: outcomes.map((o) => [LABELS[o.kind], `${o.opened} / ${count}`, String(o.stillOpen), fmt(o.connectsPerSec), kb(o.rssPerConn), kb(o.heapPerConn),
-          ratio(rc.rssPerConn, o.rssPerConn), ratio(rc.connectsPerSec, o.connectsPerSec)]),
+        headers: [
+          'System',
+          'Connected / asked',
+          'Still open when measured',
+          'Connects/s',
+          'RSS KB per conn',
+          'Heap KB per conn',
+          'Rowcast RSS per conn ÷ this',
+          'Rowcast connects/s ÷ this',
+        ],
+        rows: outcomes.map((o) => [
+          LABELS[o.kind],
+          `${o.opened} / ${count}`,
+          String(o.stillOpen),
+          fmt(o.connectsPerSec),
+          kb(o.rssPerConn),
+          kb(o.heapPerConn),
+          ratio(rc.rssPerConn, o.rssPerConn),
+          ratio(rc.connectsPerSec, o.connectsPerSec),
+        ]),
       },
       goals: [
-        { goal: 'Memory ≤ 15 KB per connection (RSS delta / N)', measured: `${kb(rc.rssPerConn)} KB (minimal ws: ${kb(ws.rssPerConn)} KB)`, met: rc.opened === count && rc.rssPerConn <= 15 * 1024 },
+        {
+          goal: 'Memory ≤ 15 KB per connection (RSS delta / N)',
+          measured: `${kb(rc.rssPerConn)} KB (minimal ws: ${kb(ws.rssPerConn)} KB)`,
+          met: rc.opened === count && rc.rssPerConn <= 15 * 1024,
+        },
       ],
       charts: [],
       raw: { count, concurrency, outcomes },

@@ -55,11 +55,32 @@ export const dbPath: Benchmark = {
   async run(ctx) {
     const size = ctx.smoke
       ? { sdkSubscribers: 2, rawSubscribers: 3, rate: 50, durationMs: 2000, warmupMs: 300, tailMs: 10_000 }
-      : { sdkSubscribers: Number(process.env.BENCH_DB_PATH_SDK ?? 10), rawSubscribers: 100 - Number(process.env.BENCH_DB_PATH_SDK ?? 10), rate: Number(process.env.BENCH_DB_PATH_RATE ?? 500), durationMs: Number(process.env.BENCH_DB_PATH_MS ?? 30_000), warmupMs: 3000, tailMs: 60_000 };
+      : {
+          sdkSubscribers: Number(process.env.BENCH_DB_PATH_SDK ?? 10),
+          rawSubscribers: 100 - Number(process.env.BENCH_DB_PATH_SDK ?? 10),
+          rate: Number(process.env.BENCH_DB_PATH_RATE ?? 500),
+          durationMs: Number(process.env.BENCH_DB_PATH_MS ?? 30_000),
+          warmupMs: 3000,
+          tailMs: 60_000,
+        };
     const contentBytes = 60;
-    const runs: Array<[Via, Capture]> = process.env.BENCH_DB_PATH_VIA === 'insert' ? [['insert', 'logical'], ['insert', 'trigger']] : ctx.smoke
-      ? [['rule', 'logical'], ['rule', 'trigger']]
-      : [['rule', 'logical'], ['rule', 'trigger'], ['insert', 'logical'], ['insert', 'trigger']];
+    const runs: Array<[Via, Capture]> =
+      process.env.BENCH_DB_PATH_VIA === 'insert'
+        ? [
+            ['insert', 'logical'],
+            ['insert', 'trigger'],
+          ]
+        : ctx.smoke
+          ? [
+              ['rule', 'logical'],
+              ['rule', 'trigger'],
+            ]
+          : [
+              ['rule', 'logical'],
+              ['rule', 'trigger'],
+              ['insert', 'logical'],
+              ['insert', 'trigger'],
+            ];
     const pgc = await startBenchPostgres();
     const outcomes: Outcome[] = [];
     try {
@@ -71,26 +92,58 @@ export const dbPath: Benchmark = {
         if (capture === 'logical') {
           config.connector = {
             connector: [{ tablename: 'chat_data', ablychannelname: 'incoming-chat', operation: 'INSERT' }],
-            slotName: `bench_dbpath_${via}`, publicationName: 'bench_dbpath',
+            slotName: `bench_dbpath_${via}`,
+            publicationName: 'bench_dbpath',
           };
         }
         const server = await startRowcast(config, {
           cpuProfDir: ctx.profileDir,
           profileLabel: `db-path-${via}-${capture}`,
-          triggerCapture: capture === 'trigger' ? { databaseUrl: dbUrl, table: 'chat_data', channel: 'incoming-chat', operations: ['INSERT'] } : undefined,
+          triggerCapture:
+            capture === 'trigger' ? { databaseUrl: dbUrl, table: 'chat_data', channel: 'incoming-chat', operations: ['INSERT'] } : undefined,
         });
         const gen = await startChild('loadgen/sdk-latency.ts', {
-          args: { port: server.ready.port, key: BENCH_KEY_STRING, sdkSubscribers: size.sdkSubscribers, rawSubscribers: size.rawSubscribers, subscribeChannel: 'incoming-chat', publishChannel: 'outgoing-chat', useBinaryProtocol: true, databaseUrl: dbUrl },
+          args: {
+            port: server.ready.port,
+            key: BENCH_KEY_STRING,
+            sdkSubscribers: size.sdkSubscribers,
+            rawSubscribers: size.rawSubscribers,
+            subscribeChannel: 'incoming-chat',
+            publishChannel: 'outgoing-chat',
+            useBinaryProtocol: true,
+            databaseUrl: dbUrl,
+          },
         });
         try {
-          const r = await server.profileWindow(() => gen.call<SdkLatencyResult>('run', { rate: size.rate, durationMs: size.durationMs, warmupMs: size.warmupMs, contentBytes, tailMs: size.tailMs, via }));
+          const r = await server.profileWindow(() =>
+            gen.call<SdkLatencyResult>('run', {
+              rate: size.rate,
+              durationMs: size.durationMs,
+              warmupMs: size.warmupMs,
+              contentBytes,
+              tailMs: size.tailMs,
+              via,
+            }),
+          );
           const o: Outcome = {
-            capture, via, published: r.published, received: r.received, expected: r.expected, publishErrors: r.publishErrors,
-            sustainedPerSec: r.sustainedPerSec, loadgenCpu: r.loadgenCpu, latency: summarize(r.latenciesMs), toInsert: summarize(r.toInsertMs),
-            afterInsert: summarize(r.afterInsertMs), toAccept: summarize(r.toAcceptMs), cdf: cdfPoints(r.latenciesMs),
+            capture,
+            via,
+            published: r.published,
+            received: r.received,
+            expected: r.expected,
+            publishErrors: r.publishErrors,
+            sustainedPerSec: r.sustainedPerSec,
+            loadgenCpu: r.loadgenCpu,
+            latency: summarize(r.latenciesMs),
+            toInsert: summarize(r.toInsertMs),
+            afterInsert: summarize(r.afterInsertMs),
+            toAccept: summarize(r.toAcceptMs),
+            cdf: cdfPoints(r.latenciesMs),
           };
           outcomes.push(o);
-          console.log(`db-path ${via} ${capture}: ${r.received}/${r.expected} received, p50 ${fmt(o.latency.p50)} ms, p99 ${fmt(o.latency.p99)} ms, sustained ${fmt(o.sustainedPerSec)} msg/s, load generator CPU ${fmt(o.loadgenCpu)}`);
+          console.log(
+            `db-path ${via} ${capture}: ${r.received}/${r.expected} received, p50 ${fmt(o.latency.p50)} ms, p99 ${fmt(o.latency.p99)} ms, sustained ${fmt(o.sustainedPerSec)} msg/s, load generator CPU ${fmt(o.loadgenCpu)}`,
+          );
         } finally {
           await gen.stop();
           await server.stop();
@@ -108,10 +161,18 @@ export const dbPath: Benchmark = {
     const goals = [
       { goal: 'p50 ≤ 5 ms (whole path)', measured: `${fmt(rc.latency.p50)} ms`, met: complete && rc.latency.p50 <= 5 },
       { goal: 'p99 ≤ 25 ms (whole path)', measured: `${fmt(rc.latency.p99)} ms`, met: complete && rc.latency.p99 <= 25 },
-      { goal: 'p99 ≥ 3x lower than the trigger + pg_notify peer (whole path)', measured: `peer p99 ÷ Rowcast p99 = ${fmt(peer.latency.p99 / rc.latency.p99)}x`, met: complete && peer.latency.p99 >= 3 * rc.latency.p99 },
+      {
+        goal: 'p99 ≥ 3x lower than the trigger + pg_notify peer (whole path)',
+        measured: `peer p99 ÷ Rowcast p99 = ${fmt(peer.latency.p99 / rc.latency.p99)}x`,
+        met: complete && peer.latency.p99 >= 3 * rc.latency.p99,
+      },
     ];
     if (rcDirect && peerDirect) {
-      goals.push({ goal: '(diagnostic, not the issue\'s goal) capture + fan-out only: p99 ≥ 3x lower than the peer', measured: `peer p99 ÷ Rowcast p99 = ${fmt(peerDirect.latency.p99 / rcDirect.latency.p99)}x (Rowcast p50 ${fmt(rcDirect.latency.p50)} ms, p99 ${fmt(rcDirect.latency.p99)} ms)`, met: peerDirect.latency.p99 >= 3 * rcDirect.latency.p99 });
+      goals.push({
+        goal: "(diagnostic, not the issue's goal) capture + fan-out only: p99 ≥ 3x lower than the peer",
+        measured: `peer p99 ÷ Rowcast p99 = ${fmt(peerDirect.latency.p99 / rcDirect.latency.p99)}x (Rowcast p50 ${fmt(rcDirect.latency.p50)} ms, p99 ${fmt(rcDirect.latency.p99)} ms)`,
+        met: peerDirect.latency.p99 >= 3 * rcDirect.latency.p99,
+      });
     }
     return {
       name: 'db-path',
@@ -122,23 +183,54 @@ export const dbPath: Benchmark = {
         `Whole path: publish -> rule \`^outgoing-chat$\` (durable PostgreSQL queue) -> apps/chat/function.js INSERT into chat_data -> capture -> \`incoming-chat\` -> subscribers; content ${contentBytes} bytes`,
         'Capture + fan-out only: the load generator INSERTs the same rows itself at the same rate (pool of 4 connections, like the chat function), no rule',
         'Latency = publish() (or INSERT) call to SDK subscriber callback, timestamps in the row\'s msg_data (same machine clock). Split at the INSERT by a bench-only column `inserted_at` (default clock_timestamp(), not written by the function): "to the row" = rule queue + function + INSERT; "row to subscriber" = commit + capture + publish + fan-out. "To the server" = publish to the server accepting it (the message timestamp, which the function stores in created_at_timestamp; whole ms), so "to the row" less it is the rule queue + function + INSERT',
-        'Peer: the same Rowcast server, rule and function; capture by the original connector\'s trigger + pg_notify + LISTEN (one control-table lookup per notification, as the original), publishing in-process (the original used REST: the peer is spared that hop)',
+        "Peer: the same Rowcast server, rule and function; capture by the original connector's trigger + pg_notify + LISTEN (one control-table lookup per notification, as the original), publishing in-process (the original used REST: the peer is spared that hop)",
         `Sustained msg/s = rows subscriber 0 received ÷ time from its first to its last receipt: below the offered ${size.rate} msg/s, a queue builds up and latency grows with the run's length (stragglers waited for up to ${size.tailMs / 1000} s)`,
         `PostgreSQL: ${process.env.BENCH_DATABASE_URL ? 'BENCH_DATABASE_URL' : 'dedicated embedded PostgreSQL 17 (fsync on)'}, one fresh database per run`,
       ],
       table: {
-        headers: ['Capture', 'Path', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'To the server p50 / p99', 'To the row p50 / p99', 'Row to subscriber p50 / p99', 'Received / expected', 'Published (failed)', 'Sustained msg/s', 'Load generator CPU'],
-        rows: outcomes.map((o) => [CAPTURE_LABELS[o.capture], VIA_LABELS[o.via], fmt(o.latency.p50), fmt(o.latency.p90), fmt(o.latency.p99), fmt(o.latency.max),
-          o.via === 'rule' ? `${fmt(o.toAccept.p50)} / ${fmt(o.toAccept.p99)}` : '-', `${fmt(o.toInsert.p50)} / ${fmt(o.toInsert.p99)}`, `${fmt(o.afterInsert.p50)} / ${fmt(o.afterInsert.p99)}`,
-          `${o.received} / ${o.expected}`, `${o.published} (${o.publishErrors})`, fmt(o.sustainedPerSec), fmt(o.loadgenCpu)]),
+        headers: [
+          'Capture',
+          'Path',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'max ms',
+          'To the server p50 / p99',
+          'To the row p50 / p99',
+          'Row to subscriber p50 / p99',
+          'Received / expected',
+          'Published (failed)',
+          'Sustained msg/s',
+          'Load generator CPU',
+        ],
+        rows: outcomes.map((o) => [
+          CAPTURE_LABELS[o.capture],
+          VIA_LABELS[o.via],
+          fmt(o.latency.p50),
+          fmt(o.latency.p90),
+          fmt(o.latency.p99),
+          fmt(o.latency.max),
+          o.via === 'rule' ? `${fmt(o.toAccept.p50)} / ${fmt(o.toAccept.p99)}` : '-',
+          `${fmt(o.toInsert.p50)} / ${fmt(o.toInsert.p99)}`,
+          `${fmt(o.afterInsert.p50)} / ${fmt(o.afterInsert.p99)}`,
+          `${o.received} / ${o.expected}`,
+          `${o.published} (${o.publishErrors})`,
+          fmt(o.sustainedPerSec),
+          fmt(o.loadgenCpu),
+        ]),
       },
       goals,
-      charts: [{
-        file: 'db-path-latency',
-        title: `DB-driven path, publish-to-receive at ${size.sdkSubscribers} SDK subscribers (of ${size.sdkSubscribers + size.rawSubscribers}), ${size.rate} msg/s offered`,
-        unit: 'ms',
-        series: outcomes.map((o) => ({ label: `${o.capture === 'logical' ? 'Rowcast' : 'trigger peer'}, ${o.via === 'rule' ? 'whole path' : 'INSERT only'}`, points: o.cdf })),
-      }],
+      charts: [
+        {
+          file: 'db-path-latency',
+          title: `DB-driven path, publish-to-receive at ${size.sdkSubscribers} SDK subscribers (of ${size.sdkSubscribers + size.rawSubscribers}), ${size.rate} msg/s offered`,
+          unit: 'ms',
+          series: outcomes.map((o) => ({
+            label: `${o.capture === 'logical' ? 'Rowcast' : 'trigger peer'}, ${o.via === 'rule' ? 'whole path' : 'INSERT only'}`,
+            points: o.cdf,
+          })),
+        },
+      ],
       raw: { size, contentBytes, outcomes },
     };
   },

@@ -38,7 +38,8 @@ async function startNodes(setup: Setup, redisUrl: string, prefix: string, ctx: R
   const config = setup === 'memory' ? {} : { redis: { url: redisUrl, prefix } };
   const count = setup === 'redis-2' ? 2 : 1;
   const nodes: RowcastHandle[] = [];
-  for (let i = 0; i < count; i++) nodes.push(await startRowcast(config, { cpuProfDir: ctx.profileDir, profileLabel: `fanout-cluster-${setup}-${i}` }));
+  for (let i = 0; i < count; i++)
+    nodes.push(await startRowcast(config, { cpuProfDir: ctx.profileDir, profileLabel: `fanout-cluster-${setup}-${i}` }));
   return nodes;
 }
 
@@ -67,16 +68,28 @@ export const fanoutCluster: Benchmark = {
         const nodes = await startNodes(setup, redisUrl, prefix, ctx);
         const urls = nodes.map((n) => `ws://127.0.0.1:${n.ready.port}`);
         const gen = await startChild<{ subscribers: number }>('loadgen/fanout-clients.ts', {
-          args: { kind: 'rowcast', url: urls[0], urls, key: BENCH_KEY_STRING, channel: 'fanout', subscribers: size.subscribers, sampled, connectConcurrency: 100 },
+          args: {
+            kind: 'rowcast',
+            url: urls[0],
+            urls,
+            key: BENCH_KEY_STRING,
+            channel: 'fanout',
+            subscribers: size.subscribers,
+            sampled,
+            connectConcurrency: 100,
+          },
         });
         try {
-          const measure = () => gen.call<FanoutRunResult>('run', { messages: size.messages, payloadBytes, window, warmup: Math.floor(size.messages / 10) });
+          const measure = () =>
+            gen.call<FanoutRunResult>('run', { messages: size.messages, payloadBytes, window, warmup: Math.floor(size.messages / 10) });
           const r = await measureWindow(nodes[0], measure);
           const o = outcomes.get(setup) ?? { setup, rounds: [], deliveriesPerSec: 0, latency: summarize([]), cdf: [] };
           o.rounds.push({ deliveriesPerSec: (r.deliveries / r.elapsedMs) * 1000, deliveries: r.deliveries, expected: r.expected });
           outcomes.set(setup, o);
           latencies.set(setup, [...(latencies.get(setup) ?? []), ...r.latenciesMs]);
-          console.log(`fanout-cluster ${setup} round ${round + 1}: ${fmt(o.rounds.at(-1)!.deliveriesPerSec)} deliveries/s, ${r.deliveries}/${r.expected} delivered`);
+          console.log(
+            `fanout-cluster ${setup} round ${round + 1}: ${fmt(o.rounds.at(-1)!.deliveriesPerSec)} deliveries/s, ${r.deliveries}/${r.expected} delivered`,
+          );
         } finally {
           await gen.stop();
           for (const n of nodes) await n.stop();
@@ -93,7 +106,11 @@ export const fanoutCluster: Benchmark = {
     const memory = outcomes.get('memory')!;
     const two = outcomes.get('redis-2')!;
     const rows = [...outcomes.values()].map((o) => [
-      LABELS[o.setup], fmt(o.deliveriesPerSec), fmt(o.latency.p50), fmt(o.latency.p99), fmt(o.latency.max),
+      LABELS[o.setup],
+      fmt(o.deliveriesPerSec),
+      fmt(o.latency.p50),
+      fmt(o.latency.p99),
+      fmt(o.latency.max),
       `${o.rounds.reduce((a, r) => a + r.deliveries, 0)} / ${o.rounds.reduce((a, r) => a + r.expected, 0)}`,
       ratio(o.deliveriesPerSec, memory.deliveriesPerSec),
     ]);
@@ -112,14 +129,20 @@ export const fanoutCluster: Benchmark = {
         rows,
       },
       goals: [
-        { goal: 'Every message delivered to every subscriber on 2 nodes', measured: `${two.rounds.reduce((a, r) => a + r.deliveries, 0)} / ${two.rounds.reduce((a, r) => a + r.expected, 0)}`, met: two.rounds.every((r) => r.deliveries === r.expected) },
+        {
+          goal: 'Every message delivered to every subscriber on 2 nodes',
+          measured: `${two.rounds.reduce((a, r) => a + r.deliveries, 0)} / ${two.rounds.reduce((a, r) => a + r.expected, 0)}`,
+          met: two.rounds.every((r) => r.deliveries === r.expected),
+        },
       ],
-      charts: [{
-        file: 'fanout-cluster-latency',
-        title: `Fan-out publish-to-receive latency, ${size.subscribers} subscribers, 1 vs 2 nodes`,
-        unit: 'ms',
-        series: [...outcomes.values()].map((o) => ({ label: LABELS[o.setup], points: o.cdf })),
-      }],
+      charts: [
+        {
+          file: 'fanout-cluster-latency',
+          title: `Fan-out publish-to-receive latency, ${size.subscribers} subscribers, 1 vs 2 nodes`,
+          unit: 'ms',
+          series: [...outcomes.values()].map((o) => ({ label: LABELS[o.setup], points: o.cdf })),
+        },
+      ],
       raw: { size, payloadBytes, window, sampled, outcomes: [...outcomes.values()] },
     };
   },

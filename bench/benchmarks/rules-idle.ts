@@ -133,7 +133,9 @@ export const rulesIdle: Benchmark = {
   name: 'rules-idle',
   description: 'A rule on a pattern with no traffic vs no rules: server CPU per publish, throughput, ACK latency',
   async run(ctx) {
-    const size = ctx.smoke ? { messages: 200, window: 16, rounds: 1, hookCalls: 100_000 } : { messages: 10_000, window: 16, rounds: 3, hookCalls: 5_000_000 };
+    const size = ctx.smoke
+      ? { messages: 200, window: 16, rounds: 1, hookCalls: 100_000 }
+      : { messages: 10_000, window: 16, rounds: 3, hookCalls: 5_000_000 };
     // the smoke run only keeps the code working: two server starts instead of four
     const variants = ctx.smoke ? VARIANTS.filter((v) => v.key === 'none' || v.key === 'idle1') : VARIANTS;
     const db = await benchDatabase();
@@ -171,7 +173,14 @@ export const rulesIdle: Benchmark = {
       const s = summary.get(v.key)!;
       return [v.label, fmt(s.pps), fmt(s.cpu), ratio(s.cpu, base.cpu), fmt(s.ack.p50), fmt(s.ack.p99)];
     });
-    rows.push(['hook call for a non-matching channel (in-process)', '', `${fmt(cost.hookNs)} ns/call`, ratio(cost.hookNs, cost.emptyNs) + ' of an empty call', '', '']);
+    rows.push([
+      'hook call for a non-matching channel (in-process)',
+      '',
+      `${fmt(cost.hookNs)} ns/call`,
+      ratio(cost.hookNs, cost.emptyNs) + ' of an empty call',
+      '',
+      '',
+    ]);
     const noise = Math.max(0.05, base.spread);
     const idle1 = summary.get('idle1')!;
     const idle20 = summary.get('idle20');

@@ -40,20 +40,36 @@ async function startCapture(s: Scenario, dbUrl: string, ctx: RunContext): Promis
     return { stop: () => c.stop(), window: plain, seen: () => c.call<number>('received') };
   }
   if (s === 'floor') {
-    const c = await startChild('peers/logical-floor.ts', { args: { databaseUrl: dbUrl, table: TABLE, slotName: 'bench_write_floor', publicationName: 'bench_write_floor' } });
+    const c = await startChild('peers/logical-floor.ts', {
+      args: { databaseUrl: dbUrl, table: TABLE, slotName: 'bench_write_floor', publicationName: 'bench_write_floor' },
+    });
     return { stop: () => c.stop(), window: plain, seen: async () => (await c.call<{ count: number }>('counter')).count };
   }
-  const server = await startRowcast({
-    database: { url: dbUrl },
-    connector: { connector: [{ tablename: TABLE, ablychannelname: 'rows', operation: 'INSERT' }], slotName: 'bench_write', publicationName: 'bench_write' },
-  }, { cpuProfDir: ctx.profileDir, profileLabel: 'write-path', countChannel: 'rows' });
-  return { stop: () => server.stop(), window: (f) => server.profileWindow(f), seen: async () => (await server.call<{ count: number }>('counter')).count };
+  const server = await startRowcast(
+    {
+      database: { url: dbUrl },
+      connector: {
+        connector: [{ tablename: TABLE, ablychannelname: 'rows', operation: 'INSERT' }],
+        slotName: 'bench_write',
+        publicationName: 'bench_write',
+      },
+    },
+    { cpuProfDir: ctx.profileDir, profileLabel: 'write-path', countChannel: 'rows' },
+  );
+  return {
+    stop: () => server.stop(),
+    window: (f) => server.profileWindow(f),
+    seen: async () => (await server.call<{ count: number }>('counter')).count,
+  };
 }
 
 /** Runs pgbench against the database and returns its TPS (excluding connection time). */
 async function pgbench(pgc: BenchPostgres, db: string, scriptFile: string, clients: number, seconds: number): Promise<number> {
-  const { stdout } = await run('pgbench', ['-n', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', scriptFile,
-    '-h', pgc.host, '-p', String(pgc.port), '-U', pgc.user, db], { env: { ...process.env, PGPASSWORD: pgc.password } });
+  const { stdout } = await run(
+    'pgbench',
+    ['-n', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', scriptFile, '-h', pgc.host, '-p', String(pgc.port), '-U', pgc.user, db],
+    { env: { ...process.env, PGPASSWORD: pgc.password } },
+  );
   const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
   if (!m) throw new Error(`pgbench printed no tps:\n${stdout}`);
   return Number(m[1]);
@@ -94,7 +110,10 @@ export const writePath: Benchmark = {
             await capture.stop();
           }
           // Rowcast's slot survives its server (durable by design); drop it so it does not hold WAL for the next runs.
-          await pgc.sql(pgc.adminUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = 'bench_write' AND NOT active`);
+          await pgc.sql(
+            pgc.adminUrl,
+            `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = 'bench_write' AND NOT active`,
+          );
         }
       }
     } finally {
@@ -110,17 +129,26 @@ export const writePath: Benchmark = {
       setup: [
         `pgbench (${(await run('pgbench', ['--version'])).stdout.trim()}) -n -c ${size.clients} -j 2 -T ${size.seconds}, single-row INSERT into ${TABLE} (bigserial, text, int, timestamptz), ${size.rounds} round(s) with the scenario order rotated, CHECKPOINT before each run; medians shown`,
         `PostgreSQL: ${process.env.BENCH_DATABASE_URL ? 'BENCH_DATABASE_URL' : 'dedicated embedded PostgreSQL 17 (fsync on, wal_level=logical)'}; the capturing process runs beside it on the same 2 cores`,
-        'Rowcast: `startServer` with a `connector` section capturing the table (in-process publish, no subscribers); original: the connector\'s trigger function + AFTER INSERT row trigger + a LISTEN process doing its per-notification control-table lookup',
+        "Rowcast: `startServer` with a `connector` section capturing the table (in-process publish, no subscribers); original: the connector's trigger function + AFTER INSERT row trigger + a LISTEN process doing its per-notification control-table lookup",
         'Context row: a decode-only pg-logical-replication consumer, the practical ceiling for any logical-replication consumer here (platform-facts.md measured 0.78 with pg_recvlogical on PostgreSQL 15)',
       ],
       table: {
         headers: ['Scenario', 'TPS (median)', 'Rounds TPS', 'TPS ÷ no capture', 'Rows captured by the end of each run'],
-        rows: scenarios.map((s) => [LABELS[s], fmt(median(tps[s])), tps[s].map((v) => fmt(v)).join(', '), rel(s).toFixed(3),
-          s === 'none' ? '-' : keptUp[s].map((k) => `${(k * 100).toFixed(1)}%`).join(', ')]),
+        rows: scenarios.map((s) => [
+          LABELS[s],
+          fmt(median(tps[s])),
+          tps[s].map((v) => fmt(v)).join(', '),
+          rel(s).toFixed(3),
+          s === 'none' ? '-' : keptUp[s].map((k) => `${(k * 100).toFixed(1)}%`).join(', '),
+        ]),
       },
       goals: [
         { goal: 'Rowcast TPS ÷ no-capture TPS ≥ 0.97', measured: rel('rowcast').toFixed(3), met: rel('rowcast') >= 0.97 },
-        { goal: '(context) better than the trigger + pg_notify capture', measured: `${rel('rowcast').toFixed(3)} vs ${rel('trigger').toFixed(3)}`, met: rel('rowcast') > rel('trigger') },
+        {
+          goal: '(context) better than the trigger + pg_notify capture',
+          measured: `${rel('rowcast').toFixed(3)} vs ${rel('trigger').toFixed(3)}`,
+          met: rel('rowcast') > rel('trigger'),
+        },
       ],
       charts: [],
       raw: { size, tps, keptUp },

@@ -22,7 +22,7 @@ export function renderCdfSvg(title: string, unit: string, series: CdfSeries[]): 
   const HEIGHT = PAD.top + PLOT_HEIGHT + PAD.bottom;
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = PLOT_HEIGHT;
-  const x = (v: number) => PAD.left + (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) * plotW;
+  const x = (v: number) => PAD.left + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW;
   const y = (f: number) => PAD.top + (1 - f) * plotH;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif" font-size="12">`);
@@ -43,7 +43,9 @@ export function renderCdfSvg(title: string, unit: string, series: CdfSeries[]): 
     out.push(`<text x="${PAD.left - 6}" y="${gy}" text-anchor="end" dominant-baseline="middle">${f}</text>`);
   }
   // p99 line: dashed and labelled at the right edge, where it does not collide with the 1.0 label.
-  out.push(`<line x1="${PAD.left}" y1="${y(0.99).toFixed(1)}" x2="${PAD.left + plotW}" y2="${y(0.99).toFixed(1)}" stroke="#adb5bd" stroke-dasharray="4 3"/>`);
+  out.push(
+    `<line x1="${PAD.left}" y1="${y(0.99).toFixed(1)}" x2="${PAD.left + plotW}" y2="${y(0.99).toFixed(1)}" stroke="#adb5bd" stroke-dasharray="4 3"/>`,
+  );
   out.push(`<text x="${PAD.left + plotW - 4}" y="${(y(0.99) + 10).toFixed(1)}" text-anchor="end" font-size="10" fill="#868e96">p99</text>`);
   out.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#868e96"/>`);
   out.push(`<text x="${PAD.left + plotW / 2}" y="${PAD.top + plotH + 34}" text-anchor="middle">${escapeXml(unit)} (log scale)</text>`);

@@ -106,9 +106,7 @@ export type Handlers = Record<string, (args: any) => unknown | Promise<unknown>>
  * The child side: runs `init` with the parent's arguments, reports its result as ready, then answers commands.
  * On `__stop` it runs `handlers.stop` and exits normally (a normal exit is what writes a --cpu-prof profile).
  */
-export async function serveParent<Args, Ready>(
-  init: (args: Args) => Promise<{ ready: Ready; handlers: Handlers }>,
-): Promise<void> {
+export async function serveParent<Args, Ready>(init: (args: Args) => Promise<{ ready: Ready; handlers: Handlers }>): Promise<void> {
   const args = JSON.parse(process.env.BENCH_CHILD_ARGS ?? '{}') as Args;
   let handlers: Handlers;
   try {

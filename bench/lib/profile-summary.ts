@@ -66,28 +66,42 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     areaSelf.set(area, (areaSelf.get(area) ?? 0) + hits);
   }
   const busy = totalSamples - idle || 1;
-  const rank = (m: Map<string, number>, n: number) => [...m.entries()]
-    .filter(([k]) => k !== '(idle)' && !k.startsWith('(idle)'))
-    .sort((a, b) => b[1] - a[1]).slice(0, n)
-    .map(([name, hits]) => ({ name, selfMs: hits * perSample, share: hits / busy }));
+  const rank = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .filter(([k]) => k !== '(idle)' && !k.startsWith('(idle)'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, hits]) => ({ name, selfMs: hits * perSample, share: hits / busy }));
   return { file, totalMs, busyShare: busy / totalSamples, topFunctions: rank(fnSelf, top), areas: rank(areaSelf, 12) };
 }
 
 /** Profiles (`<label>-<ms>.cpuprofile`) written into `dir` since `sinceMs`, oldest first, with their labels. */
 export function profilesSince(dir: string, sinceMs: number): Array<{ label: string; file: string }> {
-  return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => ({ f, file: join(dir, f) }))
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => ({ f, file: join(dir, f) }))
     .map(({ f, file }) => ({ label: f.replace(/-\d+\.cpuprofile$/, ''), file, mtime: statSync(file).mtimeMs }))
-    .filter((p) => p.mtime >= sinceMs).sort((a, b) => a.mtime - b.mtime).map(({ label, file }) => ({ label, file }));
+    .filter((p) => p.mtime >= sinceMs)
+    .sort((a, b) => a.mtime - b.mtime)
+    .map(({ label, file }) => ({ label, file }));
 }
 
 /** Markdown for a profile summary: the busy share, code areas and top functions by self time. */
 export function profileMarkdown(label: string, s: ProfileSummary): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const lines = [`### CPU profile: ${label}`, '',
-    `${(s.totalMs / 1000).toFixed(1)} s profiled, busy ${pct(s.busyShare)} of it. Self time of busy samples:`, '',
-    '| Code area | Self ms | Share |', '|---|---|---|',
-    ...s.areas.map((a) => `| ${a.name} | ${a.selfMs.toFixed(0)} | ${pct(a.share)} |`), '',
-    '| Function | Self ms | Share |', '|---|---|---|',
-    ...s.topFunctions.map((f) => `| \`${f.name}\` | ${f.selfMs.toFixed(0)} | ${pct(f.share)} |`), ''];
+  const lines = [
+    `### CPU profile: ${label}`,
+    '',
+    `${(s.totalMs / 1000).toFixed(1)} s profiled, busy ${pct(s.busyShare)} of it. Self time of busy samples:`,
+    '',
+    '| Code area | Self ms | Share |',
+    '|---|---|---|',
+    ...s.areas.map((a) => `| ${a.name} | ${a.selfMs.toFixed(0)} | ${pct(a.share)} |`),
+    '',
+    '| Function | Self ms | Share |',
+    '|---|---|---|',
+    ...s.topFunctions.map((f) => `| \`${f.name}\` | ${f.selfMs.toFixed(0)} | ${pct(f.share)} |`),
+    '',
+  ];
   return lines.join('\n');
 }

@@ -50,7 +50,9 @@ export function resultsDir(smoke: boolean): string {
 export function renderMarkdown(r: BenchResult): string {
   const lines: string[] = [];
   lines.push(`# ${r.title}${r.smoke ? ' (smoke size: not a measurement)' : ''}`, '');
-  const load = r.load ? ` Machine load (1-min average) ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end: other work shared the ${cpus().length} cores.` : '';
+  const load = r.load
+    ? ` Machine load (1-min average) ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end: other work shared the ${cpus().length} cores.`
+    : '';
   lines.push(`Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}.${load}`, '');
   lines.push('Setup:', ...r.setup.map((s) => `- ${s}`), '');
   lines.push(`| ${r.table.headers.join(' | ')} |`, `|${r.table.headers.map(() => '---').join('|')}|`);
@@ -76,8 +78,23 @@ export function writeResult(r: BenchResult): string {
   writeFileSync(join(dir, `${r.name}.md`), md);
   writeFileSync(
     join(dir, `${r.name}.json`),
-    JSON.stringify({ name: r.name, title: r.title, date: new Date().toISOString(), node: process.version,
-      cpus: cpus().length, load: r.load, setup: r.setup, table: r.table, goals: r.goals, charts: r.charts, raw: r.raw }, null, 1) + '\n',
+    JSON.stringify(
+      {
+        name: r.name,
+        title: r.title,
+        date: new Date().toISOString(),
+        node: process.version,
+        cpus: cpus().length,
+        load: r.load,
+        setup: r.setup,
+        table: r.table,
+        goals: r.goals,
+        charts: r.charts,
+        raw: r.raw,
+      },
+      null,
+      1,
+    ) + '\n',
   );
   for (const c of r.charts) writeFileSync(join(dir, `${c.file}.svg`), renderCdfSvg(c.title, c.unit, c.series));
   writeIndex(dir);
@@ -90,10 +107,18 @@ export function writeResult(r: BenchResult): string {
  * parentheses are context or diagnostics, not the issue's goals, and are not counted.
  */
 export function writeIndex(dir: string): void {
-  const entries = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-  const lines = ['# Benchmark results', '', 'Latest run of each benchmark (`npm run bench -- NAME`); every figure is a',
-    'ratio against a peer measured in the same run on the same machine. See bench/README.md for how they are run.', '',
-    '| Benchmark | Run | Goals met |', '|---|---|---|'];
+  const entries = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  const lines = [
+    '# Benchmark results',
+    '',
+    'Latest run of each benchmark (`npm run bench -- NAME`); every figure is a',
+    'ratio against a peer measured in the same run on the same machine. See bench/README.md for how they are run.',
+    '',
+    '| Benchmark | Run | Goals met |',
+    '|---|---|---|',
+  ];
   for (const f of entries) {
     try {
       const j = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { name: string; title: string; date: string; goals: GoalCheck[] };

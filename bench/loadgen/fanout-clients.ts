@@ -55,7 +55,11 @@ await serveParent<Args, { subscribers: number; connectMs: number }>(async (args)
     if (sampled) sampledIdx.push(i);
     const urls = args.urls?.length ? args.urls : [args.url];
     return openRawClient({
-      kind: args.kind, url: urls[i % urls.length], key: args.key, channel: args.channel, role: 'sub',
+      kind: args.kind,
+      url: urls[i % urls.length],
+      key: args.key,
+      channel: args.channel,
+      role: 'sub',
       onFrame: sampled
         ? (frame) => {
             const t = nowMs();
@@ -128,7 +132,14 @@ await serveParent<Args, { subscribers: number; connectMs: number }>(async (args)
         pump = () => {};
         const cpu = process.cpuUsage(cpu0);
         const elapsedMs = lastDeliveryAt - started;
-        return { published, deliveries, expected, elapsedMs, latenciesMs: Float64Array.from(samples), loadgenCpu: (cpu.user + cpu.system) / 1000 / elapsedMs };
+        return {
+          published,
+          deliveries,
+          expected,
+          elapsedMs,
+          latenciesMs: Float64Array.from(samples),
+          loadgenCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
+        };
       },
       stop() {
         publisher.close();

@@ -24,7 +24,8 @@ await serveParent<Args, { pid: number }>(async (args) => {
     handlers: {
       async open(a: { count: number; concurrency: number }): Promise<OpenResult> {
         const r = await openMany(a.count, a.concurrency, () =>
-          openRawClient({ kind: args.kind, url: args.url, key: args.key, role: 'sub', attach: false }));
+          openRawClient({ kind: args.kind, url: args.url, key: args.key, role: 'sub', attach: false }),
+        );
         clients = clients.concat(r.clients);
         return { opened: r.clients.length, failures: r.failures, elapsedMs: r.elapsedMs };
       },

@@ -57,8 +57,14 @@ export interface SdkLatencyResult {
 
 function sdkClient(args: Args, clientId: string): Ably.Realtime {
   return new Ably.Realtime({
-    key: args.key, clientId, endpoint: '127.0.0.1', port: args.port, tls: false,
-    useBinaryProtocol: args.useBinaryProtocol, echoMessages: false, logLevel: 0,
+    key: args.key,
+    clientId,
+    endpoint: '127.0.0.1',
+    port: args.port,
+    tls: false,
+    useBinaryProtocol: args.useBinaryProtocol,
+    echoMessages: false,
+    logLevel: 0,
   });
 }
 
@@ -107,15 +113,21 @@ await serveParent<Args, { subscribers: number }>(async (args) => {
   const sdkSubs: Ably.Realtime[] = [];
   for (let i = 0; i < args.sdkSubscribers; i++) sdkSubs.push(sdkClient(args, `bench-sub-${i}`));
   await Promise.all(sdkSubs.map((c, i) => c.channels.get(args.subscribeChannel).subscribe((m) => onSdkMessage(m, i))));
-  const raw = await openMany(args.rawSubscribers, 50, () => openRawClient({
-    kind: 'rowcast', url: `ws://127.0.0.1:${args.port}`, key: args.key, channel: args.subscribeChannel, role: 'sub',
-    onFrame: (frame) => {
-      scanFrame(frame, (_sentAt, seq) => {
-        arrivals++;
-        if (seq >= recordFrom) received++;
-      });
-    },
-  }));
+  const raw = await openMany(args.rawSubscribers, 50, () =>
+    openRawClient({
+      kind: 'rowcast',
+      url: `ws://127.0.0.1:${args.port}`,
+      key: args.key,
+      channel: args.subscribeChannel,
+      role: 'sub',
+      onFrame: (frame) => {
+        scanFrame(frame, (_sentAt, seq) => {
+          arrivals++;
+          if (seq >= recordFrom) received++;
+        });
+      },
+    }),
+  );
   if (raw.failures) throw new Error(`${raw.failures} raw subscribers failed to connect`);
   const rawSubs: RawClient[] = raw.clients;
   const subscribers = sdkSubs.length + rawSubs.length;
@@ -124,9 +136,14 @@ await serveParent<Args, { subscribers: number }>(async (args) => {
   await outgoing.attach();
   // Four connections, like the chat function's pool; queries queue in the pool rather than wait on each other.
   const pool = args.databaseUrl ? new pg.Pool({ connectionString: args.databaseUrl, max: 4 }) : undefined;
-  const insertRow = (seq: number, content: string) => pool!.query(
-    `INSERT INTO chat_data (username, msg_id, msg_data, client_id, created_at_timestamp, is_edited) VALUES ($1, $2, $3, $4, $5, false)`,
-    ['bench', `bench-${seq}`, content, 'bench-publisher', Date.now()]);
+  const insertRow = (seq: number, content: string) =>
+    pool!.query(`INSERT INTO chat_data (username, msg_id, msg_data, client_id, created_at_timestamp, is_edited) VALUES ($1, $2, $3, $4, $5, false)`, [
+      'bench',
+      `bench-${seq}`,
+      content,
+      'bench-publisher',
+      Date.now(),
+    ]);
   await sleep(300);
   return {
     ready: { subscribers },
@@ -179,8 +196,13 @@ await serveParent<Args, { subscribers: number }>(async (args) => {
         }
         const cpu = process.cpuUsage(cpu0);
         return {
-          published, received, expected, publishErrors,
-          latenciesMs: Float64Array.from(samples), toInsertMs: Float64Array.from(toInsert), afterInsertMs: Float64Array.from(afterInsert),
+          published,
+          received,
+          expected,
+          publishErrors,
+          latenciesMs: Float64Array.from(samples),
+          toInsertMs: Float64Array.from(toInsert),
+          afterInsertMs: Float64Array.from(afterInsert),
           toAcceptMs: Float64Array.from(toAccept),
           sustainedPerSec: lastAt > firstAt ? ((sdkSubs.length ? arrivals / subscribers : 0) / (lastAt - firstAt)) * 1000 : NaN,
           loadgenCpu: (cpu.user + cpu.system) / 1000 / (nowMs() - started),

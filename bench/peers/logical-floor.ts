@@ -34,10 +34,7 @@ await serveParent<Args, { slot: string }>(async (args) => {
     if (!/already exists/.test(e.message)) throw e;
   });
   const counter: RowCounter = { count: 0, firstAt: 0, lastAt: 0 };
-  const service = new LogicalReplicationService(
-    { connectionString: args.databaseUrl },
-    { acknowledge: { auto: false, timeoutSeconds: 0 } },
-  );
+  const service = new LogicalReplicationService({ connectionString: args.databaseUrl }, { acknowledge: { auto: false, timeoutSeconds: 0 } });
   service.on('data', (lsn: string, log: { tag: string }) => {
     if (log.tag === 'insert') {
       const t = nowMs();

@@ -26,10 +26,11 @@ await serveParent<{ port?: number }, { port: number }>(async (args) => {
     handlers: {
       memory: () => settledMemory(),
       connections: () => io.engine.clientsCount,
-      stop: () => new Promise<void>((resolve) => {
-        io.disconnectSockets(true);
-        io.close(() => resolve());
-      }),
+      stop: () =>
+        new Promise<void>((resolve) => {
+          io.disconnectSockets(true);
+          io.close(() => resolve());
+        }),
     },
   };
 });

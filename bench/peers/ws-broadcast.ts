@@ -33,11 +33,12 @@ await serveParent<{ port?: number }, { port: number }>(async (args) => {
     handlers: {
       memory: () => settledMemory(),
       connections: () => subscribers.size,
-      stop: () => new Promise<void>((resolve) => {
-        for (const ws of wss.clients) ws.terminate();
-        wss.close();
-        http.close(() => resolve());
-      }),
+      stop: () =>
+        new Promise<void>((resolve) => {
+          for (const ws of wss.clients) ws.terminate();
+          wss.close();
+          http.close(() => resolve());
+        }),
     },
   };
 });

@@ -139,7 +139,10 @@ describe.each([
       authCallback: (_params, cb) => {
         calls++;
         const answer = () =>
-          signer.auth.createTokenRequest({ clientId: 'late', ttl: 3000 }).then((tr) => cb(null, tr), (err) => cb(err, null));
+          signer.auth.createTokenRequest({ clientId: 'late', ttl: 3000 }).then(
+            (tr) => cb(null, tr),
+            (err) => cb(err, null),
+          );
         // The renewal the server asks for before expiry (call 2) fails or comes too late; the ones after expiry are prompt.
         if (calls === 2 && slowMs === 0) return cb('auth server briefly unavailable', null);
         if (calls === 2) return void setTimeout(answer, slowMs);
@@ -177,7 +180,10 @@ describe.each([
     const client = realtime({
       useBinaryProtocol,
       authCallback: (_params, cb) => {
-        signer.auth.createTokenRequest({ clientId: 'narrowed', capability }).then((tr) => cb(null, tr), (err) => cb(err, null));
+        signer.auth.createTokenRequest({ clientId: 'narrowed', capability }).then(
+          (tr) => cb(null, tr),
+          (err) => cb(err, null),
+        );
       },
     });
     await client.connection.whenState('connected');

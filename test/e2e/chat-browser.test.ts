@@ -142,7 +142,9 @@ describe('the editable chat in two browsers', () => {
     await item.getByRole('button', { name: 'Confirm delete' }).click();
     await messageItem(pageB, 'A message to delete').waitFor({ state: 'detached' });
     await messageItem(pageA, 'A message to delete').waitFor({ state: 'detached' });
-    expect(await rowOf((await pool.query(`SELECT msg_id FROM chat_data WHERE msg_data = 'A message to delete'`)).rows[0]?.msg_id ?? 'none')).toBeUndefined();
+    expect(
+      await rowOf((await pool.query(`SELECT msg_id FROM chat_data WHERE msg_data = 'A message to delete'`)).rows[0]?.msg_id ?? 'none'),
+    ).toBeUndefined();
   });
 
   it('does not scroll a reader who scrolled up, and offers the new message instead', async () => {
@@ -176,7 +178,10 @@ describe('the editable chat in two browsers', () => {
 
       const incoming = client.channels.get('incoming-chat');
       const forgedRow = JSON.stringify({ table: 'chat_data', type: 'UPDATE', row: { msg_id: msgId, msg_data: 'forged row' } });
-      const err = await incoming.publish('forged', forgedRow).then(() => undefined, (e: Ably.ErrorInfo) => e);
+      const err = await incoming.publish('forged', forgedRow).then(
+        () => undefined,
+        (e: Ably.ErrorInfo) => e,
+      );
       expect(err?.code).toBe(40160);
     } finally {
       client.close();

@@ -65,7 +65,9 @@ describe.skipIf(!redisUrl)(redisUrl ? 'the change stream in a Redis cluster' : '
     return { order, at };
   }
 
-  it(`the streaming node is killed during ${TOTAL} inserts: the other takes over; subscribers get all ${TOTAL} once, in order`, { timeout: 240_000 }, async () => {
+  it(`the streaming node is killed during ${TOTAL} inserts: the other takes over; subscribers get all ${TOTAL} once, in order`, {
+    timeout: 240_000,
+  }, async () => {
     const onA = await subscriber(0);
     const onB = await subscriber(1);
     const sql = new pg.Client({ connectionString: db.url });
@@ -74,7 +76,10 @@ describe.skipIf(!redisUrl)(redisUrl ? 'the change stream in a Redis cluster' : '
     try {
       const writing = (async () => {
         for (let from = 1; from <= TOTAL; from += PER_TX) {
-          await sql.query('INSERT INTO items (id, payload) SELECT g, md5(g::text) FROM generate_series($1::int, $2::int) g', [from, from + PER_TX - 1]);
+          await sql.query('INSERT INTO items (id, payload) SELECT g, md5(g::text) FROM generate_series($1::int, $2::int) g', [
+            from,
+            from + PER_TX - 1,
+          ]);
         }
       })();
       await until(() => onB.order.length >= 3000, 'the first 3,000 rows', 60_000);

@@ -31,7 +31,9 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a node of a Redis cluster killed with SIG
 
   /** A client whose home is node `i`; with `failover`, the other nodes are its fallback hosts. */
   async function connect(i: number, clientId: string, failover = true): Promise<Ably.Realtime> {
-    const client = new Ably.Realtime(clusterClientOptions({ hosts: HOSTS, port }, i, { key: nodes[i].keys.full, clientId }, failover) as Ably.ClientOptions);
+    const client = new Ably.Realtime(
+      clusterClientOptions({ hosts: HOSTS, port }, i, { key: nodes[i].keys.full, clientId }, failover) as Ably.ClientOptions,
+    );
     clients.push(client);
     await client.connection.once('connected');
     return client;
@@ -47,10 +49,14 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a node of a Redis cluster killed with SIG
 
     // Everyone, on every node, sees the four members.
     for (const c of [onA, onB, onC]) {
-      expect(await eventually(async () => (await room(c).presence.get()).map((m) => m.clientId).sort(), ['bee', 'roamer', 'sea', 'stranded'])).toBe(true);
+      expect(await eventually(async () => (await room(c).presence.get()).map((m) => m.clientId).sort(), ['bee', 'roamer', 'sea', 'stranded'])).toBe(
+        true,
+      );
     }
     const events: Array<{ action: string; clientId: string; connectionId: string; at: number }> = [];
-    await room(onB).presence.subscribe((p) => void events.push({ action: p.action!, clientId: p.clientId!, connectionId: p.connectionId!, at: Date.now() }));
+    await room(onB).presence.subscribe(
+      (p) => void events.push({ action: p.action!, clientId: p.clientId!, connectionId: p.connectionId!, at: Date.now() }),
+    );
 
     // onA subscribes to a feed published from node B; node A dies a third of the way through.
     const received: Ably.InboundMessage[] = [];
@@ -76,14 +82,22 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a node of a Redis cluster killed with SIG
 
     // The stranded member of the killed node leaves (expiry, not goodbye), once, after the delay; the resumed
     // one stays, without a leave/enter flap.
-    const left = await until(() => events.find((e) => e.action === 'leave' && e.connectionId === strandedConnection), 'the stranded member to leave', 30_000);
+    const left = await until(
+      () => events.find((e) => e.action === 'leave' && e.connectionId === strandedConnection),
+      'the stranded member to leave',
+      30_000,
+    );
     expect(left.clientId).toBe('stranded');
     expect(left.at - killedAt).toBeGreaterThanOrEqual(LEAVE_DELAY_MS);
     await new Promise((r) => setTimeout(r, 1500));
     expect(events.filter((e) => e.action === 'leave')).toEqual([left]);
     expect(events.filter((e) => e.clientId === 'roamer')).toEqual([]);
     const after = await room(onC).presence.get();
-    expect(after.map((m) => `${m.clientId}@${m.connectionId === roamerConnection ? 'resumed' : 'other'}`).sort()).toEqual(['bee@other', 'roamer@resumed', 'sea@other']);
+    expect(after.map((m) => `${m.clientId}@${m.connectionId === roamerConnection ? 'resumed' : 'other'}`).sort()).toEqual([
+      'bee@other',
+      'roamer@resumed',
+      'sea@other',
+    ]);
   });
 });
 

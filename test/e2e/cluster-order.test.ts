@@ -90,7 +90,11 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a three-node cluster on Redis' : 'cluster
     for (const items of histories) expect(items.map((m) => [m.name, m.data, m.serial])).toEqual(histories[0].map((m) => [m.name, m.data, m.serial]));
     expect(histories[0].map((m) => m.name)).toEqual(['first', 'second', 'third']);
     for (const items of presences) {
-      expect(items.map((p) => `${p.clientId}=${JSON.stringify(p.data)}`).sort()).toEqual(['member-0={"node":0}', 'member-1={"node":1}', 'member-2={"node":2}']);
+      expect(items.map((p) => `${p.clientId}=${JSON.stringify(p.data)}`).sort()).toEqual([
+        'member-0={"node":0}',
+        'member-1={"node":1}',
+        'member-2={"node":2}',
+      ]);
     }
     // A realtime client on any node gets the full presence set through SYNC.
     const late = await connect(nodes[2], { key: nodes[2].keys.full, clientId: 'late' });

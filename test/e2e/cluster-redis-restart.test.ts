@@ -32,7 +32,9 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Redis restarting under a cluster' : 'Redi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('nodes reconnect and go on; every acknowledged message reaches the other node once, in order, and stays in history', { timeout: 120_000 }, async () => {
+  it('nodes reconnect and go on; every acknowledged message reaches the other node once, in order, and stays in history', {
+    timeout: 120_000,
+  }, async () => {
     const connect = async (node: TestRowcast) => {
       const c = new Ably.Realtime(clientOptions(node, { key: node.keys.full }) as Ably.ClientOptions);
       clients.push(c);

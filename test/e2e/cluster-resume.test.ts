@@ -18,7 +18,8 @@ describe.skipIf(!redisUrl)(redisUrl ? 'resume on another node' : 'cluster resume
   const clients: Ably.Realtime[] = [];
 
   beforeAll(async () => {
-    for (let i = 0; i < 2; i++) nodes.push(await startRowcast({ redis: { url: redisUrl, prefix }, realtime: { presenceLeaveDelayMs: LEAVE_DELAY_MS } }));
+    for (let i = 0; i < 2; i++)
+      nodes.push(await startRowcast({ redis: { url: redisUrl, prefix }, realtime: { presenceLeaveDelayMs: LEAVE_DELAY_MS } }));
   });
   afterAll(async () => {
     for (const c of clients) c.close();
@@ -41,7 +42,9 @@ describe.skipIf(!redisUrl)(redisUrl ? 'resume on another node' : 'cluster resume
     await child.kill();
     for (let i = 0; i < 20; i++) await room.publish('missed', String(i));
 
-    const recovered = new Ably.Realtime(clientOptions(b, { key: b.keys.full, clientId: 'mover', recover: ready.recoveryKey as string }) as Ably.ClientOptions);
+    const recovered = new Ably.Realtime(
+      clientOptions(b, { key: b.keys.full, clientId: 'mover', recover: ready.recoveryKey as string }) as Ably.ClientOptions,
+    );
     clients.push(recovered);
     await recovered.connection.once('connected');
     expect(recovered.connection.id).toBe(connectedLine.connected);

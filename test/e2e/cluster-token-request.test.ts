@@ -50,7 +50,8 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a signed TokenRequest in a Redis cluster'
   const on = (i: number, options: Record<string, unknown>) => clusterClientOptions({ hosts: HOSTS, port }, i, options, false);
 
   /** A TokenRequest signed by a key holder (an app's auth endpoint), with the SDK. */
-  const signed = (params: Ably.TokenParams) => new Ably.Rest(on(0, { key: nodes[0]!.keys.full }) as Ably.ClientOptions).auth.createTokenRequest(params);
+  const signed = (params: Ably.TokenParams) =>
+    new Ably.Rest(on(0, { key: nodes[0]!.keys.full }) as Ably.ClientOptions).auth.createTokenRequest(params);
 
   const redeemAt = (i: number, tokenRequest: Ably.TokenRequest) => redeem(on(i, {}), tokenRequest);
 
@@ -83,43 +84,46 @@ describe.skipIf(!redisUrl)(redisUrl ? 'a signed TokenRequest in a Redis cluster'
  * TokenRequests with a 5xx (the client may try again) rather than risk a replay; once Redis is back they work.
  * The test runs its own redis-server to kill.
  */
-describe.skipIf(!redisUrl)(redisUrl ? 'a signed TokenRequest while Redis is down' : 'TokenRequest without Redis: SKIPPED, no Redis (set REDIS_URL)', () => {
-  let redis: TestRedisServer;
-  let node: TestRowcast;
+describe.skipIf(!redisUrl)(
+  redisUrl ? 'a signed TokenRequest while Redis is down' : 'TokenRequest without Redis: SKIPPED, no Redis (set REDIS_URL)',
+  () => {
+    let redis: TestRedisServer;
+    let node: TestRowcast;
 
-  beforeAll(async () => {
-    redis = await TestRedisServer.create(['--save', '', '--appendonly', 'no']);
-    await redis.start();
-    node = await startRowcast({ redis: { url: redis.url, prefix: 'nonce-outage:' } });
-  });
-  afterAll(async () => {
-    await node?.close();
-    await redis?.kill();
-  });
-
-  it('refused with 50000 while Redis is down, accepted again once it is back', async () => {
-    const signer = new Ably.Rest(clientOptions(node, { key: node.keys.full }) as Ably.ClientOptions);
-    const at = clientOptions(node);
-    expect((await redeem(at, await signer.auth.createTokenRequest({ clientId: 'before' }))).clientId).toBe('before');
-
-    await redis.kill();
-    const during = await signer.auth.createTokenRequest({ clientId: 'during' });
-    expect(await refusal(redeem(at, during))).toEqual({ code: 50000, statusCode: 500 });
-    // Unsigned token params sent with the key itself (no nonce involved) do not depend on Redis.
-    const unsigned = await fetch(`${node.url}/keys/app1.full/requestToken`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(node.keys.full).toString('base64')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ clientId: 'keyholder' }),
+    beforeAll(async () => {
+      redis = await TestRedisServer.create(['--save', '', '--appendonly', 'no']);
+      await redis.start();
+      node = await startRowcast({ redis: { url: redis.url, prefix: 'nonce-outage:' } });
     });
-    expect(unsigned.status).toBe(201);
+    afterAll(async () => {
+      await node?.close();
+      await redis?.kill();
+    });
 
-    await redis.start();
-    // The node reconnects on its own; the refused request was never redeemed, so it is good now (once).
-    let after: Ably.TokenDetails | undefined;
-    for (const deadline = Date.now() + 15_000; !after && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-      after = await redeem(at, during).catch(() => undefined);
-    }
-    expect(after?.clientId).toBe('during');
-    expect(await refusal(redeem(at, during))).toEqual({ code: 40105, statusCode: 401 });
-  });
-});
+    it('refused with 50000 while Redis is down, accepted again once it is back', async () => {
+      const signer = new Ably.Rest(clientOptions(node, { key: node.keys.full }) as Ably.ClientOptions);
+      const at = clientOptions(node);
+      expect((await redeem(at, await signer.auth.createTokenRequest({ clientId: 'before' }))).clientId).toBe('before');
+
+      await redis.kill();
+      const during = await signer.auth.createTokenRequest({ clientId: 'during' });
+      expect(await refusal(redeem(at, during))).toEqual({ code: 50000, statusCode: 500 });
+      // Unsigned token params sent with the key itself (no nonce involved) do not depend on Redis.
+      const unsigned = await fetch(`${node.url}/keys/app1.full/requestToken`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(node.keys.full).toString('base64')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ clientId: 'keyholder' }),
+      });
+      expect(unsigned.status).toBe(201);
+
+      await redis.start();
+      // The node reconnects on its own; the refused request was never redeemed, so it is good now (once).
+      let after: Ably.TokenDetails | undefined;
+      for (const deadline = Date.now() + 15_000; !after && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        after = await redeem(at, during).catch(() => undefined);
+      }
+      expect(after?.clientId).toBe('during');
+      expect(await refusal(redeem(at, during))).toEqual({ code: 40105, statusCode: 401 });
+    });
+  },
+);

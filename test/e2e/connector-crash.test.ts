@@ -153,7 +153,11 @@ describe('connector crash and PostgreSQL restart', () => {
           slotName,
           publicationName: `${again.name}_pub`,
         });
-        const c = new PostgresConnector(config, restPublisher({ endpoint: server().url, apiKey: KEYS.full, maxMessageSize: 65536 }), pino({ level: 'silent' }));
+        const c = new PostgresConnector(
+          config,
+          restPublisher({ endpoint: server().url, apiKey: KEYS.full, maxMessageSize: 65536 }),
+          pino({ level: 'silent' }),
+        );
         connectors.push(c);
         await c.start();
         await expect.poll(() => c.state().streaming, { timeout: 30_000 }).toBe(true);
@@ -169,7 +173,8 @@ describe('connector crash and PostgreSQL restart', () => {
       await expect.poll(() => sub.seen.size, { timeout: 60_000 }).toBe(2000);
       await first.stop();
       const second = await start(`${again.name}_b`);
-      const confirmedPast = async () => (await sql.query('SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [second.state().confirmedLsn, afterInserts])).rows[0].ok;
+      const confirmedPast = async () =>
+        (await sql.query('SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [second.state().confirmedLsn, afterInserts])).rows[0].ok;
       await expect.poll(confirmedPast, { timeout: 60_000, interval: 100 }).toBe(true);
       expect(second.state().publishedRows).toBe(2000); // it did publish everything again...
       await sql.query(`INSERT INTO items VALUES (2001, 'sentinel')`);

@@ -37,7 +37,9 @@ afterAll(async () => {
 
 it('publishes rows with deeply nested jsonb as string payloads every client decodes', async () => {
   const received: Record<string, Ably.Message[]> = { msgpack: [], json: [] };
-  const clients = [true, false].map((useBinaryProtocol) => new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions));
+  const clients = [true, false].map(
+    (useBinaryProtocol) => new Ably.Realtime(clientOptions(server, { key: server.keys.full, useBinaryProtocol }) as Ably.ClientOptions),
+  );
   try {
     await clients[0]!.channels.get('docs').subscribe((m) => void received.msgpack!.push(m));
     await clients[1]!.channels.get('docs').subscribe((m) => void received.json!.push(m));

@@ -48,7 +48,13 @@ afterAll(async () => {
 /** The test database's address, as the original's dbConfig fields. */
 function address() {
   const u = new URL(db.url);
-  return { host: u.hostname, port: u.port || '5432', user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: db.name };
+  return {
+    host: u.hostname,
+    port: u.port || '5432',
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: db.name,
+  };
 }
 
 async function collect(channel: string) {
@@ -62,7 +68,16 @@ async function collect(channel: string) {
 }
 
 async function run(configFile: string, name: string): Promise<SpawnedConnector> {
-  const c = await spawnConnector(['--config', configFile, '--endpoint', server().url, '--slot', `${db.name}_${name}`, '--publication', `${db.name}_${name}`]);
+  const c = await spawnConnector([
+    '--config',
+    configFile,
+    '--endpoint',
+    server().url,
+    '--slot',
+    `${db.name}_${name}`,
+    '--publication',
+    `${db.name}_${name}`,
+  ]);
   children.push(c);
   return c;
 }
@@ -82,10 +97,13 @@ describe('rowcast connector with the original configuration files', { timeout: 1
     const connector = await run(file, 'chat');
 
     // what the chat's rule function does for chatMsg and editedMsg
-    await sql.query(
-      `INSERT INTO chat_data(username, msg_id, msg_data, client_id, created_at_timestamp) VALUES ($1, $2, $3, $4, $5)`,
-      ['ann', 'm1', 'hello', 'clientId-abc', 1700000000000],
-    );
+    await sql.query(`INSERT INTO chat_data(username, msg_id, msg_data, client_id, created_at_timestamp) VALUES ($1, $2, $3, $4, $5)`, [
+      'ann',
+      'm1',
+      'hello',
+      'clientId-abc',
+      1700000000000,
+    ]);
     const inserted = await rowJson('chat_data', 'msg_id = $1', ['m1']);
     await sql.query(`UPDATE chat_data SET msg_data = $1, is_edited = true WHERE msg_id = $2`, ['hello, edited', 'm1']);
     const updated = await rowJson('chat_data', 'msg_id = $1', ['m1']);
@@ -126,11 +144,18 @@ describe('rowcast connector with the original configuration files', { timeout: 1
   it('example.env verbatim (address and key filled in): INSERT, UPDATE and DELETE reach their three channels', async () => {
     const a = address();
     const replaced: Record<string, string> = {
-      DB_HOST: a.host, DB_PORT: a.port, DB_USER: a.user, DB_PASSWORD: a.password, DB_NAME: a.database, ABLY_API_KEY: KEYS.full,
+      DB_HOST: a.host,
+      DB_PORT: a.port,
+      DB_USER: a.user,
+      DB_PASSWORD: a.password,
+      DB_NAME: a.database,
+      ABLY_API_KEY: KEYS.full,
     };
     const original = readFileSync(join(FIXTURES, 'example.env'), 'utf8');
     const filled = original.replace(/^(DB_HOST|DB_PORT|DB_USER|DB_PASSWORD|DB_NAME|ABLY_API_KEY)=.*$/gm, (_, k: string) => `${k}=${replaced[k]}`);
-    expect(filled.split('\n').filter((l) => l.startsWith('ABLY_CONNECTOR='))).toEqual(original.split('\n').filter((l) => l.startsWith('ABLY_CONNECTOR=')));
+    expect(filled.split('\n').filter((l) => l.startsWith('ABLY_CONNECTOR='))).toEqual(
+      original.split('\n').filter((l) => l.startsWith('ABLY_CONNECTOR=')),
+    );
     const file = join(temp, 'example.env');
     writeFileSync(file, filled);
     const added = await collect('ably-users-added');
@@ -139,7 +164,8 @@ describe('rowcast connector with the original configuration files', { timeout: 1
     await run(file, 'env');
 
     const { rows } = await sql.query(`INSERT INTO users (name, email) VALUES ('ann', 'ann@example.com') RETURNING row_to_json(users) AS j`);
-    const afterUpdate = (await sql.query(`UPDATE users SET email = 'ann@example.org' WHERE name = 'ann' RETURNING row_to_json(users) AS j`)).rows[0].j;
+    const afterUpdate = (await sql.query(`UPDATE users SET email = 'ann@example.org' WHERE name = 'ann' RETURNING row_to_json(users) AS j`)).rows[0]
+      .j;
     const beforeDelete = (await sql.query(`DELETE FROM users WHERE name = 'ann' RETURNING row_to_json(users) AS j`)).rows[0].j;
     await added.until(1);
     await updated.until(1);
@@ -173,9 +199,23 @@ describe('rowcast connector with the original configuration files', { timeout: 1
 
   it('refuses to start on an unknown table or operation, saying which', async () => {
     const file = join(temp, 'bad.json');
-    writeFileSync(file, JSON.stringify({ dbConfig: address(), connector: [{ tablename: 'chat_dta', ablychannelname: 'x', operation: 'INSERT' }], ably: { apiKey: KEYS.full } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dbConfig: address(),
+        connector: [{ tablename: 'chat_dta', ablychannelname: 'x', operation: 'INSERT' }],
+        ably: { apiKey: KEYS.full },
+      }),
+    );
     await expect(run(file, 'bad1')).rejects.toThrow(/unknown table "chat_dta" \(connector\[0\]\.tablename\)/);
-    writeFileSync(file, JSON.stringify({ dbConfig: address(), connector: [{ tablename: 'chat_data', ablychannelname: 'x', operation: 'UPSERT' }], ably: { apiKey: KEYS.full } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dbConfig: address(),
+        connector: [{ tablename: 'chat_data', ablychannelname: 'x', operation: 'UPSERT' }],
+        ably: { apiKey: KEYS.full },
+      }),
+    );
     await expect(run(file, 'bad2')).rejects.toThrow(/got "UPSERT"/);
   });
 });

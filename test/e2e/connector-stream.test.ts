@@ -63,7 +63,10 @@ async function diagnose(received: Record<string, Ably.Message[]>): Promise<strin
   const rest = new Ably.Rest({ key: server.keys.full, endpoint: '127.0.0.1', port: server.port, tls: false });
   const history: Record<string, number> = {};
   for (const name of ['orders', 'events']) history[name] = (await rest.channels.get(name).history({ limit: 1000 })).items.length;
-  const slot = await sql.query(`SELECT confirmed_flush_lsn::text AS c, active, pg_current_wal_lsn()::text AS now FROM pg_replication_slots WHERE slot_name = $1`, [`${db.name}_slot`]);
+  const slot = await sql.query(
+    `SELECT confirmed_flush_lsn::text AS c, active, pg_current_wal_lsn()::text AS now FROM pg_replication_slots WHERE slot_name = $1`,
+    [`${db.name}_slot`],
+  );
   return JSON.stringify({
     received: Object.fromEntries(Object.entries(received).map(([k, v]) => [k, v.length])),
     historyUpTo1000: history,
@@ -141,9 +144,7 @@ describe('change stream to SDK subscribers', () => {
 
     for (const name of CHANNELS) {
       try {
-        await expect
-          .poll(() => received[name].length, { timeout: 120_000, interval: 100 })
-          .toBeGreaterThanOrEqual(expected[name].length);
+        await expect.poll(() => received[name].length, { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(expected[name].length);
       } catch (err) {
         throw new Error(`${name}: ${await diagnose(received)}\n${(err as Error).message}`);
       }

@@ -45,13 +45,16 @@ describe('realtime server unreachable', { timeout: 180_000 }, () => {
     const port = await freePort(); // nothing listens here yet
     const slot = `${db.name}_slot`;
     const file = join(temp, 'notes.json');
-    writeFileSync(file, JSON.stringify({
-      databaseUrl: db.url,
-      connector: [{ tablename: 'notes', ablychannelname: 'notes', operation: 'INSERT' }],
-      ably: { apiKey: KEYS.full, endpoint: `http://127.0.0.1:${port}` },
-      slotName: slot,
-      publicationName: `${db.name}_pub`,
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        databaseUrl: db.url,
+        connector: [{ tablename: 'notes', ablychannelname: 'notes', operation: 'INSERT' }],
+        ably: { apiKey: KEYS.full, endpoint: `http://127.0.0.1:${port}` },
+        slotName: slot,
+        publicationName: `${db.name}_pub`,
+      }),
+    );
     connector = await spawnConnector(['--config', file]);
     let afterFirstTx = '';
     for (let tx = 0; tx < 10; tx++) {

@@ -62,7 +62,12 @@ function acknowledged(frames: RawFrame[]): number {
  * Sends `count` frames on `sock` in chunks, each chunk answered before the next. Returns the codes expected and
  * the codes answered, an acknowledged (accepted) frame counting as code 0.
  */
-async function fuzzSocket(sock: RawSocket, rand: () => number, count: number, kinds: Map<string, number>): Promise<{ expected: number[]; answered: number[] }> {
+async function fuzzSocket(
+  sock: RawSocket,
+  rand: () => number,
+  count: number,
+  kinds: Map<string, number>,
+): Promise<{ expected: number[]; answered: number[] }> {
   let serial = 0;
   const ctx = { format: sock.format, msgSerial: () => serial++, channel: 'fuzz' };
   const expected: number[] = [];

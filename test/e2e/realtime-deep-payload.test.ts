@@ -84,37 +84,43 @@ describe('a 150-deep payload is refused and the channel keeps working', () => {
     await alice.channels.get(CHANNEL).presence.enter('alice is here');
   });
 
-  it.each(['json', 'msgpack'] as const)('refuses a 150-deep extras publish and presence enter over realtime (%s frames) with NACK 40000', async (format) => {
-    const sock = await rawSocket(server(), KEYS.full, format, { clientId: 'mallory' });
-    await sock.next((f) => f.action === 4, 'CONNECTED');
-    sock.send({ action: 15, channel: CHANNEL, msgSerial: 0, messages: [{ name: 'deep', data: 'x', extras: DEEP }] });
-    sock.send({ action: 14, channel: CHANNEL, msgSerial: 1, presence: [{ action: 2, clientId: 'mallory', data: 'x', extras: DEEP }] });
-    sock.send({ action: 14, channel: CHANNEL, msgSerial: 2, presence: [{ action: 2, clientId: 'mallory', data: DEEP }] });
-    sock.send({ action: 15, channel: CHANNEL, msgSerial: 3, messages: [{ name: 'deep', data: DEEP }] });
-    for (const serial of [0, 1, 2, 3]) {
-      const nack = await sock.next((f) => f.action === 2 && f.msgSerial === serial, `NACK of msgSerial ${serial}`);
-      expect(nack.error?.code).toBe(40000);
-      expect(nack.error?.statusCode).toBe(400);
-    }
-    // The connection is fine: a good publish on it is acknowledged.
-    sock.send({ action: 15, channel: CHANNEL, msgSerial: 4, messages: [{ name: 'good-raw', data: 'x' }] });
-    await sock.next((f) => f.action === 1 && f.msgSerial === 4, 'ACK of the good publish');
-    sock.ws.close();
-  });
+  it.each(['json', 'msgpack'] as const)(
+    'refuses a 150-deep extras publish and presence enter over realtime (%s frames) with NACK 40000',
+    async (format) => {
+      const sock = await rawSocket(server(), KEYS.full, format, { clientId: 'mallory' });
+      await sock.next((f) => f.action === 4, 'CONNECTED');
+      sock.send({ action: 15, channel: CHANNEL, msgSerial: 0, messages: [{ name: 'deep', data: 'x', extras: DEEP }] });
+      sock.send({ action: 14, channel: CHANNEL, msgSerial: 1, presence: [{ action: 2, clientId: 'mallory', data: 'x', extras: DEEP }] });
+      sock.send({ action: 14, channel: CHANNEL, msgSerial: 2, presence: [{ action: 2, clientId: 'mallory', data: DEEP }] });
+      sock.send({ action: 15, channel: CHANNEL, msgSerial: 3, messages: [{ name: 'deep', data: DEEP }] });
+      for (const serial of [0, 1, 2, 3]) {
+        const nack = await sock.next((f) => f.action === 2 && f.msgSerial === serial, `NACK of msgSerial ${serial}`);
+        expect(nack.error?.code).toBe(40000);
+        expect(nack.error?.statusCode).toBe(400);
+      }
+      // The connection is fine: a good publish on it is acknowledged.
+      sock.send({ action: 15, channel: CHANNEL, msgSerial: 4, messages: [{ name: 'good-raw', data: 'x' }] });
+      await sock.next((f) => f.action === 1 && f.msgSerial === 4, 'ACK of the good publish');
+      sock.ws.close();
+    },
+  );
 
-  it.each(FORMATS)('refuses a 150-deep extras publish from the SDK (%s) with 40000, leaving it connected and attached', async (_format, useBinaryProtocol) => {
-    const client = await connected({ key: KEYS.full, useBinaryProtocol });
-    const ch = client.channels.get(CHANNEL);
-    await ch.attach();
-    const refused = await ch.publish({ name: 'deep', data: 'x', extras: DEEP }).then(
-      () => undefined,
-      (err: Ably.ErrorInfo) => err,
-    );
-    expect(refused?.code).toBe(40000);
-    expect(refused?.statusCode).toBe(400);
-    expect(ch.state).toBe('attached');
-    expect(client.connection.state).toBe('connected');
-  });
+  it.each(FORMATS)(
+    'refuses a 150-deep extras publish from the SDK (%s) with 40000, leaving it connected and attached',
+    async (_format, useBinaryProtocol) => {
+      const client = await connected({ key: KEYS.full, useBinaryProtocol });
+      const ch = client.channels.get(CHANNEL);
+      await ch.attach();
+      const refused = await ch.publish({ name: 'deep', data: 'x', extras: DEEP }).then(
+        () => undefined,
+        (err: Ably.ErrorInfo) => err,
+      );
+      expect(refused?.code).toBe(40000);
+      expect(refused?.statusCode).toBe(400);
+      expect(ch.state).toBe('attached');
+      expect(client.connection.state).toBe('connected');
+    },
+  );
 
   it('refuses them over REST (JSON and msgpack bodies, batch publish, the SDK) with 400 / 40000', async () => {
     const auth = { authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}` };

@@ -136,7 +136,10 @@ describe.each([
     await watcher.channels.get(channel).presence.enter();
 
     const reader = await connect({ token: await tokenFor('reader', ['subscribe']), clientId: 'reader' });
-    const refused = await reader.channels.get(channel).presence.enter().catch((e: Ably.ErrorInfo) => e);
+    const refused = await reader.channels
+      .get(channel)
+      .presence.enter()
+      .catch((e: Ably.ErrorInfo) => e);
     expect((refused as Ably.ErrorInfo).code).toBe(40160);
 
     const blind = await connect({ token: await tokenFor('blind', ['presence']), clientId: 'blind' });

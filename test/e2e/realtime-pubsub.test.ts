@@ -132,7 +132,10 @@ describe.each([
 
   it('rejects an invalid channel name on attach with 40010', async () => {
     const c = await connect({ key: KEYS.full });
-    const err = await c.channels.get(':bad').attach().catch((e: Ably.ErrorInfo) => e);
+    const err = await c.channels
+      .get(':bad')
+      .attach()
+      .catch((e: Ably.ErrorInfo) => e);
     expect((err as Ably.ErrorInfo).code).toBe(40010);
     expect(c.connection.state).toBe('connected');
   });

@@ -237,9 +237,15 @@ describe('REST under garbage', () => {
       await b.channels.get('calm').subscribe((m) => got.push(m.data as string));
       const garbage = (i: number): [string, RequestInit] => {
         const kinds: Array<[string, RequestInit]> = [
-          ['/channels/g/messages', { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/x-msgpack' }, body: randomBytes(64) }],
+          [
+            '/channels/g/messages',
+            { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/x-msgpack' }, body: randomBytes(64) },
+          ],
           ['/channels/g/messages', { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/json' }, body: '[{"name":' }],
-          ['/channels/g/messages', { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/json' }, body: '[{"name":5,"data":true}]' }],
+          [
+            '/channels/g/messages',
+            { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/json' }, body: '[{"name":5,"data":true}]' },
+          ],
           ['/messages', { method: 'POST', headers: { authorization: FULL, 'content-type': 'application/json' }, body: '{"channels":5}' }],
           ['/channels/g/messages', { headers: { authorization: `Basic ${randomBytes(12).toString('base64')}` } }],
           ['/channels/g/messages', { headers: { authorization: `Bearer ${randomBytes(30).toString('base64')}` } }],

@@ -63,7 +63,10 @@ describe.each([
   it('realtime history({ untilAttach: true }) stops at the attach point', async () => {
     const channelName = `until-attach-${name}`;
     const publisher = rest({ key: FULL_KEY, useBinaryProtocol }).channels.get(channelName);
-    await publisher.publish([{ name: 'before', data: '1' }, { name: 'before', data: '2' }]);
+    await publisher.publish([
+      { name: 'before', data: '1' },
+      { name: 'before', data: '2' },
+    ]);
     const channel = realtime({ key: FULL_KEY, useBinaryProtocol }).channels.get(channelName);
     const live: string[] = [];
     await channel.subscribe((m) => live.push(m.data as string));
@@ -98,9 +101,7 @@ describe.each([
 
     const client = rest({ key: FULL_KEY, useBinaryProtocol });
     const channel = client.channels.get(channelName);
-    await expect
-      .poll(async () => (await channel.presence.get()).items.map((p) => p.clientId).sort())
-      .toEqual(['ann', 'ben']);
+    await expect.poll(async () => (await channel.presence.get()).items.map((p) => p.clientId).sort()).toEqual(['ann', 'ben']);
     const members = (await channel.presence.get()).items;
     expect(members.find((p) => p.clientId === 'ben')!.data).toEqual({ i: 1 });
 

@@ -67,7 +67,10 @@ describe.each([
     const client = rest({ key: FULL_KEY, useBinaryProtocol });
     const result = await client.batchPublish({
       channels: [`batch-a-${name}`, `batch-b-${name}`],
-      messages: [{ name: 'one', data: 'first' }, { name: 'two', data: 'second' }],
+      messages: [
+        { name: 'one', data: 'first' },
+        { name: 'two', data: 'second' },
+      ],
     });
     expect(result.successCount).toBe(2);
     expect(result.failureCount).toBe(0);

@@ -59,10 +59,7 @@ it('delivers to rules what was accepted, up to the depth limit, and nothing that
   await sock.next((f) => f.action === 1 && f.msgSerial === 2, 'ACK of the leave');
   sock.ws.close();
 
-  await until(
-    () => envelopes.some((e) => e.presence?.some((p) => p.action === 3)),
-    'the envelopes of the message, the enter and the leave',
-  );
+  await until(() => envelopes.some((e) => e.presence?.some((p) => p.action === 3)), 'the envelopes of the message, the enter and the leave');
   const messages = envelopes.flatMap((e) => e.messages ?? []);
   expect(messages.map((m) => m.name)).toEqual(['at-limit']);
   expect(deepObjectLevels(messages[0]!.extras)).toBe(64);

@@ -24,17 +24,20 @@ beforeAll(async () => {
   db = await createTestDatabase('rules_retry');
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
   await createRuleLog(db.url);
-  rowcast = await spawnRowcast({
-    database: { url: db.url },
-    rules: [
-      {
-        id: 'fails-twice',
-        channelFilter: `^${CHANNEL}$`,
-        target: { type: 'function', module: recorder, env: { FAIL_FIRST: '2' } },
-        retry: { attempts: 4, backoffBaseMs: 20, backoffMaxMs: 100 },
-      },
-    ],
-  }, { env: { DATABASE_URL: db.url } }); // DATABASE_URL overrides the config's database: keep it this test's
+  rowcast = await spawnRowcast(
+    {
+      database: { url: db.url },
+      rules: [
+        {
+          id: 'fails-twice',
+          channelFilter: `^${CHANNEL}$`,
+          target: { type: 'function', module: recorder, env: { FAIL_FIRST: '2' } },
+          retry: { attempts: 4, backoffBaseMs: 20, backoffMaxMs: 100 },
+        },
+      ],
+    },
+    { env: { DATABASE_URL: db.url } },
+  ); // DATABASE_URL overrides the config's database: keep it this test's
 });
 
 afterAll(async () => {

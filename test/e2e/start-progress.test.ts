@@ -53,7 +53,10 @@ describe('rowcast start with pretty output', () => {
       { env: { DATABASE_URL: db.url } },
     );
     const { port } = rowcast;
-    const started = rowcast.output().split('\n').filter((l) => l !== '');
+    const started = rowcast
+      .output()
+      .split('\n')
+      .filter((l) => l !== '');
     const dbUrl = new URL(db.url);
     expect(started).toEqual([
       '✓ keys: app1.full, app1.sub',
@@ -72,7 +75,10 @@ describe('rowcast start with pretty output', () => {
     expect(rowcast.output()).not.toMatch(/^\{/m);
 
     expect(await rowcast.kill('SIGTERM')).toBe(0);
-    const stopped = rowcast.output().split('\n').filter((l) => l !== '');
+    const stopped = rowcast
+      .output()
+      .split('\n')
+      .filter((l) => l !== '');
     expect(stopped).toContain('✓ connector stopped');
     expect(stopped).toContain('✓ rules stopped');
     expect(stopped.at(-1)).toBe('✓ Rowcast stopped');

@@ -32,10 +32,7 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
         // pg's Pool.end() resolves before its sockets have closed: give such sessions a moment to go on their own,
         // because a session forced out by DROP ... WITH (FORCE) makes its pg client emit 'error' in the test.
         await waitForNoSessions(c, name, 5_000);
-        await c.query(
-          `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`,
-          [name],
-        );
+        await c.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [name]);
         await dropSlots(c, name);
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
@@ -48,10 +45,9 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
 async function waitForNoSessions(c: pg.Client, database: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { rows } = await c.query(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'`,
-      [database],
-    );
+    const { rows } = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'`, [
+      database,
+    ]);
     if (rows[0].n === 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }

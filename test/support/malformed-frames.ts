@@ -57,7 +57,20 @@ function wrong(rand: Rand, format: Format, except: string[]): unknown {
 }
 
 /** ProtocolMessage fields that MESSAGE and PRESENCE (and the refused frames here) do not read: wrong types in them change nothing. */
-const IGNORED_FIELDS = ['id', 'count', 'error', 'connectionId', 'connectionKey', 'connectionSerial', 'channelSerial', 'timestamp', 'flags', 'connectionDetails', 'res', 'params'];
+const IGNORED_FIELDS = [
+  'id',
+  'count',
+  'error',
+  'connectionId',
+  'connectionKey',
+  'connectionSerial',
+  'channelSerial',
+  'timestamp',
+  'flags',
+  'connectionDetails',
+  'res',
+  'params',
+];
 
 /** Adds up to three ignored fields with wrong-typed values, so that every ProtocolMessage field gets them somewhere. */
 function withNoise(rand: Rand, format: Format, frame: Record<string, unknown>, extra: string[] = []): Record<string, unknown> {
@@ -91,7 +104,17 @@ function encodeFrame(format: Format, frame: unknown): string | Uint8Array {
   return format === 'json' ? JSON.stringify(frame) : encode(frame, { maxDepth: 1000 });
 }
 
-const BAD_CHANNEL_NAMES = ['', ':starts-with-colon', '[?unterminated', '[x]y', '[?rewind=1]', '[?a=b]:x', 'ctl\u0001char', 'del\u007f', 'x'.repeat(2049)];
+const BAD_CHANNEL_NAMES = [
+  '',
+  ':starts-with-colon',
+  '[?unterminated',
+  '[x]y',
+  '[?rewind=1]',
+  '[?a=b]:x',
+  'ctl\u0001char',
+  'del\u007f',
+  'x'.repeat(2049),
+];
 const NOT_CLIENT_ACTIONS = [1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 16, 18, 22, 50, 99, 255, -1, 2 ** 31, -(2 ** 31), 1e15];
 
 type Generator = (rand: Rand, ctx: FrameContext) => MalformedFrame;
@@ -105,94 +128,142 @@ function itemFrame(ctx: FrameContext, presence: boolean, item: unknown, over: Re
 
 const GENERATORS: Array<[weight: number, Generator]> = [
   // msgSerial of the wrong type: ERROR 40000 (nothing acknowledged, so no msgSerial used)
-  [6, (rand, ctx) => {
-    const presence = rand() < 0.5;
-    const frame: Record<string, unknown> = presence
-      ? { action: 14, channel: ctx.channel, presence: [{ action: 2, data: 'x' }] }
-      : { action: 15, channel: ctx.channel, messages: [{ name: 'n', data: 'x' }] };
-    if (rand() < 0.8) frame.msgSerial = wrong(rand, ctx.format, presence ? ['number'] : ['integer']);
-    return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, frame)), code: BAD_REQUEST, kind: 'msgSerial' };
-  }],
+  [
+    6,
+    (rand, ctx) => {
+      const presence = rand() < 0.5;
+      const frame: Record<string, unknown> = presence
+        ? { action: 14, channel: ctx.channel, presence: [{ action: 2, data: 'x' }] }
+        : { action: 15, channel: ctx.channel, messages: [{ name: 'n', data: 'x' }] };
+      if (rand() < 0.8) frame.msgSerial = wrong(rand, ctx.format, presence ? ['number'] : ['integer']);
+      return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, frame)), code: BAD_REQUEST, kind: 'msgSerial' };
+    },
+  ],
   // channel of the wrong type or an invalid name: NACK / ERROR 40010
-  [10, (rand, ctx) => {
-    const channel = rand() < 0.5 ? wrong(rand, ctx.format, ['string']) : pick(rand, BAD_CHANNEL_NAMES);
-    const r = rand();
-    let frame: Record<string, unknown>;
-    if (r < 0.4) frame = itemFrame(ctx, false, { name: 'n', data: 'x' }, { channel });
-    else if (r < 0.7) frame = itemFrame(ctx, true, { action: 2, data: 'x' }, { channel });
-    else frame = { action: 10, channel, flags: pick(rand, wrongValues(ctx.format)), params: pick(rand, wrongValues(ctx.format)) };
-    if (rand() < 0.1) delete frame.channel;
-    return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, frame)), code: BAD_CHANNEL, kind: 'channel' };
-  }],
+  [
+    10,
+    (rand, ctx) => {
+      const channel = rand() < 0.5 ? wrong(rand, ctx.format, ['string']) : pick(rand, BAD_CHANNEL_NAMES);
+      const r = rand();
+      let frame: Record<string, unknown>;
+      if (r < 0.4) frame = itemFrame(ctx, false, { name: 'n', data: 'x' }, { channel });
+      else if (r < 0.7) frame = itemFrame(ctx, true, { action: 2, data: 'x' }, { channel });
+      else frame = { action: 10, channel, flags: pick(rand, wrongValues(ctx.format)), params: pick(rand, wrongValues(ctx.format)) };
+      if (rand() < 0.1) delete frame.channel;
+      return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, frame)), code: BAD_CHANNEL, kind: 'channel' };
+    },
+  ],
   // messages / presence not a non-empty array, or an item not an object: NACK 40000
-  [8, (rand, ctx) => {
-    const presence = rand() < 0.5;
-    const field = presence ? 'presence' : 'messages';
-    const frame = itemFrame(ctx, presence, null);
-    if (rand() < 0.5) frame[field] = rand() < 0.2 ? [] : wrong(rand, ctx.format, ['array']);
-    else frame[field] = [wrong(rand, ctx.format, ['object'])];
-    if (rand() < 0.1) delete frame[field];
-    return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, frame, [presence ? 'messages' : 'presence', 'auth'])), code: BAD_REQUEST, kind: field };
-  }],
+  [
+    8,
+    (rand, ctx) => {
+      const presence = rand() < 0.5;
+      const field = presence ? 'presence' : 'messages';
+      const frame = itemFrame(ctx, presence, null);
+      if (rand() < 0.5) frame[field] = rand() < 0.2 ? [] : wrong(rand, ctx.format, ['array']);
+      else frame[field] = [wrong(rand, ctx.format, ['object'])];
+      if (rand() < 0.1) delete frame[field];
+      return {
+        bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, frame, [presence ? 'messages' : 'presence', 'auth'])),
+        code: BAD_REQUEST,
+        kind: field,
+      };
+    },
+  ],
   // one field of a message of the wrong type: NACK 40000
-  [10, (rand, ctx) => {
-    const field = pick(rand, ['id', 'name', 'clientId', 'encoding', 'extras', 'data']);
-    const item: Record<string, unknown> = { name: 'n', data: 'x' };
-    if (field === 'extras') item.extras = wrong(rand, ctx.format, ['object', 'null']);
-    else if (field === 'data') Object.assign(item, { data: { a: 1 }, encoding: pick(rand, ['utf-8', 'json', 'cipher']) });
-    else item[field] = wrong(rand, ctx.format, ['string', 'null']);
-    return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, itemFrame(ctx, false, item), ['presence', 'auth'])), code: BAD_REQUEST, kind: `message.${field}` };
-  }],
+  [
+    10,
+    (rand, ctx) => {
+      const field = pick(rand, ['id', 'name', 'clientId', 'encoding', 'extras', 'data']);
+      const item: Record<string, unknown> = { name: 'n', data: 'x' };
+      if (field === 'extras') item.extras = wrong(rand, ctx.format, ['object', 'null']);
+      else if (field === 'data') Object.assign(item, { data: { a: 1 }, encoding: pick(rand, ['utf-8', 'json', 'cipher']) });
+      else item[field] = wrong(rand, ctx.format, ['string', 'null']);
+      return {
+        bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, itemFrame(ctx, false, item), ['presence', 'auth'])),
+        code: BAD_REQUEST,
+        kind: `message.${field}`,
+      };
+    },
+  ],
   // one field of a presence message wrong: NACK 40000
-  [8, (rand, ctx) => {
-    const field = pick(rand, ['action', 'encoding', 'extras', 'data']);
-    const item: Record<string, unknown> = { action: 2, data: 'x' };
-    if (field === 'action') item.action = rand() < 0.5 ? pick(rand, [0, 1, 5, 99, -1, 1.5]) : wrong(rand, ctx.format, ['number']);
-    else if (field === 'extras') item.extras = wrong(rand, ctx.format, ['object', 'null']);
-    else if (field === 'encoding') item.encoding = wrong(rand, ctx.format, ['string', 'null']);
-    else Object.assign(item, { data: [1, { a: 2 }], encoding: 'utf-8' });
-    return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, itemFrame(ctx, true, item), ['messages', 'auth'])), code: BAD_REQUEST, kind: `presence.${field}` };
-  }],
+  [
+    8,
+    (rand, ctx) => {
+      const field = pick(rand, ['action', 'encoding', 'extras', 'data']);
+      const item: Record<string, unknown> = { action: 2, data: 'x' };
+      if (field === 'action') item.action = rand() < 0.5 ? pick(rand, [0, 1, 5, 99, -1, 1.5]) : wrong(rand, ctx.format, ['number']);
+      else if (field === 'extras') item.extras = wrong(rand, ctx.format, ['object', 'null']);
+      else if (field === 'encoding') item.encoding = wrong(rand, ctx.format, ['string', 'null']);
+      else Object.assign(item, { data: [1, { a: 2 }], encoding: 'utf-8' });
+      return {
+        bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, itemFrame(ctx, true, item), ['messages', 'auth'])),
+        code: BAD_REQUEST,
+        kind: `presence.${field}`,
+      };
+    },
+  ],
   // extras or object data nested past the limit (65 to 400 levels, sometimes 20,000): NACK 40000
-  [8, (rand, ctx) => {
-    const presence = rand() < 0.5;
-    const field = rand() < 0.6 ? 'extras' : 'data';
-    const levels = rand() < 0.02 ? 20_000 : int(rand, 65, 400);
-    const item: Record<string, unknown> = presence ? { action: pick(rand, [2, 4]) } : { name: 'deep' };
-    item[field] = '@DEEP@';
-    return { bytes: encodeWithDeep(ctx.format, itemFrame(ctx, presence, item), deepBytes(ctx.format, levels)), code: BAD_REQUEST, kind: `deep ${field}` };
-  }],
+  [
+    8,
+    (rand, ctx) => {
+      const presence = rand() < 0.5;
+      const field = rand() < 0.6 ? 'extras' : 'data';
+      const levels = rand() < 0.02 ? 20_000 : int(rand, 65, 400);
+      const item: Record<string, unknown> = presence ? { action: pick(rand, [2, 4]) } : { name: 'deep' };
+      item[field] = '@DEEP@';
+      return {
+        bytes: encodeWithDeep(ctx.format, itemFrame(ctx, presence, item), deepBytes(ctx.format, levels)),
+        code: BAD_REQUEST,
+        kind: `deep ${field}`,
+      };
+    },
+  ],
   // larger than maxMessageSize (64 KiB), well under the frame limit: NACK 40009
-  [1, (rand, ctx) => {
-    const presence = rand() < 0.5;
-    const size = int(rand, 65_537, 90_000);
-    const r = rand();
-    const item: Record<string, unknown> = presence ? { action: 2 } : { name: 'big' };
-    if (r < 0.6) item.data = 'x'.repeat(size);
-    else if (r < 0.8) item.extras = { blob: 'y'.repeat(size) };
-    else if (!presence) item.name = 'n'.repeat(size);
-    // binary only in msgpack: JSON would write a Uint8Array as an object of 70,000 fields, past the frame limit
-    else item.data = ctx.format === 'msgpack' ? new Uint8Array(size) : 'z'.repeat(size);
-    return { bytes: encodeFrame(ctx.format, itemFrame(ctx, presence, item)), code: TOO_BIG, kind: 'oversize' };
-  }],
+  [
+    1,
+    (rand, ctx) => {
+      const presence = rand() < 0.5;
+      const size = int(rand, 65_537, 90_000);
+      const r = rand();
+      const item: Record<string, unknown> = presence ? { action: 2 } : { name: 'big' };
+      if (r < 0.6) item.data = 'x'.repeat(size);
+      else if (r < 0.8) item.extras = { blob: 'y'.repeat(size) };
+      else if (!presence) item.name = 'n'.repeat(size);
+      // binary only in msgpack: JSON would write a Uint8Array as an object of 70,000 fields, past the frame limit
+      else item.data = ctx.format === 'msgpack' ? new Uint8Array(size) : 'z'.repeat(size);
+      return { bytes: encodeFrame(ctx.format, itemFrame(ctx, presence, item)), code: TOO_BIG, kind: 'oversize' };
+    },
+  ],
   // an action a client never sends, or none that is an integer: ERROR 40000
-  [8, (rand, ctx) => {
-    const action = rand() < 0.7 ? pick(rand, NOT_CLIENT_ACTIONS) : wrong(rand, ctx.format, ['integer']);
-    const frame: Record<string, unknown> = { action, channel: ctx.channel, msgSerial: 0, messages: [{ data: 'x' }] };
-    if (rand() < 0.1) delete frame.action;
-    return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, frame, ['presence', 'auth'])), code: BAD_REQUEST, kind: 'action' };
-  }],
+  [
+    8,
+    (rand, ctx) => {
+      const action = rand() < 0.7 ? pick(rand, NOT_CLIENT_ACTIONS) : wrong(rand, ctx.format, ['integer']);
+      const frame: Record<string, unknown> = { action, channel: ctx.channel, msgSerial: 0, messages: [{ data: 'x' }] };
+      if (rand() < 0.1) delete frame.action;
+      return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, frame, ['presence', 'auth'])), code: BAD_REQUEST, kind: 'action' };
+    },
+  ],
   // AUTH without a token string: ERROR 40000
-  [3, (rand, ctx) => {
-    const auth = rand() < 0.5 ? wrong(rand, ctx.format, ['object']) : { accessToken: rand() < 0.3 ? '' : wrong(rand, ctx.format, ['string']) };
-    return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, { action: 17, auth })), code: BAD_REQUEST, kind: 'auth' };
-  }],
+  [
+    3,
+    (rand, ctx) => {
+      const auth = rand() < 0.5 ? wrong(rand, ctx.format, ['object']) : { accessToken: rand() < 0.3 ? '' : wrong(rand, ctx.format, ['string']) };
+      return { bytes: encodeFrame(ctx.format, withNoise(rand, ctx.format, { action: 17, auth })), code: BAD_REQUEST, kind: 'auth' };
+    },
+  ],
   // not a protocol message at all: truncated, random bytes, another type, nested arrays: ERROR 40000
   [12, (rand, ctx) => ({ bytes: notAFrame(rand, ctx), code: BAD_REQUEST, kind: 'undecodable' })],
 ];
 
 function notAFrame(rand: Rand, ctx: FrameContext): string | Uint8Array {
-  const valid = encodeFrame(ctx.format, { action: 15, channel: ctx.channel, msgSerial: 1, messages: [{ name: 'n', data: 'd'.repeat(int(rand, 0, 40)) }] });
+  const valid = encodeFrame(ctx.format, {
+    action: 15,
+    channel: ctx.channel,
+    msgSerial: 1,
+    messages: [{ name: 'n', data: 'd'.repeat(int(rand, 0, 40)) }],
+  });
   const r = rand();
   if (r < 0.35) return valid.slice(0, int(rand, 0, valid.length - 1)); // truncated
   if (r < 0.55) {
@@ -219,4 +290,3 @@ export function malformedFrame(rand: Rand, ctx: FrameContext): MalformedFrame {
   }
   return GENERATORS[GENERATORS.length - 1]![1](rand, ctx);
 }
-

@@ -34,7 +34,8 @@ function badPublishBody(rand: Rand, msgpack: boolean): { body: string | Uint8Arr
   if (r < 0.25) return { body: enc(pick(rand, [null, 5, 'str', true, []])), kind: 'not messages' };
   if (r < 0.5) {
     const field = pick(rand, ['id', 'name', 'clientId', 'encoding', 'extras', 'data']);
-    const value = field === 'extras' ? pick(rand, [true, 5, 'str', [1]]) : field === 'data' ? pick(rand, [5, true]) : pick(rand, [5, true, [], { a: 1 }]);
+    const value =
+      field === 'extras' ? pick(rand, [true, 5, 'str', [1]]) : field === 'data' ? pick(rand, [5, true]) : pick(rand, [5, true, [], { a: 1 }]);
     return { body: enc({ name: 'n', [field]: value }), kind: `message.${field}` };
   }
   if (r < 0.8) {
@@ -58,7 +59,11 @@ export function malformedRequest(rand: Rand, auth: string): MalformedRequest {
   if (r < 0.5) return { method: 'POST', path: '/channels/fuzz-rest/messages', headers, ...badPublishBody(rand, msgpack) };
   if (r < 0.6) {
     const spec = pick(rand, [
-      () => pick(rand, WRONG.filter((v) => !Array.isArray(v) || v.length > 0)),
+      () =>
+        pick(
+          rand,
+          WRONG.filter((v) => !Array.isArray(v) || v.length > 0),
+        ),
       () => [],
       () => [{ channels: pick(rand, [[], '', 5, [5], null]), messages: { name: 'n' } }],
       () => [{ channels: Array.from({ length: 101 }, (_, i) => `fuzz-batch-${i}`), messages: { name: 'n' } }],
@@ -68,13 +73,24 @@ export function malformedRequest(rand: Rand, auth: string): MalformedRequest {
   }
   if (r < 0.7) {
     const channel = pick(rand, ['%3Acolon', '%01ctl', '%5B%3Fx', '%5Bx%5Dy', 'x'.repeat(2049), '%E0%A4%A', '%ZZ']);
-    return { method: 'POST', path: `/channels/${channel}/messages`, headers, body: msgpack ? encode({ name: 'n' }) : '{"name":"n"}', kind: 'channel name' };
+    return {
+      method: 'POST',
+      path: `/channels/${channel}/messages`,
+      headers,
+      body: msgpack ? encode({ name: 'n' }) : '{"name":"n"}',
+      kind: 'channel name',
+    };
   }
   if (r < 0.8) {
     const query = pick(rand, ['limit=abc', 'limit=0', 'limit=5000', 'limit=-1', 'direction=sideways', 'start=yesterday', 'end=x', 'start=5&end=1']);
     const path = pick(rand, ['/channels/fuzz-rest/messages', '/channels/fuzz-rest/presence/history', '/channels/fuzz-rest/presence']);
     const presenceMembers = path.endsWith('/presence');
-    return { method: 'GET', path: `${path}?${presenceMembers ? pick(rand, ['limit=abc', 'limit=0', 'limit=5000', 'cursor=x', 'cursor=-3']) : query}`, headers, kind: 'query' };
+    return {
+      method: 'GET',
+      path: `${path}?${presenceMembers ? pick(rand, ['limit=abc', 'limit=0', 'limit=5000', 'cursor=x', 'cursor=-3']) : query}`,
+      headers,
+      kind: 'query',
+    };
   }
   if (r < 0.9) {
     const credentials = pick(rand, [
@@ -106,7 +122,13 @@ export function malformedRequest(rand: Rand, auth: string): MalformedRequest {
         { ttl: 'long' },
         { capability: '{not json' },
       ]);
-      return { method: 'POST', path: '/keys/app1.full/requestToken', headers, body: msgpack ? encode(body) : JSON.stringify(body), kind: 'token request' };
+      return {
+        method: 'POST',
+        path: '/keys/app1.full/requestToken',
+        headers,
+        body: msgpack ? encode(body) : JSON.stringify(body),
+        kind: 'token request',
+      };
     },
   ])();
 }

@@ -39,7 +39,10 @@ const REPO = resolve(import.meta.dirname, '../..');
  * `overrides` are merged over that config (e.g. `{ realtime: { presenceLeaveDelayMs: 500 } }`, `{ database: { url } }`,
  * `{ apps: [...] }`). Logs are silent unless ROWCAST_TEST_LOG names a pino level.
  */
-export async function startRowcast(overrides: TestConfig = {}, opts: { components?: ComponentStarter[]; configDir?: string } = {}): Promise<TestRowcast> {
+export async function startRowcast(
+  overrides: TestConfig = {},
+  opts: { components?: ComponentStarter[]; configDir?: string } = {},
+): Promise<TestRowcast> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rowcast-test-'));
   const config = parseConfig({ port: 0, host: '127.0.0.1', keys: TEST_KEYS, ...overrides, dataDir });
   const logger = pino({ level: process.env.ROWCAST_TEST_LOG ?? 'silent' });

@@ -18,10 +18,7 @@ export class ClientIdCookie {
     if (existing) return existing;
     const clientId = `chat-${randomBytes(12).toString('base64url')}`;
     const secure = isHttps(req) ? '; Secure' : '';
-    res.setHeader(
-      'Set-Cookie',
-      `${COOKIE_NAME}=${clientId}.${this.sign(clientId)}; Path=/; Max-Age=${ONE_YEAR_S}; HttpOnly; SameSite=Lax${secure}`,
-    );
+    res.setHeader('Set-Cookie', `${COOKIE_NAME}=${clientId}.${this.sign(clientId)}; Path=/; Max-Age=${ONE_YEAR_S}; HttpOnly; SameSite=Lax${secure}`);
     return clientId;
   }
 

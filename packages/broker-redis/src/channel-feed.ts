@@ -106,7 +106,10 @@ export class ChannelFeed {
       const parsed = parseSerial(event.serial)!;
       if (parsed.epoch !== this.epoch || parsed.seq <= this.seq || parsed.seq > upTo) continue;
       if (parsed.seq > this.seq + 1) {
-        this.logger.warn({ channel: this.channel, from: this.seq + 1, to: parsed.seq - 1 }, 'redis broker: events fell out of history before delivery');
+        this.logger.warn(
+          { channel: this.channel, from: this.seq + 1, to: parsed.seq - 1 },
+          'redis broker: events fell out of history before delivery',
+        );
       }
       this.seq = parsed.seq;
       this.emit(event);

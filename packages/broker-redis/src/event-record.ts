@@ -18,17 +18,19 @@ export function formatTimestamp(ts: number): string {
 
 /** Encodes the part of an event that does not depend on its serial. */
 export function encodeEventBody(input: ChannelEventInput): Buffer {
-  return toBuffer(encode(
-    {
-      kind: input.kind,
-      id: input.id,
-      connectionId: input.connectionId,
-      timestamp: input.timestamp,
-      messages: input.messages,
-      presence: input.presence,
-    },
-    { ignoreUndefined: true },
-  ));
+  return toBuffer(
+    encode(
+      {
+        kind: input.kind,
+        id: input.id,
+        connectionId: input.connectionId,
+        timestamp: input.timestamp,
+        messages: input.messages,
+        presence: input.presence,
+      },
+      { ignoreUndefined: true },
+    ),
+  );
 }
 
 /** ioredis sends Buffers as bytes but stringifies other Uint8Arrays; msgpack gives the latter. */

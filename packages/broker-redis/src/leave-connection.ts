@@ -10,7 +10,12 @@ export type PublishPresence = (channel: string, presence: AcceptedPresence[], ev
  * have after the presence delay: LEAVEs carry the member's data, and ids not prefixed by the connectionId
  * mark them as server-synthesized (clients order those by timestamp).
  */
-export async function leaveConnectionPresence(store: PresenceStore, publishPresence: PublishPresence, connectionId: string, now: number): Promise<void> {
+export async function leaveConnectionPresence(
+  store: PresenceStore,
+  publishPresence: PublishPresence,
+  connectionId: string,
+  now: number,
+): Promise<void> {
   const byChannel = new Map<string, AcceptedPresence[]>();
   for (const { channel, member } of await store.membersOfConnection(connectionId)) {
     let list = byChannel.get(channel);
@@ -20,7 +25,13 @@ export async function leaveConnectionPresence(store: PresenceStore, publishPrese
   for (const [channel, members] of byChannel) {
     const tag = randomBytes(6).toString('base64url');
     const leaves = members.map((m, i): AcceptedPresence => {
-      const leave: AcceptedPresence = { id: `leave-${tag}:${connectionId}:${i}`, action: PresenceAction.LEAVE, clientId: m.clientId, connectionId, timestamp: now };
+      const leave: AcceptedPresence = {
+        id: `leave-${tag}:${connectionId}:${i}`,
+        action: PresenceAction.LEAVE,
+        clientId: m.clientId,
+        connectionId,
+        timestamp: now,
+      };
       if (m.data !== undefined) leave.data = m.data;
       if (m.encoding) leave.encoding = m.encoding;
       return leave;

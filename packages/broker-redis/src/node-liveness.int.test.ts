@@ -18,7 +18,13 @@ describe.skipIf(!redisUrl)(redisUrl ? 'node liveness and presence ownership in R
     redis.disconnect();
     await deletePrefix(redisUrl, prefix);
   });
-  const member = (connectionId: string, clientId: string, action: number) => ({ id: `${connectionId}:0:0`, action, clientId, connectionId, timestamp: Date.now() });
+  const member = (connectionId: string, clientId: string, action: number) => ({
+    id: `${connectionId}:0:0`,
+    action,
+    clientId,
+    connectionId,
+    timestamp: Date.now(),
+  });
 
   it('forgets who owns a connection once its last member left', async () => {
     const store = new RedisPresenceStore({ redis, keys, nodeId: 'owner-node' });

@@ -79,7 +79,13 @@ export class NodeLiveness {
       await this.redis.set(keys.nodeDeadSince(other), String(Date.now()), 'NX');
       const since = Number(await this.redis.get(keys.nodeDeadSince(other)));
       if (!since || Date.now() - since < leaveDelayMs) continue;
-      const conns = await this.redis.rowcastClaimDeadNode(keys.nodes(), keys.nodeConnections(other), keys.nodeConnections(nodeId), keys.nodeDeadSince(other), other);
+      const conns = await this.redis.rowcastClaimDeadNode(
+        keys.nodes(),
+        keys.nodeConnections(other),
+        keys.nodeConnections(nodeId),
+        keys.nodeDeadSince(other),
+        other,
+      );
       if (!conns) continue; // another survivor claimed it
       this.logger.info({ deadNode: other, connections: conns.length }, 'reaping the presence members of a dead node');
       for (const connectionId of conns) await this.reapConnection(connectionId, other);

@@ -42,7 +42,17 @@ export class RedisConnectionStateStore implements ConnectionStateStore {
 
   async save(state: ResumableConnection, ttlMs: number): Promise<void> {
     const { redis, keys } = this.opts;
-    await redis.eval(SAVE, 1, keys.connectionState(state.connectionId), keys.prefix, state.connectionId, state.key, state.nodeId, JSON.stringify(state), ttlMs);
+    await redis.eval(
+      SAVE,
+      1,
+      keys.connectionState(state.connectionId),
+      keys.prefix,
+      state.connectionId,
+      state.key,
+      state.nodeId,
+      JSON.stringify(state),
+      ttlMs,
+    );
   }
 
   async claim(key: string): Promise<ResumableConnection | undefined> {

@@ -42,7 +42,12 @@ describe('connector configuration', () => {
       CONNECTOR_SLOT_NAME: 'my_slot',
       ABLY_ENDPOINT: 'http://127.0.0.1:8080',
     });
-    expect(c).toMatchObject({ db: { connectionString: 'postgres://u@h:1/d' }, apiKey: 'a.b:c', slotName: 'my_slot', endpoint: 'http://127.0.0.1:8080' });
+    expect(c).toMatchObject({
+      db: { connectionString: 'postgres://u@h:1/d' },
+      apiKey: 'a.b:c',
+      slotName: 'my_slot',
+      endpoint: 'http://127.0.0.1:8080',
+    });
     expect(c.mappings).toEqual([{ tablename: 't', operation: 'UPDATE', channel: 'c', source: 'connector[0]' }]);
     await expect(loadConnectorConfig(undefined, { DATABASE_URL: 'postgres://x/y' })).rejects.toThrow(/ABLY_CONNECTOR/);
   });
@@ -51,9 +56,9 @@ describe('connector configuration', () => {
     const base = { databaseUrl: 'postgres://x/y' };
     const ok = parseConnectorConfig({ ...base, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'delete' }] });
     expect(ok.mappings[0].operation).toBe('DELETE');
-    expect(() =>
-      parseConnectorConfig({ ...base, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'UPSERT' }] }),
-    ).toThrow(/INSERT, UPDATE or DELETE \(any case\), got "UPSERT"[\s\S]*connector\[0\]\.operation/);
+    expect(() => parseConnectorConfig({ ...base, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'UPSERT' }] })).toThrow(
+      /INSERT, UPDATE or DELETE \(any case\), got "UPSERT"[\s\S]*connector\[0\]\.operation/,
+    );
     expect(() => parseConnectorConfig({ ...base, connector: [] })).toThrow(/at least one/);
     expect(() => parseConnectorConfig({ ...base, connector: [{ tablename: 't', operation: 'INSERT' }] })).toThrow(/ablychannelname/);
   });

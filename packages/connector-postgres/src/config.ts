@@ -120,9 +120,7 @@ export function parseConnectorConfig(input: unknown, defaults: ConfigDefaults = 
   const c = parsed.data;
   const db = dbConfigOf(c.dbConfig, c.databaseUrl ?? defaults.databaseUrl);
   if (!db) {
-    throw new ConnectorConfigError(
-      `invalid connector ${origin}: no database given (dbConfig, databaseUrl, DB_* variables or DATABASE_URL)`,
-    );
+    throw new ConnectorConfigError(`invalid connector ${origin}: no database given (dbConfig, databaseUrl, DB_* variables or DATABASE_URL)`);
   }
   const endpoint = c.ably?.endpoint ?? defaults.endpoint;
   const apiKey = nonEmpty(c.ably?.apiKey) ?? defaults.apiKey;

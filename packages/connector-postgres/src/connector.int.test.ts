@@ -156,7 +156,12 @@ describe('PostgreSQL change stream (recording publisher)', () => {
     const lines: Array<Record<string, unknown>> = [];
     const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const pub = new RecordingPublisher(30_000);
-    const c = await startConnector([{ tablename: 'other', ablychannelname: 'other', operation: 'INSERT' }], pub, { statsIntervalSeconds: 0.2 }, capture);
+    const c = await startConnector(
+      [{ tablename: 'other', ablychannelname: 'other', operation: 'INSERT' }],
+      pub,
+      { statsIntervalSeconds: 0.2 },
+      capture,
+    );
     await sql.query(`INSERT INTO other VALUES (1, 'small'), (2, repeat('y', 40000)), (3, 'after')`);
     await sql.query(`INSERT INTO other VALUES (4, 'next transaction')`);
     await waitUntil(() => pub.changes('other').length >= 3, 20_000, 'other changes');
@@ -233,7 +238,11 @@ describe('PostgreSQL change stream (recording publisher)', () => {
     );
     await expect(c.start()).rejects.toThrow(ConnectorSetupError);
     await expect(
-      new PostgresConnector(configFor([{ tablename: 'no_such_table', ablychannelname: 'x', operation: 'INSERT' }]), new RecordingPublisher(), logger).start(),
+      new PostgresConnector(
+        configFor([{ tablename: 'no_such_table', ablychannelname: 'x', operation: 'INSERT' }]),
+        new RecordingPublisher(),
+        logger,
+      ).start(),
     ).rejects.toThrow(/unknown table "no_such_table" \(connector\[0\]\.tablename\)/);
   });
 

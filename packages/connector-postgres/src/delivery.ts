@@ -150,7 +150,10 @@ export class DeliveryPipeline {
     const run = (async () => {
       while (lane.length && gen === this.generation) {
         const series = this.takeSeries(lane);
-        const accepted = await this.publishWithRetry(series.map((i) => i.batch), gen);
+        const accepted = await this.publishWithRetry(
+          series.map((i) => i.batch),
+          gen,
+        );
         if (!accepted || gen !== this.generation) return;
         for (let k = 0; k < accepted; k++) {
           const item = lane.shift()!;
@@ -206,7 +209,10 @@ export class DeliveryPipeline {
   private async publishOneByOne(batch: PublishBatch, gen: number): Promise<boolean> {
     if (batch.data.length === 1) {
       this.stats.oversizedRows++;
-      this.logger.warn({ channel: batch.channel, id: `${batch.idBase}:${batch.first}`, size: batch.bytes }, 'message refused as too large: not published');
+      this.logger.warn(
+        { channel: batch.channel, id: `${batch.idBase}:${batch.first}`, size: batch.bytes },
+        'message refused as too large: not published',
+      );
       return true;
     }
     const nameBytes = Buffer.byteLength(batch.name);

@@ -23,8 +23,18 @@ interface TypeRow {
 }
 
 const OID = {
-  bool: 16, int8: 20, int2: 21, int4: 23, float4: 700, float8: 701, numeric: 1700,
-  json: 114, jsonb: 3802, date: 1082, timestamp: 1114, timestamptz: 1184,
+  bool: 16,
+  int8: 20,
+  int2: 21,
+  int4: 23,
+  float4: 700,
+  float8: 701,
+  numeric: 1700,
+  json: 114,
+  jsonb: 3802,
+  date: 1082,
+  timestamp: 1114,
+  timestamptz: 1184,
 } as const;
 
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
@@ -106,12 +116,24 @@ export class RowJsonTypes {
 
   private build(oid: number): ValueEncoder {
     switch (oid) {
-      case OID.bool: return asBool;
-      case OID.int2: case OID.int4: case OID.int8: case OID.float4: case OID.float8: case OID.numeric: return asNumber;
-      case OID.json: case OID.jsonb: return asJson;
-      case OID.date: return asString; // ISO and XSD dates are the same text
-      case OID.timestamp: return asTimestamp;
-      case OID.timestamptz: return asTimestampTz;
+      case OID.bool:
+        return asBool;
+      case OID.int2:
+      case OID.int4:
+      case OID.int8:
+      case OID.float4:
+      case OID.float8:
+      case OID.numeric:
+        return asNumber;
+      case OID.json:
+      case OID.jsonb:
+        return asJson;
+      case OID.date:
+        return asString; // ISO and XSD dates are the same text
+      case OID.timestamp:
+        return asTimestamp;
+      case OID.timestamptz:
+        return asTimestampTz;
     }
     const row = this.rows.get(oid);
     if (!row) return asString;

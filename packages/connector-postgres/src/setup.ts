@@ -26,11 +26,7 @@ export class ConnectorSetupError extends Error {
 }
 
 /** Runs the preparation on `client` (a normal, non-replication connection) and returns the tables by OID. */
-export async function prepareDatabase(
-  client: pg.ClientBase,
-  config: ConnectorConfig,
-  logger: Logger,
-): Promise<Map<number, CapturedTable>> {
+export async function prepareDatabase(client: pg.ClientBase, config: ConnectorConfig, logger: Logger): Promise<Map<number, CapturedTable>> {
   const level = (await client.query('SHOW wal_level')).rows[0].wal_level as string;
   if (level !== 'logical') {
     throw new ConnectorSetupError(
@@ -140,10 +136,7 @@ async function ensurePublication(client: pg.ClientBase, name: string, tables: Ca
 }
 
 async function ensureSlot(client: pg.ClientBase, name: string, logger: Logger): Promise<void> {
-  const res = await client.query(
-    `SELECT plugin, database, slot_type FROM pg_replication_slots WHERE slot_name = $1`,
-    [name],
-  );
+  const res = await client.query(`SELECT plugin, database, slot_type FROM pg_replication_slots WHERE slot_name = $1`, [name]);
   const slot = res.rows[0] as { plugin: string; database: string; slot_type: string } | undefined;
   if (slot) {
     const db = (await client.query('SELECT current_database() AS db')).rows[0].db as string;

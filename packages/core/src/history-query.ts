@@ -20,11 +20,7 @@ interface Positioned<T> {
  * (ms, inclusive), `direction` (backwards by default), `limit` (100 by default, at most 1000), an opaque
  * cursor for the next page, and `fromSerial` (realtime `history({untilAttach})`: nothing after that serial).
  */
-export function pageHistory<T>(
-  events: ChannelEvent[],
-  pick: (e: ChannelEvent) => T[] | undefined,
-  query: HistoryQuery,
-): HistoryPage<T> {
+export function pageHistory<T>(events: ChannelEvent[], pick: (e: ChannelEvent) => T[] | undefined, query: HistoryQuery): HistoryPage<T> {
   const limit = query.limit ?? DEFAULT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new ErrorInfo(`limit must be between 1 and ${MAX_LIMIT}`, ErrorCode.INVALID_PARAMETER_VALUE, 400);

@@ -113,7 +113,5 @@ export function encodeEvent(event: ChannelEvent, name: string, format: WireForma
 /** Encodes any protocol message into an EncodedFrame. */
 export function encodeMessage(pm: ProtocolMessage, format: WireFormat): EncodedFrame {
   const out = encodeFrame(pm, format);
-  return typeof out === 'string'
-    ? { payload: Buffer.from(out), binary: false }
-    : { payload: out, binary: true };
+  return typeof out === 'string' ? { payload: Buffer.from(out), binary: false } : { payload: out, binary: true };
 }

@@ -116,9 +116,12 @@ export class RealtimeNode implements RealtimeNodeApi {
     // Shared connection state expires unless refreshed: live connections are re-saved well before that, so
     // only those of a dead node go.
     if (opts.connectionStates) {
-      this.stateRefreshTimer = setInterval(() => {
-        for (const conn of this.byId.values()) conn.saveState();
-      }, Math.max(1000, config.connectionStateTtlMs / 3)).unref();
+      this.stateRefreshTimer = setInterval(
+        () => {
+          for (const conn of this.byId.values()) conn.saveState();
+        },
+        Math.max(1000, config.connectionStateTtlMs / 3),
+      ).unref();
     }
   }
 
@@ -167,7 +170,10 @@ export class RealtimeNode implements RealtimeNodeApi {
     });
     // Explicit ids are checked only once every message is valid, so a refused publish records none of them.
     const explicit = valid.filter((v) => v.m.id !== undefined);
-    const checked = this.checkIds(base, explicit.map((v) => v.m.id!));
+    const checked = this.checkIds(
+      base,
+      explicit.map((v) => v.m.id!),
+    );
     const fresh = Array.isArray(checked) ? checked : await checked;
     const duplicates = new Set(explicit.filter((_, k) => !fresh[k]));
     valid.forEach((v, i) => {
@@ -258,9 +264,11 @@ export class RealtimeNode implements RealtimeNodeApi {
       return ids.length ? this.idempotency.firstSightings(channel, ids) : [];
     })();
     this.idChecks.set(channel, check);
-    void check.finally(() => {
-      if (this.idChecks.get(channel) === check) this.idChecks.delete(channel);
-    }).catch(() => undefined);
+    void check
+      .finally(() => {
+        if (this.idChecks.get(channel) === check) this.idChecks.delete(channel);
+      })
+      .catch(() => undefined);
     return check;
   }
 

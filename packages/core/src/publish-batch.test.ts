@@ -72,7 +72,18 @@ describe('RealtimeNode.publishBatch', () => {
     const fits = 'é'.repeat(49);
     const over = 'é'.repeat(50);
     expect(await refusal(node.publishBatch('sized', { idBase: 'b', name: 'n', data: [fits, over] }))).toEqual({ code: 40009, statusCode: 400 });
-    expect(await refusal(node.publish('sized', [{ id: 'b:0', name: 'n', data: fits }, { id: 'b:1', name: 'n', data: over }], {}))).toEqual({
+    expect(
+      await refusal(
+        node.publish(
+          'sized',
+          [
+            { id: 'b:0', name: 'n', data: fits },
+            { id: 'b:1', name: 'n', data: over },
+          ],
+          {},
+        ),
+      ),
+    ).toEqual({
       code: 40009,
       statusCode: 400,
     });

@@ -33,13 +33,7 @@ export interface ResponseStyle {
  * Sends a body. With `envelope`, Ably wraps status and headers in the body and answers 200:
  * `{statusCode, headers, response}` (the SDK unwraps it).
  */
-export function sendBody(
-  res: ServerResponse,
-  style: ResponseStyle,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
+export function sendBody(res: ServerResponse, style: ResponseStyle, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = style.envelope ? { statusCode: status, headers, response: body } : body;
   if (!style.envelope) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('content-type', CONTENT_TYPES[style.format]);

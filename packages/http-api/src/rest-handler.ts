@@ -36,7 +36,10 @@ const OWNED_ROOTS = new Set(['time', 'keys', 'channels', 'messages', 'presence',
 
 function splitPath(pathname: string): string[] | undefined {
   try {
-    return pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    return pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
   } catch {
     return undefined;
   }

@@ -21,7 +21,10 @@ describe('frame codec', () => {
   });
 
   it('writes binary data as base64 in any JSON body, such as a REST page of messages', () => {
-    const page = [{ id: 'a', data: Buffer.from('hi') }, { id: 'b', data: 'text' }];
+    const page = [
+      { id: 'a', data: Buffer.from('hi') },
+      { id: 'b', data: 'text' },
+    ];
     expect(JSON.parse(encodeJson(page))).toEqual([
       { id: 'a', data: 'aGk=', encoding: 'base64' },
       { id: 'b', data: 'text' },

@@ -96,8 +96,7 @@ export class ErrorInfo extends Error {
 export const errors = {
   badRequest: (message: string, code: number = ErrorCode.BAD_REQUEST) => new ErrorInfo(message, code, 400),
   unauthorized: (message: string, code: number = ErrorCode.UNAUTHORIZED) => new ErrorInfo(message, code, 401),
-  forbidden: (message: string, code: number = ErrorCode.OPERATION_NOT_PERMITTED) =>
-    new ErrorInfo(message, code, 401),
+  forbidden: (message: string, code: number = ErrorCode.OPERATION_NOT_PERMITTED) => new ErrorInfo(message, code, 401),
   notFound: (message: string) => new ErrorInfo(message, ErrorCode.NOT_FOUND, 404),
   tooLarge: (message: string) => new ErrorInfo(message, ErrorCode.MAX_MESSAGE_LENGTH_EXCEEDED, 400),
   internal: (message: string) => new ErrorInfo(message, ErrorCode.INTERNAL_ERROR, 500),

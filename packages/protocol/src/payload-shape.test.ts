@@ -15,7 +15,7 @@ function nested(levels: number): Record<string, unknown> {
 describe('measurePayload', () => {
   it('counts the bytes of the JSON text, as JSON.stringify writes it', () => {
     const values: unknown[] = [
-      { a: 1, b: 'two', c: [true, false, null, 1.5, -3e21], d: { 'é': 'ünïcode "quoted" \n' } },
+      { a: 1, b: 'two', c: [true, false, null, 1.5, -3e21], d: { é: 'ünïcode "quoted" \n' } },
       [],
       {},
       [[[]], {}, ''],

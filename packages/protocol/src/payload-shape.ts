@@ -36,7 +36,8 @@ export function measurePayload(value: unknown, maxDepth: number = MAX_PAYLOAD_DE
   const stack: Pending[] = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const { value: v, depth } = stack.pop()!;
-    if (v === null || v === undefined) bytes += 4; // `null` (an undefined array item is written as null)
+    if (v === null || v === undefined)
+      bytes += 4; // `null` (an undefined array item is written as null)
     else if (typeof v === 'string') bytes += Buffer.byteLength(JSON.stringify(v));
     else if (typeof v === 'number') bytes += Number.isFinite(v) ? String(v).length : 4;
     else if (typeof v === 'boolean') bytes += v ? 4 : 5;

@@ -14,9 +14,7 @@ export class ChannelMatcher {
   private readonly cache = new Map<string, readonly RuleConfig[]>();
 
   constructor(rules: readonly RuleConfig[], source: RuleSource) {
-    this.compiled = rules
-      .filter((rule) => rule.source === source)
-      .map((rule) => ({ rule, pattern: new RegExp(rule.channelFilter) }));
+    this.compiled = rules.filter((rule) => rule.source === source).map((rule) => ({ rule, pattern: new RegExp(rule.channelFilter) }));
   }
 
   /** True when no rule has this source: the hook can skip the event without looking at the channel. */

@@ -6,8 +6,19 @@ import { ChannelMatcher } from './channel-matcher.js';
 describe('rules config', () => {
   it('accepts the issue example and fills in defaults', () => {
     const rules = rulesSectionSchema.parse([
-      { id: 'chat-writer', channelFilter: '^outgoing-chat$', source: 'channel.message', enveloped: true, target: { type: 'function', module: './apps/chat/function.js' } },
-      { id: 'audit', channelFilter: '^orders:.*', source: 'channel.message', target: { type: 'http', url: 'http://127.0.0.1:9000/hook', signingKey: 'app1.full' } },
+      {
+        id: 'chat-writer',
+        channelFilter: '^outgoing-chat$',
+        source: 'channel.message',
+        enveloped: true,
+        target: { type: 'function', module: './apps/chat/function.js' },
+      },
+      {
+        id: 'audit',
+        channelFilter: '^orders:.*',
+        source: 'channel.message',
+        target: { type: 'http', url: 'http://127.0.0.1:9000/hook', signingKey: 'app1.full' },
+      },
     ]);
     expect(rules[0]).toMatchObject({
       enveloped: true,

@@ -33,10 +33,7 @@ export const functionTargetSchema = z.object({
 
 /** Ably's rule format gives headers as `[{ name, value }]`; a plain object is accepted too. */
 const headersSchema = z
-  .union([
-    z.record(z.string(), z.string()),
-    z.array(z.object({ name: z.string().min(1), value: z.string() })),
-  ])
+  .union([z.record(z.string(), z.string()), z.array(z.object({ name: z.string().min(1), value: z.string() }))])
   .transform((h) => (Array.isArray(h) ? Object.fromEntries(h.map(({ name, value }) => [name, value])) : h));
 
 export const httpTargetSchema = z.object({
@@ -72,22 +69,24 @@ const channelFilterSchema = z
     { message: 'channelFilter is not a valid regular expression' },
   );
 
-export const ruleSchema = z.object({
-  id: z.string().min(1).max(200),
-  /** A regular expression as in Ably's rules: `^outgoing-chat$`, `^orders:.*`; empty matches every channel. */
-  channelFilter: channelFilterSchema,
-  source: z.enum(['channel.message', 'channel.presence']).default('channel.message'),
-  enveloped: z.boolean().default(true),
-  target: z.discriminatedUnion('type', [functionTargetSchema, httpTargetSchema]),
-  retry: retrySchema.prefault({}),
-  batch: batchSchema.prefault({}),
-  /** Deliveries of this rule in flight at once, across channels (one per channel at most, for ordering). */
-  concurrency: z.number().int().min(1).max(10_000).default(32),
-}).refine((rule) => rule.enveloped || rule.batch.maxMessages === 1, {
-  // A non-enveloped event is one message's bare data: there is nowhere to put a second message.
-  message: 'batch.maxMessages above 1 needs enveloped: true',
-  path: ['batch', 'maxMessages'],
-});
+export const ruleSchema = z
+  .object({
+    id: z.string().min(1).max(200),
+    /** A regular expression as in Ably's rules: `^outgoing-chat$`, `^orders:.*`; empty matches every channel. */
+    channelFilter: channelFilterSchema,
+    source: z.enum(['channel.message', 'channel.presence']).default('channel.message'),
+    enveloped: z.boolean().default(true),
+    target: z.discriminatedUnion('type', [functionTargetSchema, httpTargetSchema]),
+    retry: retrySchema.prefault({}),
+    batch: batchSchema.prefault({}),
+    /** Deliveries of this rule in flight at once, across channels (one per channel at most, for ordering). */
+    concurrency: z.number().int().min(1).max(10_000).default(32),
+  })
+  .refine((rule) => rule.enveloped || rule.batch.maxMessages === 1, {
+    // A non-enveloped event is one message's bare data: there is nowhere to put a second message.
+    message: 'batch.maxMessages above 1 needs enveloped: true',
+    path: ['batch', 'maxMessages'],
+  });
 
 /** The whole `rules` section: a list of rules with distinct ids. */
 export const rulesSectionSchema = z.array(ruleSchema).superRefine((rules, ctx) => {

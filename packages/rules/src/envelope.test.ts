@@ -40,7 +40,9 @@ describe('envelopes', () => {
       channel: 'orders:1',
       site: 'here',
       ruleId: 'r1',
-      messages: [{ id: 'c1:0:0', clientId: 'alice', connectionId: 'c1', timestamp: 1700000000000, name: 'chatMsg', data: 'Bwg=', encoding: 'base64' }],
+      messages: [
+        { id: 'c1:0:0', clientId: 'alice', connectionId: 'c1', timestamp: 1700000000000, name: 'chatMsg', data: 'Bwg=', encoding: 'base64' },
+      ],
     });
     const [decoded] = await Ably.Realtime.Message.fromEncodedArray(envelope.messages!);
     expect(Buffer.from(decoded.data as Uint8Array)).toEqual(Buffer.from([7, 8]));
@@ -49,7 +51,9 @@ describe('envelopes', () => {
   it('puts presence events under `presence` with the numeric action', () => {
     const item = envelopePresence({ id: 'c1:1:0', timestamp: 1, action: 2, clientId: 'bob', connectionId: 'c1', data: { u: 'bob' } });
     const envelope = buildEnvelope({ ...meta, source: 'channel.presence' }, item);
-    expect(envelope.presence).toEqual([{ id: 'c1:1:0', clientId: 'bob', connectionId: 'c1', timestamp: 1, action: 2, data: '{"u":"bob"}', encoding: 'json' }]);
+    expect(envelope.presence).toEqual([
+      { id: 'c1:1:0', clientId: 'bob', connectionId: 'c1', timestamp: 1, action: 2, data: '{"u":"bob"}', encoding: 'json' },
+    ]);
     expect(envelope.messages).toBeUndefined();
   });
 });
@@ -99,7 +103,10 @@ describe('non-enveloped payloads', () => {
     expect(binary.headers['x-ably-message-encoding']).toBeUndefined();
     const text = unenvelopedRequest(meta, { id: 'i', timestamp: 1, data: 'hello' });
     expect(text.headers['content-type']).toBe('text/plain');
-    const presence = unenvelopedRequest({ ...meta, source: 'channel.presence' }, { id: 'i', timestamp: 1, clientId: 'b', connectionId: 'c', action: 3 });
+    const presence = unenvelopedRequest(
+      { ...meta, source: 'channel.presence' },
+      { id: 'i', timestamp: 1, clientId: 'b', connectionId: 'c', action: 3 },
+    );
     expect(presence.headers['x-ably-message-name']).toBe('leave');
     expect(presence.body.length).toBe(0);
   });

@@ -89,7 +89,10 @@ describe('rules engine: batched deliveries (batch.maxMessages)', () => {
     ]);
     try {
       // one publish of five messages: queued together, so the lane's first page holds all five
-      const event = messageEvent('retry', [1, 2, 3, 4, 5].map((n) => ({ name: `r${n}`, data: String(n) })));
+      const event = messageEvent(
+        'retry',
+        [1, 2, 3, 4, 5].map((n) => ({ name: `r${n}`, data: String(n) })),
+      );
       await engine.hook(event);
       const expected = ids([event]);
 

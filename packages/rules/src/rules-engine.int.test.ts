@@ -37,9 +37,7 @@ describe('rules engine: order, retries, restarts, several nodes', () => {
       const rows = await rowsWhen('envelope', 40);
       expect(rows).toHaveLength(40);
       for (const channel of ['orders:0', 'orders:1', 'orders:2']) {
-        const expected = published
-          .filter((e) => e.channel === channel)
-          .flatMap((e) => (e.kind === 'message' ? e.messages.map((m) => m.id) : []));
+        const expected = published.filter((e) => e.channel === channel).flatMap((e) => (e.kind === 'message' ? e.messages.map((m) => m.id) : []));
         expect(rows.filter((r) => r.channel === channel).map((r) => r.delivery_id)).toEqual(expected);
       }
       const first = published[0].kind === 'message' ? published[0].messages : [];
@@ -71,7 +69,6 @@ describe('rules engine: order, retries, restarts, several nodes', () => {
       await engine.stop();
     }
   });
-
 
   it('retries a function that fails twice: each message applied once, order kept, retries in the log (module state kept)', async () => {
     const { engine, lines } = await startEngine([
@@ -105,7 +102,6 @@ describe('rules engine: order, retries, restarts, several nodes', () => {
     }
   });
 
-
   it('delivers what a stopped engine left queued when a new one starts on the same database', async () => {
     const rule: RuleConfigInput = {
       id: 'resume',
@@ -137,7 +133,6 @@ describe('rules engine: order, retries, restarts, several nodes', () => {
     }
   });
 
-
   it('cuts a hung delivery short on stop without counting it as an attempt; it is delivered after a restart', async () => {
     const rule: RuleConfigInput = {
       id: 'shutdown',
@@ -148,9 +143,7 @@ describe('rules engine: order, retries, restarts, several nodes', () => {
     await first.engine.hook(messageEvent('shutdown', [{ name: 'hang' }, { name: 'next' }]));
     await eventually(async () => (first.engine.stats().shutdown?.enqueued === 2 ? true : undefined), 'the enqueue');
     await first.engine.stop(); // returns after the grace period, not after the 60 s timeout
-    const { rows } = await h.sql.query(
-      `SELECT item->>'name' AS name, attempts FROM rowcast_rule_queue WHERE rule_id = 'shutdown' ORDER BY seq`,
-    );
+    const { rows } = await h.sql.query(`SELECT item->>'name' AS name, attempts FROM rowcast_rule_queue WHERE rule_id = 'shutdown' ORDER BY seq`);
     expect(rows).toEqual([
       { name: 'hang', attempts: 0 },
       { name: 'next', attempts: 0 },
@@ -164,7 +157,6 @@ describe('rules engine: order, retries, restarts, several nodes', () => {
       await second.engine.stop();
     }
   });
-
 
   it('with two nodes on one database, one delivers what both accept; the other takes over when it stops', async () => {
     const rule: RuleConfigInput = { id: 'cluster', channelFilter: '^cluster:', target: { type: 'function', module: 'recorder-function.mjs' } };
@@ -198,7 +190,6 @@ describe('rules engine: order, retries, restarts, several nodes', () => {
     }
   });
 
-
   it('uses an in-memory queue when no database is configured', async () => {
     const { engine } = await startEngine(
       [{ id: 'memory', channelFilter: '^mem$', target: { type: 'function', module: 'recorder-function.mjs' } }],
@@ -212,5 +203,4 @@ describe('rules engine: order, retries, restarts, several nodes', () => {
       await engine.stop();
     }
   });
-
 });

@@ -85,9 +85,7 @@ export class RulesEngine {
     // enqueues wake the delivering node, unless it is this one (it signals its own lanes). An item enqueued
     // while this node is losing the lock unawares reaches the next leader through its resume or its sweep.
     const notifies = () => !engine?.leadership?.isLeader;
-    const queue = opts.databaseUrl
-      ? await PostgresDeliveryQueue.open(opts.databaseUrl, opts.logger, nodeId, notifies)
-      : new MemoryDeliveryQueue();
+    const queue = opts.databaseUrl ? await PostgresDeliveryQueue.open(opts.databaseUrl, opts.logger, nodeId, notifies) : new MemoryDeliveryQueue();
     engine = new RulesEngine(opts, queue);
     try {
       for (const rule of opts.rules) await engine.addRule(rule);
@@ -114,10 +112,7 @@ export class RulesEngine {
       await engine.stop();
       throw err;
     }
-    opts.logger.info(
-      { rules: opts.rules.map((r) => r.id), queue: opts.databaseUrl ? 'postgres' : 'memory' },
-      'integration rules started',
-    );
+    opts.logger.info({ rules: opts.rules.map((r) => r.id), queue: opts.databaseUrl ? 'postgres' : 'memory' }, 'integration rules started');
     return engine;
   }
 

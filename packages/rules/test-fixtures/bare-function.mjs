@@ -5,11 +5,10 @@ import pg from 'pg';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
 
 export async function handler(data, context) {
-  const described = Buffer.isBuffer(data)
-    ? { kind: 'buffer', bytes: [...data] }
-    : { kind: typeof data, value: data };
-  await pool.query(
-    `INSERT INTO rule_log (rule_id, delivery_id, name, envelope) VALUES ('bare', $1, $2, $3)`,
-    [context.deliveryId, described.kind, JSON.stringify(described)],
-  );
+  const described = Buffer.isBuffer(data) ? { kind: 'buffer', bytes: [...data] } : { kind: typeof data, value: data };
+  await pool.query(`INSERT INTO rule_log (rule_id, delivery_id, name, envelope) VALUES ('bare', $1, $2, $3)`, [
+    context.deliveryId,
+    described.kind,
+    JSON.stringify(described),
+  ]);
 }

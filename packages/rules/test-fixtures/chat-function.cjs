@@ -16,8 +16,7 @@ exports.handler = async (incomingObject) => {
   const msgPayload = incomingObject.messages[0];
   const msgData = JSON.parse(msgPayload.data);
   if (msgPayload.name == 'chatMsg') {
-    const queryText =
-      'INSERT INTO chat_data(username, msg_id, msg_data, client_id, created_at_timestamp) VALUES($1, $2, $3, $4, $5)';
+    const queryText = 'INSERT INTO chat_data(username, msg_id, msg_data, client_id, created_at_timestamp) VALUES($1, $2, $3, $4, $5)';
     await pool.query(queryText, [msgData.username, msgPayload.id, msgData.content, msgPayload.clientId, msgPayload.timestamp]);
     return 'insert function done';
   } else if (msgPayload.name == 'editedMsg') {

@@ -40,7 +40,10 @@ export const configSchema = z.looseObject({
   dataDir: z.string().min(1).default('.rowcast'),
   keys: z.array(keySchema).default([]),
   realtime: realtimeSchema.default({}),
-  database: z.object({ url: z.string().min(1).optional() }).strict().optional(),
+  database: z
+    .object({ url: z.string().min(1).optional() })
+    .strict()
+    .optional(),
   log: z
     .object({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -49,14 +49,22 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const child = spawn(
     bins.postgres,
     [
-      '-D', opts.dataDir,
-      '-p', String(opts.port),
-      '-c', 'wal_level=logical',
-      '-c', 'max_replication_slots=20',
-      '-c', 'max_wal_senders=20',
-      '-c', 'max_connections=200',
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
+      '-D',
+      opts.dataDir,
+      '-p',
+      String(opts.port),
+      '-c',
+      'wal_level=logical',
+      '-c',
+      'max_replication_slots=20',
+      '-c',
+      'max_wal_senders=20',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
     ],
     { ...ids, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -120,7 +128,10 @@ function postgresUserIds(): OsIds {
 async function assertReachableByPostgresUser(ids: OsIds, binary: string, dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   await chown(dataDir, ids.uid, ids.gid);
-  for (const [what, path, test] of [['binaries', binary, '-x'], ['data directory', dirname(dataDir), '-x']] as const) {
+  for (const [what, path, test] of [
+    ['binaries', binary, '-x'],
+    ['data directory', dirname(dataDir), '-x'],
+  ] as const) {
     const probe = spawnSync('test', [test, path], { ...ids });
     if (probe.status !== 0) {
       throw new Error(
@@ -142,8 +153,7 @@ async function initialise(initdb: string, dataDir: string, ids: OsIds | undefine
   try {
     const child = spawn(
       initdb,
-      [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwFile}`, '--encoding=UTF8',
-        '--no-locale', '--no-sync'],
+      [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwFile}`, '--encoding=UTF8', '--no-locale', '--no-sync'],
       { ...ids, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const output: string[] = [];

@@ -59,7 +59,13 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
   logger.info(`engine: Redis at ${redactUrl(redisConfig.url)}, cluster prefix "${redisConfig.prefix}", node ${engine.nodeId}`);
   return {
     kind: 'redis',
-    ports: { broker: engine.broker, history: engine.history, presence: engine.presence, connectionStates: engine.connectionStates, nodeId: engine.nodeId },
+    ports: {
+      broker: engine.broker,
+      history: engine.history,
+      presence: engine.presence,
+      connectionStates: engine.connectionStates,
+      nodeId: engine.nodeId,
+    },
     nonces: engine.nonces,
     start: (node) => engine.start((channel, presence, eventId, connectionId) => node.publishPresence(channel, presence, eventId, connectionId)),
     close: () => engine.close(),

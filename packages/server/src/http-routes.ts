@@ -83,7 +83,9 @@ function serveFile(req: IncomingMessage, res: ServerResponse, root: string, rel:
     res.end();
     return true;
   }
-  createReadStream(file.path).on('error', () => res.destroy()).pipe(res);
+  createReadStream(file.path)
+    .on('error', () => res.destroy())
+    .pipe(res);
   return true;
 }
 

@@ -16,7 +16,10 @@ export function resolveKeys(configured: ApiKey[], dataDir: string): { keys: ApiK
   if (configured.length > 0) return { keys: configured };
   const file = join(dataDir, GENERATED_FILE);
   if (existsSync(file)) {
-    const keys = z.array(keySchema).min(1).parse(JSON.parse(readFileSync(file, 'utf8')));
+    const keys = z
+      .array(keySchema)
+      .min(1)
+      .parse(JSON.parse(readFileSync(file, 'utf8')));
     return { keys, generated: keys[0] };
   }
   const key: ApiKey = {

@@ -32,7 +32,11 @@ describe('createLogger', () => {
     const logger = createLogger({ level: 'info', format: 'auto' }, { out, err });
     progress(logger, 'Rowcast is ready at http://127.0.0.1:8080');
     logger.info({ lagBytes: 0 }, 'connector state');
-    const entries = out.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const entries = out
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(entries.map((e) => [e.msg, e.progress])).toEqual([
       ['Rowcast is ready at http://127.0.0.1:8080', true],
       ['connector state', undefined],

@@ -52,7 +52,10 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   const { keys, generated } = resolveKeys(config.keys as ApiKey[], dataDir);
   if (generated) {
     const file = join(dataDir, 'keys.json');
-    progress(logger, `keys: using the generated full-rights key ${generated.name}:${generated.secret} (kept in ${shortPath(file)})`, { key: `${generated.name}:${generated.secret}`, file });
+    progress(logger, `keys: using the generated full-rights key ${generated.name}:${generated.secret} (kept in ${shortPath(file)})`, {
+      key: `${generated.name}:${generated.secret}`,
+      file,
+    });
   } else {
     progress(logger, `keys: ${keys.map((k) => k.name).join(', ')}`);
   }

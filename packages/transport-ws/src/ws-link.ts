@@ -4,9 +4,11 @@ import type { WebSocket } from 'ws';
 import type { EncodedFrame, TransportLink } from '@rowcast/core';
 
 /** ws's framing function (public in ws but missing from @types/ws). */
-const frame = ((wsModule as unknown as { Sender: unknown }).Sender as {
-  frame(data: Uint8Array, opts: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[];
-}).frame;
+const frame = (
+  (wsModule as unknown as { Sender: unknown }).Sender as {
+    frame(data: Uint8Array, opts: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[];
+  }
+).frame;
 
 const TEXT = 0x1;
 const BINARY = 0x2;

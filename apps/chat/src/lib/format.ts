@@ -4,8 +4,7 @@
  */
 export function byline(username: string, timestamp: number, now: Date = new Date()): string {
   const at = new Date(timestamp);
-  const sameDay =
-    at.getFullYear() === now.getFullYear() && at.getMonth() === now.getMonth() && at.getDate() === now.getDate();
+  const sameDay = at.getFullYear() === now.getFullYear() && at.getMonth() === now.getMonth() && at.getDate() === now.getDate();
   const day = sameDay ? '' : ` on ${at.getDate()}/${at.getMonth() + 1}${at.getFullYear() === now.getFullYear() ? '' : `/${at.getFullYear()}`}`;
   return `by ${username}${day} at ${clock(at)}`;
 }

@@ -22,8 +22,7 @@ export function clientOptions(loc: Location = location): Ably.ClientOptions {
   const host = loc.hostname;
   // The SDK takes an endpoint verbatim only when it looks like a host name (a dot, "localhost" or IPv6);
   // otherwise it would read it as a routing policy name, so a bare host uses restHost.
-  const hostOption: Ably.ClientOptions =
-    host === 'localhost' || host.includes('.') || host.includes(':') ? { endpoint: host } : { restHost: host };
+  const hostOption: Ably.ClientOptions = host === 'localhost' || host.includes('.') || host.includes(':') ? { endpoint: host } : { restHost: host };
   return {
     ...hostOption,
     port,

@@ -1,12 +1,6 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import {
-  ConnectorConfigError,
-  ConnectorSetupError,
-  loadConnectorConfig,
-  PostgresConnector,
-  restPublisher,
-} from '@rowcast/connector-postgres';
+import { ConnectorConfigError, ConnectorSetupError, loadConnectorConfig, PostgresConnector, restPublisher } from '@rowcast/connector-postgres';
 
 /**
  * `rowcast connector --config FILE`: the PostgreSQL change stream on its own, publishing through the REST API of
@@ -41,7 +35,7 @@ export function registerConnectorCommand(program: Command): void {
         logger.info({ endpoint: endpoint ?? 'hosted Ably', tables: config.mappings.length }, 'connector running');
       } catch (err) {
         const known = err instanceof ConnectorConfigError || err instanceof ConnectorSetupError;
-        process.stderr.write(`rowcast connector: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
+        process.stderr.write(`rowcast connector: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
         process.exit(known ? 2 : 1);
       }
       const stop = (signal: string) => {

@@ -53,16 +53,15 @@ export function registerRulesCommand(program: Command): void {
       .option('-c, --config <file>', 'rowcast config file (for database.url and dataDir)')
       .option('--database <url>', 'PostgreSQL holding the rules queue');
 
-  common(rules.command('status').description('queued deliveries and dead letters'))
-    .action((opts: DatabaseOptions) =>
-      run(async () => {
-        const { queued, dead } = await withQueue(opts, async (queue) => ({ queued: await queue.size(), dead: await queue.deadLetters(10_000) }));
-        const byRule = new Map<string, number>();
-        for (const d of dead) byRule.set(d.ruleId, (byRule.get(d.ruleId) ?? 0) + 1);
-        console.log(`queued deliveries: ${queued}`);
-        console.log(`dead letters: ${dead.length}${byRule.size ? ` (${[...byRule].map(([r, n]) => `${r}: ${n}`).join(', ')})` : ''}`);
-      }),
-    );
+  common(rules.command('status').description('queued deliveries and dead letters')).action((opts: DatabaseOptions) =>
+    run(async () => {
+      const { queued, dead } = await withQueue(opts, async (queue) => ({ queued: await queue.size(), dead: await queue.deadLetters(10_000) }));
+      const byRule = new Map<string, number>();
+      for (const d of dead) byRule.set(d.ruleId, (byRule.get(d.ruleId) ?? 0) + 1);
+      console.log(`queued deliveries: ${queued}`);
+      console.log(`dead letters: ${dead.length}${byRule.size ? ` (${[...byRule].map(([r, n]) => `${r}: ${n}`).join(', ')})` : ''}`);
+    }),
+  );
 
   common(rules.command('dead-letters').description('the most recent dead letters, one JSON object per line'))
     .option('--rule <id>', 'only this rule')

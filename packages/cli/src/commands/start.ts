@@ -29,7 +29,7 @@ export function registerStartCommand(program: Command): void {
         }
         server = await startServer(config, { configDir });
       } catch (err) {
-        process.stderr.write(`rowcast: ${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+        process.stderr.write(`rowcast: ${err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`);
         process.exit(1);
       }
       let stopping = false;

@@ -24,11 +24,19 @@ const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 const dataDir = mkdtempSync(join(tmpdir(), 'rowcast-bench-pg-'));
 const pgServer = await startEmbeddedPostgres({ dataDir, port: await freePort() });
 const none: ComponentStarter[] = [];
-const server = await startServer(parseConfig({ port: 0, host: '127.0.0.1', keys: [KEY], dataDir: join(dataDir, 'rc') }), { logger, components: none });
+const server = await startServer(parseConfig({ port: 0, host: '127.0.0.1', keys: [KEY], dataDir: join(dataDir, 'rc') }), {
+  logger,
+  components: none,
+});
 const sql = new pg.Client({ connectionString: pgServer.url });
 await sql.connect();
 
-for (const [mode, phase] of [['in-process', 'live'], ['rest', 'live'], ['in-process', 'backlog'], ['rest', 'backlog']] as const) {
+for (const [mode, phase] of [
+  ['in-process', 'live'],
+  ['rest', 'live'],
+  ['in-process', 'backlog'],
+  ['rest', 'backlog'],
+] as const) {
   const table = `items_${mode.replace('-', '_')}_${phase}`;
   await sql.query(`CREATE TABLE ${table} (id int PRIMARY KEY, customer text, amount numeric, at timestamptz DEFAULT now(), meta jsonb)`);
   const config = parseConnectorConfig({
@@ -37,9 +45,10 @@ for (const [mode, phase] of [['in-process', 'live'], ['rest', 'live'], ['in-proc
     slotName: `${table}_slot`,
     publicationName: `${table}_pub`,
   });
-  const publisher = mode === 'rest'
-    ? restPublisher({ endpoint: server.url, apiKey: `${KEY.name}:${KEY.secret}`, maxMessageSize: config.maxMessageSize })
-    : nodePublisher(server.node);
+  const publisher =
+    mode === 'rest'
+      ? restPublisher({ endpoint: server.url, apiKey: `${KEY.name}:${KEY.secret}`, maxMessageSize: config.maxMessageSize })
+      : nodePublisher(server.node);
   let connector = new PostgresConnector(config, publisher, logger);
   await connector.start();
   while (!connector.state().streaming) await new Promise((r) => setTimeout(r, 10));
@@ -77,9 +86,13 @@ for (const [mode, phase] of [['in-process', 'live'], ['rest', 'live'], ['in-proc
     delays.length = 0;
     lastIdOfTx.clear();
     streamStart = performance.now();
-    connector = new PostgresConnector(config, mode === 'rest'
-      ? restPublisher({ endpoint: server.url, apiKey: `${KEY.name}:${KEY.secret}`, maxMessageSize: config.maxMessageSize })
-      : nodePublisher(server.node), logger);
+    connector = new PostgresConnector(
+      config,
+      mode === 'rest'
+        ? restPublisher({ endpoint: server.url, apiKey: `${KEY.name}:${KEY.secret}`, maxMessageSize: config.maxMessageSize })
+        : nodePublisher(server.node),
+      logger,
+    );
     await connector.start();
   }
   while (accepted < ROWS) await new Promise((r) => setTimeout(r, 5));

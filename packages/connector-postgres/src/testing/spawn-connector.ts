@@ -16,7 +16,10 @@ export interface SpawnedConnector {
  * Runs `rowcast connector <args>` through the real CLI entry point. Resolves once the replication stream runs
  * (the "replication streaming" log line), or rejects with the output if it exits first.
  */
-export async function spawnConnector(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; readyTimeoutMs?: number } = {}): Promise<SpawnedConnector> {
+export async function spawnConnector(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; readyTimeoutMs?: number } = {},
+): Promise<SpawnedConnector> {
   const child = spawn(process.execPath, [resolve(REPO, 'packages/cli/bin/rowcast.js'), 'connector', ...args], {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, ...opts.env },

@@ -106,8 +106,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const ttl = numberField(request.ttl, 'ttl') ?? DEFAULT_TOKEN_TTL_MS;
     if (ttl <= 0) throw new ErrorInfo('TokenRequest ttl must be positive', ErrorCode.INVALID_PARAMETER_VALUE, 400);
     const raw = request.capability;
-    const capability =
-      raw === undefined || raw === null || raw === '' ? held : intersectCapabilities(parseCapability(raw), held);
+    const capability = raw === undefined || raw === null || raw === '' ? held : intersectCapabilities(parseCapability(raw), held);
     const clientId = optionalString(request.clientId, 'clientId');
     if (clientId === '') throw new ErrorInfo('clientId can’t be an empty string', ErrorCode.CLIENT_ID_NOT_PERMITTED, 400);
     const expires = Math.min(now + Math.min(ttl, MAX_TOKEN_TTL_MS), maxExpires ?? Infinity);

@@ -71,11 +71,7 @@ describe('intersectCapabilities', () => {
     expect(intersectCapabilities({ 'room1*': ['*'] }, { 'room*': ['subscribe'] })).toEqual({ 'room1*': ['subscribe'] });
   });
   it('refuses an empty intersection with 40160', () => {
-    expect(() => intersectCapabilities({ lobby: ['subscribe'] }, { 'room*': ['subscribe'] })).toThrow(
-      expect.objectContaining({ code: 40160 }),
-    );
-    expect(() => intersectCapabilities({ room1: ['publish'] }, { 'room*': ['subscribe'] })).toThrow(
-      expect.objectContaining({ code: 40160 }),
-    );
+    expect(() => intersectCapabilities({ lobby: ['subscribe'] }, { 'room*': ['subscribe'] })).toThrow(expect.objectContaining({ code: 40160 }));
+    expect(() => intersectCapabilities({ room1: ['publish'] }, { 'room*': ['subscribe'] })).toThrow(expect.objectContaining({ code: 40160 }));
   });
 });

@@ -54,7 +54,10 @@ export class Attachment implements Subscriber {
     try {
       frame = encode();
     } catch (err) {
-      this.conn.ctx.logger.warn({ err, channel: this.channel, serial: event.serial, format: this.format }, 'skipping an event that cannot be encoded');
+      this.conn.ctx.logger.warn(
+        { err, channel: this.channel, serial: event.serial, format: this.format },
+        'skipping an event that cannot be encoded',
+      );
       return;
     }
     this.conn.sendFrame(frame);

@@ -74,7 +74,9 @@ export class RealtimeConnection {
       presenceChannels: [...this.presenceChannels],
       nodeId: this.ctx.nodeId ?? '',
     };
-    store.save(state, this.ctx.config.connectionStateTtlMs).catch((err) => this.ctx.logger.warn({ err, connectionId: this.id }, 'saving connection state failed'));
+    store
+      .save(state, this.ctx.config.connectionStateTtlMs)
+      .catch((err) => this.ctx.logger.warn({ err, connectionId: this.id }, 'saving connection state failed'));
   }
 
   /** Encodes and queues one protocol message. */

@@ -66,7 +66,13 @@ export function openConnection(ctx: EngineContext, params: ConnectParams, link: 
 }
 
 /** Sends CONNECTED (with the resume error, if any) and returns the handle feeding the connection. */
-function connectedHandle(ctx: EngineContext, c: RealtimeConnection, link: TransportLink, resumeAsked: boolean, resumeError?: ErrorInfo): ConnectionHandle {
+function connectedHandle(
+  ctx: EngineContext,
+  c: RealtimeConnection,
+  link: TransportLink,
+  resumeAsked: boolean,
+  resumeError?: ErrorInfo,
+): ConnectionHandle {
   c.send(c.connectedFrame(resumeError));
   ctx.logger.debug({ connectionId: c.id, resumed: resumeAsked && !resumeError }, 'connected');
 

@@ -51,7 +51,10 @@ export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessa
       conn.saveState();
     }
     await conn.ctx.publishPresence(base, accepted, `${conn.id}:${msgSerial}`, conn.id);
-    conn.acks.succeed(slot, accepted.map(() => null));
+    conn.acks.succeed(
+      slot,
+      accepted.map(() => null),
+    );
   } catch (err) {
     conn.acks.fail(slot, ErrorInfo.from(err));
     if (!(err instanceof ErrorInfo)) conn.ctx.logger.error({ err, connectionId: conn.id }, 'presence failed');
@@ -69,15 +72,17 @@ export async function leaveAllPresence(conn: RealtimeConnection, onlyChannel?: s
       const now = conn.ctx.clock.now();
       // Ids not prefixed by the connectionId mark the leaves as server-synthesized: clients order them by timestamp.
       const tag = randomBytes(6).toString('base64url');
-      const leaves = mine.map((m, i): AcceptedPresence => ({
-        id: `leave-${tag}:${m.connectionId}:${i}`,
-        action: PresenceAction.LEAVE,
-        clientId: m.clientId,
-        connectionId: m.connectionId,
-        timestamp: now,
-        data: m.data,
-        encoding: m.encoding,
-      }));
+      const leaves = mine.map(
+        (m, i): AcceptedPresence => ({
+          id: `leave-${tag}:${m.connectionId}:${i}`,
+          action: PresenceAction.LEAVE,
+          clientId: m.clientId,
+          connectionId: m.connectionId,
+          timestamp: now,
+          data: m.data,
+          encoding: m.encoding,
+        }),
+      );
       await conn.ctx.publishPresence(channel, leaves, `leave-${tag}`, conn.id);
     } catch (err) {
       conn.ctx.logger.error({ err, connectionId: conn.id, channel }, 'presence leave failed');

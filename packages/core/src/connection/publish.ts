@@ -33,13 +33,15 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
       throw new ErrorInfo('MESSAGE needs a non-empty messages array', ErrorCode.BAD_REQUEST, 400);
     }
     conn.inboundRate.take(pm.messages.length);
-    const publishing = conn.ctx.publishMessages(base, pm.messages, {
-      connectionId: conn.id,
-      clientId: conn.identity.wildcard ? '*' : conn.identity.clientId,
-      keyName: conn.credentials.keyName,
-      idBase: `${conn.id}:${msgSerial}`,
-      defaultClientId: conn.identity.clientId,
-    }).then((r) => r.serials);
+    const publishing = conn.ctx
+      .publishMessages(base, pm.messages, {
+        connectionId: conn.id,
+        clientId: conn.identity.wildcard ? '*' : conn.identity.clientId,
+        keyName: conn.credentials.keyName,
+        idBase: `${conn.id}:${msgSerial}`,
+        defaultClientId: conn.identity.clientId,
+      })
+      .then((r) => r.serials);
     conn.acks.track(msgSerial, publishing);
     conn.acks.succeed(slot, await publishing);
   } catch (err) {

@@ -18,9 +18,7 @@ it('keeps the newest events under the count cap across many appends, and knows w
   for (let seq = 1; seq <= 3000; seq++) await store.append(event(seq, now));
   const kept = await store.events('c');
   expect(kept.map((e) => e.id)).toEqual(Array.from({ length: 100 }, (_, i) => `e${2901 + i}`));
-  expect((await store.eventsAfter('c', formatSerial('ep', 2950)))?.map((e) => e.id)).toEqual(
-    Array.from({ length: 50 }, (_, i) => `e${2951 + i}`),
-  );
+  expect((await store.eventsAfter('c', formatSerial('ep', 2950)))?.map((e) => e.id)).toEqual(Array.from({ length: 50 }, (_, i) => `e${2951 + i}`));
   expect(await store.eventsAfter('c', formatSerial('ep', 2900))).toHaveLength(100); // just continuous
   expect(await store.eventsAfter('c', formatSerial('ep', 2899))).toBeUndefined(); // e2900 is gone
   expect(await store.eventsAfter('c', formatSerial('other', 2950))).toBeUndefined(); // another incarnation

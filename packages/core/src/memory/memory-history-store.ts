@@ -22,9 +22,12 @@ export class MemoryHistoryStore implements HistoryStore {
   ) {
     // Channels nobody reads or writes any more would otherwise hold their last events forever. The per-channel
     // record (epoch, last seq) stays: it is what tells a late resume that nothing was missed.
-    setInterval(() => {
-      for (const log of this.logs.values()) this.trim(log);
-    }, Math.max(1000, retention.ttlMs / 2)).unref();
+    setInterval(
+      () => {
+        for (const log of this.logs.values()) this.trim(log);
+      },
+      Math.max(1000, retention.ttlMs / 2),
+    ).unref();
   }
 
   async append(event: ChannelEvent): Promise<void> {

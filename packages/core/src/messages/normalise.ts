@@ -32,11 +32,7 @@ export function normaliseMessage(raw: unknown, where: string): Message {
 }
 
 /** Same payload rules for presence data. */
-export function normaliseData(
-  data: unknown,
-  encoding: string | undefined,
-  where: string,
-): { data: MessageData; encoding?: string } {
+export function normaliseData(data: unknown, encoding: string | undefined, where: string): { data: MessageData; encoding?: string } {
   if (data === undefined || data === null) return { data: undefined, encoding };
   if (typeof data === 'string') {
     if (encoding && /(^|\/)base64$/.test(encoding)) {

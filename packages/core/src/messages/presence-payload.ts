@@ -14,7 +14,12 @@ export interface PresencePayload {
  * as normaliseData makes it, and data + clientId + extras within `maxSize` bytes. Throws ErrorInfo 40000 / 40009,
  * so a presence message no client could decode is refused before it reaches the member set or history.
  */
-export function presencePayload(raw: { data?: unknown; encoding?: unknown; extras?: unknown }, where: string, clientId: string, maxSize: number): PresencePayload {
+export function presencePayload(
+  raw: { data?: unknown; encoding?: unknown; extras?: unknown },
+  where: string,
+  clientId: string,
+  maxSize: number,
+): PresencePayload {
   const { encoding: rawEncoding, extras } = raw;
   if (rawEncoding !== undefined && rawEncoding !== null && typeof rawEncoding !== 'string') throw bad(`${where}.encoding must be a string`);
   if (extras !== undefined && extras !== null && (typeof extras !== 'object' || Array.isArray(extras) || extras instanceof Uint8Array)) {

@@ -134,7 +134,10 @@ export function runBrokerSuite(name: string, opts: BrokerSuiteOptions): void {
       const end = await publisher.currentSerial(ch);
       const expected = parseSerial(end)!.seq - parseSerial(from)!.seq;
       await waitFor(() => (seen.get(ch) ?? []).filter((e) => isAfter(e.serial, from)).length >= expected, 'every event after currentSerial');
-      const after = seen.get(ch)!.filter((e) => isAfter(e.serial, from)).map((e) => parseSerial(e.serial)!.seq);
+      const after = seen
+        .get(ch)!
+        .filter((e) => isAfter(e.serial, from))
+        .map((e) => parseSerial(e.serial)!.seq);
       expect(after).toEqual(Array.from({ length: expected }, (_, i) => parseSerial(from)!.seq + 1 + i));
       expect(after).toContain(parseSerial(last.serial)!.seq);
     });
@@ -180,7 +183,10 @@ export function runBrokerSuite(name: string, opts: BrokerSuiteOptions): void {
       expect(seqs).toEqual(Array.from({ length: 300 }, (_, i) => seqs[0] + i));
       // Each node's own publishes keep their order within the common one.
       for (let k = 0; k < 3; k++) {
-        const mine = seen[0].get(ch)!.map((e) => String(e.messages![0].data)).filter((d) => d.startsWith(`n${k}-`));
+        const mine = seen[0]
+          .get(ch)!
+          .map((e) => String(e.messages![0].data))
+          .filter((d) => d.startsWith(`n${k}-`));
         expect(mine).toEqual(Array.from({ length: 100 }, (_, i) => `n${k}-${i}`));
       }
     });

@@ -20,7 +20,15 @@ export function runConnectionStateStoreSuite(name: string, opts: ConnectionState
     const unique = (p: string) => `${p}${randomBytes(5).toString('hex')}`;
     const state = (over: Partial<ResumableConnection> = {}): ResumableConnection => {
       const connectionId = unique('c');
-      return { connectionId, key: `${connectionId}!${unique('k')}`, clientId: 'alice', format: 'msgpack', presenceChannels: ['room'], nodeId: 'node-a', ...over };
+      return {
+        connectionId,
+        key: `${connectionId}!${unique('k')}`,
+        clientId: 'alice',
+        format: 'msgpack',
+        presenceChannels: ['room'],
+        nodeId: 'node-a',
+        ...over,
+      };
     };
 
     it('gives a saved state to one claim of its current key, then the key is spent', async () => {

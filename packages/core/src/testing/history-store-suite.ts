@@ -119,11 +119,18 @@ export function runHistoryStoreSuite(name: string, opts: HistoryStoreSuiteOption
         id: 'conn:4',
         timestamp: clock.now(),
         serial: formatSerial(ep, 4),
-        presence: [{ id: 'conn:4:0', action: 2, clientId: 'alice', connectionId: 'conn', timestamp: clock.now(), data: 'hi', extras: { headers: { a: 'b' } } }],
+        presence: [
+          { id: 'conn:4:0', action: 2, clientId: 'alice', connectionId: 'conn', timestamp: clock.now(), data: 'hi', extras: { headers: { a: 'b' } } },
+        ],
       };
       await store.append(presence);
       const got = await store.events(ch);
-      expect(got.map((e) => e.messages?.[0].data ?? e.presence?.[0].data)).toEqual(['text ✓', { nested: { n: 1.5, list: [true, null] } }, binary, 'hi']);
+      expect(got.map((e) => e.messages?.[0].data ?? e.presence?.[0].data)).toEqual([
+        'text ✓',
+        { nested: { n: 1.5, list: [true, null] } },
+        binary,
+        'hi',
+      ]);
       expect(got[2].messages![0].data).toBeInstanceOf(Uint8Array);
       expect(got[2].messages![0].serial).toBe(`${formatSerial(ep, 3)}:0000`);
       expect(got[3]).toEqual(presence);

@@ -1,6 +1,13 @@
 import { MemoryNonceStore } from '../auth/memory-nonce-store.js';
 import { MemoryBroker, MemoryConnectionStateStore, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from '../memory/index.js';
-import { runBrokerSuite, runConnectionStateStoreSuite, runHistoryStoreSuite, runIdempotencyStoreSuite, runNonceStoreSuite, runPresenceStoreSuite } from './index.js';
+import {
+  runBrokerSuite,
+  runConnectionStateStoreSuite,
+  runHistoryStoreSuite,
+  runIdempotencyStoreSuite,
+  runNonceStoreSuite,
+  runPresenceStoreSuite,
+} from './index.js';
 
 runHistoryStoreSuite('memory', { newStore: ({ retention, clock }) => new MemoryHistoryStore(retention, clock) });
 

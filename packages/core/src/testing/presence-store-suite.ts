@@ -31,7 +31,11 @@ export function runPresenceStoreSuite(name: string, opts: PresenceStoreSuiteOpti
       // An update keeps the member's place.
       expect(await store.apply(ch, member(c1, 'alice', PresenceAction.UPDATE, 'a2'))).toBe(true);
       let members = await store.members(ch);
-      expect(members.map((m) => [m.clientId, m.data])).toEqual([['alice', 'a2'], ['bob', { b: 1 }], ['carol', undefined]]);
+      expect(members.map((m) => [m.clientId, m.data])).toEqual([
+        ['alice', 'a2'],
+        ['bob', { b: 1 }],
+        ['carol', undefined],
+      ]);
       expect(members.every((m) => m.action === PresenceAction.PRESENT)).toBe(true);
       expect(await store.apply(ch, member(c2, 'bob', PresenceAction.LEAVE))).toBe(true);
       expect(await store.apply(ch, member(c2, 'bob', PresenceAction.LEAVE))).toBe(false);
@@ -59,7 +63,12 @@ export function runPresenceStoreSuite(name: string, opts: PresenceStoreSuiteOpti
       await store.apply(ch2, member(c1, 'alice', PresenceAction.ENTER));
       await store.apply(ch2, member(c2, 'bob', PresenceAction.ENTER));
       const mine = await store.membersOfConnection(c1);
-      expect(mine.map((x) => [x.channel, x.member.clientId]).sort()).toEqual([[ch1, 'alice'], [ch2, 'alice']].sort());
+      expect(mine.map((x) => [x.channel, x.member.clientId]).sort()).toEqual(
+        [
+          [ch1, 'alice'],
+          [ch2, 'alice'],
+        ].sort(),
+      );
       expect(mine.find((x) => x.channel === ch1)!.member.data).toEqual(new Uint8Array([1, 2]));
       await store.apply(ch1, member(c1, 'alice', PresenceAction.LEAVE));
       expect((await store.membersOfConnection(c1)).map((x) => x.channel)).toEqual([ch2]);

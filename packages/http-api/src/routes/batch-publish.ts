@@ -49,7 +49,12 @@ export const batchPublish: RouteHandler = async (r) => {
       spec.channels.map(async (channel) => {
         try {
           // Each channel gets its own copies: the engine stamps fields onto the messages it accepts.
-          return await publishAsCaller(r.deps.node, caller, channel, messages.map((m) => ({ ...m })));
+          return await publishAsCaller(
+            r.deps.node,
+            caller,
+            channel,
+            messages.map((m) => ({ ...m })),
+          );
         } catch (err) {
           return { channel, error: ErrorInfo.from(err).toJSON() };
         }

@@ -26,11 +26,7 @@ export async function publishAsCaller(
   requireCapability(caller, channel, 'publish');
   for (const msg of messages) {
     if (!clientIdAllowed(caller.clientId, msg.clientId)) {
-      throw new ErrorInfo(
-        `Message clientId "${msg.clientId}" is not allowed for this caller`,
-        ErrorCode.CLIENT_ID_NOT_PERMITTED,
-        400,
-      );
+      throw new ErrorInfo(`Message clientId "${msg.clientId}" is not allowed for this caller`, ErrorCode.CLIENT_ID_NOT_PERMITTED, 400);
     }
   }
   const { serials } = await node.publish(channel, messages, {

@@ -25,7 +25,10 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
 
   async page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
     const items = this.lanesByKey.get(laneKey(lane)) ?? [];
-    return items.filter((item) => item.seq > afterSeq).slice(0, limit).map((item) => ({ ...item }));
+    return items
+      .filter((item) => item.seq > afterSeq)
+      .slice(0, limit)
+      .map((item) => ({ ...item }));
   }
 
   async complete(seq: number): Promise<void> {

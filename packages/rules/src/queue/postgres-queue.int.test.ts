@@ -42,7 +42,10 @@ describe('group commit', () => {
     expect(flushes).toEqual([[1, 2, 3, 4]]);
     release();
     await Promise.all([...first, ...second]);
-    expect(flushes).toEqual([[1, 2, 3, 4], [5, 6]]);
+    expect(flushes).toEqual([
+      [1, 2, 3, 4],
+      [5, 6],
+    ]);
   });
 
   it('splits a burst into bounded flushes without splitting an add or reordering', async () => {
@@ -73,10 +76,15 @@ describe.each([
       // 20 publishes in the same turn (one INSERT for the PostgreSQL queue), interleaving two channels
       await Promise.all(Array.from({ length: 20 }, (_, i) => queue.enqueue([delivery(`q${i % 2}`, i), delivery(`q${i % 2}`, i + 100)])));
       const lane = await queue.page({ ruleId: 'r', channel: 'q0' }, 0, 100);
-      expect(lane.map((d) => d.deliveryId)).toEqual(
-        Array.from({ length: 10 }, (_, k) => 2 * k).flatMap((i) => [`q0:${i}`, `q0:${i + 100}`]),
-      );
-      expect(lane[0]).toMatchObject({ ruleId: 'r', channel: 'q0', source: 'channel.message', attempts: 0, notBefore: 0, item: delivery('q0', 0).item });
+      expect(lane.map((d) => d.deliveryId)).toEqual(Array.from({ length: 10 }, (_, k) => 2 * k).flatMap((i) => [`q0:${i}`, `q0:${i + 100}`]));
+      expect(lane[0]).toMatchObject({
+        ruleId: 'r',
+        channel: 'q0',
+        source: 'channel.message',
+        attempts: 0,
+        notBefore: 0,
+        item: delivery('q0', 0).item,
+      });
       const after = await queue.page({ ruleId: 'r', channel: 'q0' }, lane[4].seq, 3);
       expect(after.map((d) => d.deliveryId)).toEqual(lane.slice(5, 8).map((d) => d.deliveryId));
       expect((await queue.lanes()).map((l) => l.channel).sort()).toEqual(['q0', 'q1']);

@@ -77,12 +77,7 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
    * `notifies` says whether an enqueue must wake the delivering node with a NOTIFY (not when this node delivers:
    * it wakes its own lanes, and a NOTIFY makes every commit take PostgreSQL's notify-queue lock in turn).
    */
-  static async open(
-    databaseUrl: string,
-    logger: Logger,
-    nodeId = 'node',
-    notifies: () => boolean = () => true,
-  ): Promise<PostgresDeliveryQueue> {
+  static async open(databaseUrl: string, logger: Logger, nodeId = 'node', notifies: () => boolean = () => true): Promise<PostgresDeliveryQueue> {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     // Completions do not wait for their WAL flush: only a PostgreSQL crash can lose one, and that only means the
     // item is delivered again, which at-least-once delivery allows; the flush stays off the delivery path.
@@ -182,9 +177,7 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   }
 
   async lanes(): Promise<Lane[]> {
-    const { rows } = await this.pool.query<{ rule_id: string; channel: string }>(
-      `SELECT DISTINCT rule_id, channel FROM ${QUEUE}`,
-    );
+    const { rows } = await this.pool.query<{ rule_id: string; channel: string }>(`SELECT DISTINCT rule_id, channel FROM ${QUEUE}`);
     return rows.map((r) => ({ ruleId: r.rule_id, channel: r.channel }));
   }
 

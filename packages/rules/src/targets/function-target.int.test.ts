@@ -49,7 +49,6 @@ describe('function targets: Lambda-style modules in worker threads', () => {
     }
   });
 
-
   it('replaces a worker stuck in a busy loop; the next message on the channel is delivered', async () => {
     const { engine, lines } = await startEngine([
       {
@@ -70,7 +69,6 @@ describe('function targets: Lambda-style modules in worker threads', () => {
       await engine.stop();
     }
   });
-
 
   it('restarts a function that runs out of memory; the server and the next message are fine', async () => {
     const { engine, lines } = await startEngine([
@@ -93,7 +91,6 @@ describe('function targets: Lambda-style modules in worker threads', () => {
     }
   });
 
-
   it('runs CommonJS handlers in the callback style', async () => {
     const { engine } = await startEngine([
       {
@@ -107,13 +104,15 @@ describe('function targets: Lambda-style modules in worker threads', () => {
       await engine.hook(messageEvent('cb', [{ name: 'fail' }, { name: 'works', data: 'x' }]));
       const rows = await rowsWhen('callback', 1);
       expect(rows.map((r) => r.name)).toEqual(['works']);
-      const dead = await eventually(async () => ((await engine.deadLetters()).some((d) => d.ruleId === 'callback') ? true : undefined), 'a dead letter');
+      const dead = await eventually(
+        async () => ((await engine.deadLetters()).some((d) => d.ruleId === 'callback') ? true : undefined),
+        'a dead letter',
+      );
       expect(dead).toBe(true);
     } finally {
       await engine.stop();
     }
   });
-
 
   it('hands a non-enveloped function the bare data: objects parsed, binary as a Buffer, text as is', async () => {
     const { engine } = await startEngine([
@@ -138,10 +137,9 @@ describe('function targets: Lambda-style modules in worker threads', () => {
     }
   });
 
-
   it('refuses to start when a function module is missing', async () => {
-    await expect(
-      startEngine([{ id: 'missing', channelFilter: 'x', target: { type: 'function', module: 'nope.mjs' } }]),
-    ).rejects.toThrow(/rule "missing": function module .*nope\.mjs does not exist/);
+    await expect(startEngine([{ id: 'missing', channelFilter: 'x', target: { type: 'function', module: 'nope.mjs' } }])).rejects.toThrow(
+      /rule "missing": function module .*nope\.mjs does not exist/,
+    );
   });
 });

@@ -48,7 +48,7 @@ function invoke(handler, event, context) {
 
 function serialiseError(err) {
   if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
-  return { name: 'Error', message: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err) };
+  return { name: 'Error', message: typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err)) };
 }
 
 /**
@@ -95,9 +95,7 @@ parentPort.on('message', (message) => {
   };
   // Structured cloning turns a Buffer into a plain Uint8Array; functions expect a Buffer, as Lambda gives.
   const event =
-    message.event instanceof Uint8Array
-      ? Buffer.from(message.event.buffer, message.event.byteOffset, message.event.byteLength)
-      : message.event;
+    message.event instanceof Uint8Array ? Buffer.from(message.event.buffer, message.event.byteOffset, message.event.byteLength) : message.event;
   invoke(handler, event, context).then(
     () => parentPort.postMessage({ type: 'result', id: message.id, ok: true }),
     (err) => parentPort.postMessage({ type: 'result', id: message.id, ok: false, error: serialiseError(err) }),

@@ -38,7 +38,10 @@ export function envelopeMeta(opts: TargetOptions, delivery: QueuedDelivery): Env
 /** The enveloped event of a delivery: every item of the batch in one envelope, in order. */
 export function envelopeOf(opts: TargetOptions, deliveries: Delivery): Envelope {
   const batch = batchOf(deliveries);
-  return buildEnvelope(envelopeMeta(opts, batch[0]), batch.map((d) => d.item));
+  return buildEnvelope(
+    envelopeMeta(opts, batch[0]),
+    batch.map((d) => d.item),
+  );
 }
 
 /** A failed attempt with a message worth logging as is (no stack needed). */

@@ -18,11 +18,7 @@ export function capturingLogger(): { logger: Logger; lines: Array<Record<string,
 let serial = 0;
 
 /** An accepted-publish event as the engine hands it to hooks: ids `<connection>:<serial>:<index>`. */
-export function messageEvent(
-  channel: string,
-  messages: Array<Partial<AcceptedMessage>>,
-  connectionId = 'conn1',
-): AcceptedEvent {
+export function messageEvent(channel: string, messages: Array<Partial<AcceptedMessage>>, connectionId = 'conn1'): AcceptedEvent {
   const msgSerial = serial++;
   return {
     kind: 'message',

@@ -53,7 +53,10 @@ async function hashInputs(cwd: string, inputs: string[]): Promise<string> {
   files.sort();
   const h = createHash('sha256');
   for (const f of files) {
-    h.update(relative(cwd, f)).update('\0').update(await readFile(f)).update('\0');
+    h.update(relative(cwd, f))
+      .update('\0')
+      .update(await readFile(f))
+      .update('\0');
   }
   return h.digest('hex');
 }
