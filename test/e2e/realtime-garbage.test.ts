@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as Ably from 'ably';
 import { WebSocket } from 'ws';
-import { decode as decodeMsgpack, encode } from '@msgpack/msgpack';
+import { encode } from '@msgpack/msgpack';
+import { prng, rawSocket } from '../support/raw-socket.ts';
 import { clientOptions, startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
 
 /**
@@ -15,15 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/** Deterministic pseudo-random numbers, so a failure can be reproduced. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const WRONG_TYPES: unknown[] = [
   { action: 10 },
@@ -72,28 +64,6 @@ function garbageFrame(rand: () => number, i: number): string | Buffer {
   }
 }
 
-async function rawSocket(format: 'json' | 'msgpack'): Promise<{ ws: WebSocket; errors: number[]; closed: () => boolean }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/?key=${encodeURIComponent(server.keys.full)}&format=${format}&v=6`);
-  const errors: number[] = [];
-  let closed = false;
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    try {
-      const pm = isBinary
-        ? (JSON.parse(JSON.stringify(decodeMsgpack(data))) as { action: number; error?: { code: number } })
-        : JSON.parse(data.toString());
-      if (pm.action === 9 || pm.action === 2) errors.push(pm.error?.code ?? 0);
-    } catch {
-      /* the test only counts errors */
-    }
-  });
-  ws.on('close', () => (closed = true));
-  await new Promise((ok, fail) => {
-    ws.once('open', ok);
-    ws.once('error', fail);
-  });
-  return { ws, errors, closed: () => closed };
-}
-
 it('survives 10,000 garbage frames from one socket while two SDK clients lose nothing', async () => {
   const alice = new Ably.Realtime(clientOptions(server, { key: server.keys.full, clientId: 'alice' }) as Ably.ClientOptions);
   const bob = new Ably.Realtime(clientOptions(server, { key: server.keys.full, clientId: 'bob', useBinaryProtocol: false }) as Ably.ClientOptions);
@@ -101,8 +71,8 @@ it('survives 10,000 garbage frames from one socket while two SDK clients lose no
   await bob.channels.get('good').subscribe((m) => void received.push(Number(m.data)));
   await alice.channels.get('good').attach();
 
-  const json = await rawSocket('json');
-  const msgpack = await rawSocket('msgpack');
+  const json = await rawSocket(server, server.keys.full, 'json');
+  const msgpack = await rawSocket(server, server.keys.full, 'msgpack');
   const rand = prng(20261129);
   const TOTAL = 10_000;
   const COUNT = 300;

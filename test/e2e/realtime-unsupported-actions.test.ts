@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import * as Ably from 'ably';
 import { WebSocket } from 'ws';
 import { KEYS, until } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';

@@ -1,5 +1,7 @@
 import { Action, encodeFrame, type ErrorInfo, type ProtocolMessage, type WireFormat } from '@rowcast/protocol';
+import { deliverableEvent } from './messages/deliverable.js';
 import type { Broker } from './ports/broker.js';
+import { silentLogger, type Logger } from './ports/logger.js';
 import type { ChannelEvent } from './ports/events.js';
 import type { EncodedFrame } from './transport.js';
 import type { TrafficCounters } from './counters.js';
@@ -62,6 +64,7 @@ export class Hub {
   constructor(
     private readonly broker: Broker,
     private readonly counters?: TrafficCounters,
+    private readonly logger: Logger = silentLogger,
   ) {
     broker.setListener((event) => this.fanOut(event));
     broker.setDiscontinuityListener?.((channel, serial, reason) => {
@@ -110,9 +113,12 @@ export class Hub {
     return this.channels.get(channel) ?? new Set();
   }
 
-  private fanOut(event: ChannelEvent): void {
-    const set = this.channels.get(event.channel);
+  /** Live events get the same check as stored ones (an older node of a cluster may still publish what no client decodes). */
+  private fanOut(received: ChannelEvent): void {
+    const set = this.channels.get(received.channel);
     if (!set) return;
+    const event = deliverableEvent(received, this.logger);
+    if (!event) return;
     const frames = new EventFrames(event);
     for (const sub of set) sub.deliver(event, frames);
   }

@@ -6,7 +6,8 @@ import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
 import { TrafficCounters } from './counters.js';
 import { isEphemeral, withoutEphemeral } from './messages/ephemeral.js';
-import { messageSize, normaliseMessage } from './messages/normalise.js';
+import { messageSize, normaliseMessage, requireMessageSize } from './messages/normalise.js';
+import { deliverableHistory, deliverableMembers } from './messages/deliverable.js';
 import { acceptTrustedBatch, trustedBatchKey } from './messages/trusted-batch.js';
 import { effectiveClientId } from './connection/identity.js';
 import { Attachment } from './connection/attachment.js';
@@ -83,6 +84,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     const history =
       opts.history ?? new MemoryHistoryStore({ ttlMs: config.historyTtlMs, maxEventsPerChannel: config.historyMaxEventsPerChannel }, clock);
     const broker = opts.broker ?? new MemoryBroker(history, clock);
+    const logger = withMetaLog(opts.logger ?? silentLogger, (entry) => this.meta?.log(entry));
     this.idempotency = opts.idempotency ?? new MemoryIdempotencyStore(config.idempotencyWindowMs, clock);
     const registry: ConnectionRegistry = {
       byKey: (key) => this.byKey.get(key),
@@ -105,12 +107,13 @@ export class RealtimeNode implements RealtimeNodeApi {
     this.ctx = {
       config,
       clock,
-      logger: withMetaLog(opts.logger ?? silentLogger, (entry) => this.meta?.log(entry)),
+      logger,
       auth: opts.auth,
       broker,
-      history,
+      // Readers (resume, rewind, REST history) skip stored items no client could decode; see deliverable.ts.
+      history: deliverableHistory(history, logger),
       presence: opts.presence ?? new MemoryPresenceStore(),
-      hub: new Hub(broker, this.counters),
+      hub: new Hub(broker, this.counters, logger),
       counters: this.counters,
       connections: registry,
       connectionStates: opts.connectionStates,
@@ -212,14 +215,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     const valid = messages.map((raw, i) => {
       const m = normaliseMessage(raw, `messages[${i}]`);
       const clientId = effectiveClientId(identity, m.clientId) ?? (m.clientId === undefined ? origin.defaultClientId : undefined);
-      const size = messageSize({ ...m, clientId });
-      if (size > this.config.maxMessageSize) {
-        throw new ErrorInfo(
-          `Message size ${size} exceeds the maximum of ${this.config.maxMessageSize} bytes`,
-          ErrorCode.MAX_MESSAGE_LENGTH_EXCEEDED,
-          400,
-        );
-      }
+      const size = requireMessageSize({ ...m, clientId }, this.config.maxMessageSize);
       return { m, clientId, size };
     });
     // Explicit ids are checked only once every message is valid, so a refused publish records none of them.
@@ -362,7 +358,7 @@ export class RealtimeNode implements RealtimeNodeApi {
 
   async presenceMembers(channel: string, filter?: { clientId?: string; connectionId?: string }): Promise<AcceptedPresence[]> {
     const { base } = parseChannelName(channel);
-    const members = await this.ctx.presence.members(base);
+    const members = deliverableMembers(base, await this.ctx.presence.members(base), this.ctx.logger);
     return members.filter(
       (m) => (!filter?.clientId || m.clientId === filter.clientId) && (!filter?.connectionId || m.connectionId === filter.connectionId),
     );

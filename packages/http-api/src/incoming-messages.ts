@@ -1,5 +1,5 @@
 import type { Message } from '@rowcast/protocol';
-import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
+import { ErrorCode, ErrorInfo, requirePayloadDepth } from '@rowcast/protocol';
 
 function invalid(message: string): ErrorInfo {
   return new ErrorInfo(message, ErrorCode.INVALID_REQUEST_BODY, 400);
@@ -14,7 +14,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * to bytes and its `base64` encoding step dropped, so msgpack subscribers get binary and JSON ones base64 again;
  * object data sent raw (curl users) is stored as JSON text with `encoding: json`, as the SDK would send it.
  * Only client-settable fields are kept (`connectionKey` too: the publish is then made on behalf of that
- * connection, see publishAsCaller).
+ * connection, see publishAsCaller); `extras` or object data nested deeper than MAX_PAYLOAD_DEPTH are refused.
  */
 export function toIncomingMessage(value: unknown): Message {
   if (!isPlainObject(value)) throw invalid('Each message must be an object');
@@ -27,6 +27,9 @@ export function toIncomingMessage(value: unknown): Message {
   if (clientId !== undefined && clientId !== null && typeof clientId !== 'string') throw invalid('Message clientId must be a string');
   if (encoding !== undefined && encoding !== null && typeof encoding !== 'string') throw invalid('Message encoding must be a string');
   if (extras !== undefined && extras !== null && !isPlainObject(extras)) throw invalid('Message extras must be an object');
+  // Before anything walks them (JSON.stringify overflows the stack thousands of levels down): 40000.
+  requirePayloadDepth(extras, 'Message extras');
+  requirePayloadDepth(data, 'Message data');
   const msg: Message = {};
   if (typeof id === 'string') msg.id = id;
   if (typeof name === 'string') msg.name = name;

@@ -2,3 +2,4 @@ export * from './actions.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './codec.js';
+export * from './payload-shape.js';

@@ -37,7 +37,7 @@ export function createCometTransport(node: RealtimeNode, opts: CometTransportOpt
   const byKey = new Map<string, CometSession>();
   const live = new Set<CometSession>();
 
-  const connect = (req: IncomingMessage, res: ServerResponse, url: URL) => {
+  const connect = (res: ServerResponse, url: URL) => {
     const params = connectParamsFromQuery(url.searchParams);
     const session = new CometSession({
       format: params.format,
@@ -84,7 +84,7 @@ export function createCometTransport(node: RealtimeNode, opts: CometTransportOpt
     }
     allowCrossOrigin(req, res);
     if (parts.length === 3 && parts[2] === 'connect') {
-      connect(req, res, url);
+      connect(res, url);
       return true;
     }
     const key = parts.length === 4 ? safeDecode(parts[2]) : undefined;

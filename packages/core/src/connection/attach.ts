@@ -7,6 +7,7 @@ import { requestedModes } from '../channel/modes.js';
 import { echoedParams, stringParams } from '../channel/params.js';
 import { parseRewind, selectBacklog } from '../channel/rewind.js';
 import { storedView } from '../messages/ephemeral.js';
+import { deliverableMembers } from '../messages/deliverable.js';
 import type { ChannelEvent } from '../ports/events.js';
 import { Attachment } from './attachment.js';
 import type { RealtimeConnection } from './connection.js';
@@ -74,7 +75,7 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
         if (isAfter(lastBacklog, coveredUpTo)) coveredUpTo = lastBacklog;
       }
     }
-    const members = att.has(Flag.PRESENCE_SUBSCRIBE) ? await presence.members(base) : [];
+    const members = att.has(Flag.PRESENCE_SUBSCRIBE) ? deliverableMembers(base, await presence.members(base), conn.ctx.logger) : [];
     if (members.length) flags |= Flag.HAS_PRESENCE;
     if (conn.attachments.get(name) !== att) return; // detached or re-attached meanwhile
 

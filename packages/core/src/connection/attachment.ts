@@ -4,6 +4,7 @@ import { Action, Flag, type Capability, type ErrorInfo, type WireFormat } from '
 import { encodeEvent, eventDataBytes } from '../hub.js';
 import { modesAllowed } from '../channel/modes.js';
 import { isMetaChannel } from '../channel/names.js';
+import type { EncodedFrame } from '../transport.js';
 import type { RealtimeConnection } from './connection.js';
 import { syncFrames } from './presence.js';
 import type { MessageFilter } from '../channel/filter.js';
@@ -77,11 +78,9 @@ export class Attachment implements Subscriber {
     if (!this.wants(event)) return;
     const passed = this.filtered(event);
     if (passed === event) {
-      this.conn.sendFrame(frames.for(this));
-      this.countOut(event, frames.dataBytes);
+      if (this.sendEncoded(event, () => frames.for(this))) this.countOut(event, frames.dataBytes);
     } else if (passed) {
-      this.conn.sendFrame(encodeEvent(passed, this.name, this.format));
-      this.countOut(passed, eventDataBytes(passed));
+      if (this.sendEncoded(passed, () => encodeEvent(passed, this.name, this.format))) this.countOut(passed, eventDataBytes(passed));
     }
   }
 
@@ -119,10 +118,27 @@ export class Attachment implements Subscriber {
   /** Sends an event encoded just for this connection (replay, backlog, pending release). */
   deliverOwn(event: ChannelEvent): void {
     const passed = this.wants(event) ? this.filtered(event) : undefined;
-    if (passed) {
-      this.conn.sendFrame(encodeEvent(passed, this.name, this.format));
-      this.countOut(passed, eventDataBytes(passed));
+    if (passed && this.sendEncoded(passed, () => encodeEvent(passed, this.name, this.format))) this.countOut(passed, eventDataBytes(passed));
+  }
+
+  /**
+   * An event the encoder refuses (a payload stored by an older version that no client could decode) is skipped
+   * with a warning: failing here would fail the fan-out, attach or resume for the channel's other events too.
+   * True when the frame was sent.
+   */
+  private sendEncoded(event: ChannelEvent, encode: () => EncodedFrame): boolean {
+    let frame: EncodedFrame;
+    try {
+      frame = encode();
+    } catch (err) {
+      this.conn.ctx.logger.warn(
+        { err, channel: this.channel, serial: event.serial, format: this.format },
+        'skipping an event that cannot be encoded',
+      );
+      return false;
     }
+    this.conn.sendFrame(frame);
+    return true;
   }
 
   private countOut(event: ChannelEvent, bytes: number): void {

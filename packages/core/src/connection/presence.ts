@@ -3,7 +3,8 @@ import { Action, ErrorCode, ErrorInfo, Flag, PresenceAction, type ProtocolMessag
 import { capabilityAllows } from '../auth/index.js';
 import type { AcceptedPresence } from '../node-api.js';
 import { parseChannelName, refuseClientPublish } from '../channel/names.js';
-import { messageSize, normaliseData } from '../messages/normalise.js';
+import { messageSize } from '../messages/normalise.js';
+import { presencePayload } from '../messages/presence-payload.js';
 import { effectiveClientId } from './identity.js';
 import type { RealtimeConnection } from './connection.js';
 import { requireMode } from './require-mode.js';
@@ -38,7 +39,6 @@ export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessa
       }
       const clientId = effectiveClientId(conn.identity, typeof raw.clientId === 'string' ? raw.clientId : undefined);
       if (!clientId) throw new ErrorInfo('Presence needs a clientId', ErrorCode.CLIENT_ID_NOT_PERMITTED, 400);
-      const { data, encoding } = normaliseData(raw.data, typeof raw.encoding === 'string' ? raw.encoding : undefined, `presence[${i}]`);
       // A re-enter after resume carries the member's original id; keep it so it is recognised as the same entry.
       const ownId = typeof raw.id === 'string' && raw.id.startsWith(`${conn.id}:`) ? raw.id : undefined;
       const p: AcceptedPresence = {
@@ -48,10 +48,7 @@ export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessa
         connectionId: conn.id,
         timestamp: now,
       };
-      if (data !== undefined) p.data = data;
-      if (encoding) p.encoding = encoding;
-      if (raw.extras && typeof raw.extras === 'object') p.extras = raw.extras;
-      return p;
+      return Object.assign(p, presencePayload(raw, `presence[${i}]`, clientId, conn.ctx.config.maxMessageSize));
     });
     if (!conn.presenceChannels.has(base)) {
       conn.presenceChannels.add(base);

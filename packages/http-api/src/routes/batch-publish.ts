@@ -15,6 +15,7 @@ interface BatchSpec {
 
 function parseSpecs(body: unknown): BatchSpec[] {
   const specs = Array.isArray(body) ? body : [body];
+  if (specs.length === 0) throw new ErrorInfo('A batch publish needs at least one {channels, messages} spec', ErrorCode.INVALID_REQUEST_BODY, 400);
   let channelCount = 0;
   const parsed = specs.map((spec): BatchSpec => {
     if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
