@@ -115,7 +115,13 @@ const BAD_CHANNEL_NAMES = [
   'del\u007f',
   'x'.repeat(2049),
 ];
-const NOT_CLIENT_ACTIONS = [1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 16, 18, 22, 50, 99, 255, -1, 2 ** 31, -(2 ** 31), 1e15];
+/**
+ * Actions a client never sends and Rowcast answers with 40000. Not here: the actions only a server sends (ACK,
+ * NACK, CONNECTED, DISCONNECTED, CLOSED, ERROR, ATTACHED, DETACHED), which are ignored (a NACK for a client's
+ * ACK would fail whatever the SDK has pending under that msgSerial), and SYNC, which a client may send
+ * (`channel.sync()`, RTP19) and which is answered with the members.
+ */
+const NOT_CLIENT_ACTIONS = [3, 5, 18, 22, 50, 99, 255, -1, 2 ** 31, -(2 ** 31), 1e15];
 
 type Generator = (rand: Rand, ctx: FrameContext) => MalformedFrame;
 

@@ -108,7 +108,7 @@ export function malformedRequest(rand: Rand, auth: string): MalformedRequest {
   }
   return pick(rand, [
     (): MalformedRequest => ({ method: 'GET', path: '/channels/a/b/c/d', headers, kind: 'unknown path', code: 40400 }),
-    (): MalformedRequest => ({ method: 'PUT', path: '/channels/fuzz-rest/messages', headers, kind: 'method', code: 40500 }),
+    (): MalformedRequest => ({ method: 'PUT', path: '/channels/fuzz-rest/messages', headers, kind: 'method', code: 40400 }), // a known path with a method it lacks: 404 40400, as Ably answers,
     (): MalformedRequest => ({ method: 'GET', path: '/presence', headers, kind: 'batch presence without channels' }),
     (): MalformedRequest => {
       // Not token params: not an object, or a TokenRequest whose fields are of the wrong types or whose MAC is wrong.

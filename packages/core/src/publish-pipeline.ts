@@ -71,10 +71,13 @@ export class PublishPipeline {
       explicitIds: explicit.length ? explicit.filter((v) => !duplicates.has(v)).map((v) => v.m.id!) : undefined,
     });
     if (event.duplicate) return { serials };
-    this.countIn(origin, valid, duplicates);
-    // Ephemeral messages and metachannel events (Rowcast's own bookkeeping) are not for integrations.
-    const integrated = event.messages!.filter((m) => !isEphemeral(m));
-    if (integrated.length && !isMetaChannel(base)) await this.hooks.run({ kind: 'message', channel: base, messages: integrated });
+    // Metachannel events are Rowcast's own bookkeeping: not traffic in the stats, not for integrations.
+    if (!isMetaChannel(base)) {
+      this.countIn(origin, valid, duplicates);
+      // nor are ephemeral messages for integrations
+      const integrated = event.messages!.filter((m) => !isEphemeral(m));
+      if (integrated.length) await this.hooks.run({ kind: 'message', channel: base, messages: integrated });
+    }
     for (const [k, m] of event.messages!.entries()) serials[positions[k]] = m.serial;
     return { serials };
   }
