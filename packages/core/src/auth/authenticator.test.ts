@@ -260,14 +260,17 @@ describe('JWT', () => {
     expect(auth.authenticateToken(jwt)).toMatchObject({ kind: 'token', clientId: 'wrapped', keyName: 'app1.sub' });
   });
 
-  it('refuses a bad signature (40101), alg none (40144) and an unknown kid (40143)', async () => {
+  it('refuses a bad signature (40101), alg none (40144), an unknown kid (40143) and an app not hosted (40400)', async () => {
     const { auth, now } = setup();
     const forged = createJwt({ name: 'app1.full', secret: 'guess' }, { ttlMs: 60_000, now: now() });
     expect(await codeOf(() => auth.authenticateToken(forged))).toBe(40101);
     const [, claims] = createJwt(FULL, { ttlMs: 60_000, now: now() }).split('.');
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', kid: 'app1.full' })).toString('base64url')}.${claims}.`;
     expect(await codeOf(() => auth.authenticateToken(none))).toBe(40144);
-    const unknown = createJwt({ name: 'app9.x', secret: 's' }, { ttlMs: 60_000, now: now() });
+    const unknown = createJwt({ name: 'app1.nokey', secret: 's' }, { ttlMs: 60_000, now: now() });
     expect(await codeOf(() => auth.authenticateToken(unknown))).toBe(40143);
+    // as Ably: a JWT naming an app the server does not host is "not found" (404), not a token error to renew
+    const foreignApp = createJwt({ name: 'app9.x', secret: 's' }, { ttlMs: 60_000, now: now() });
+    expect(await codeOf(() => auth.authenticateToken(foreignApp))).toBe(40400);
   });
 });

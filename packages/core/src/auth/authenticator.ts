@@ -60,6 +60,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const keys = new Map<string, ApiKey>();
   for (const key of options.keys) keys.set(key.name, { ...key, capability: parseCapability(key.capability) });
   const secretOf = (keyName: string) => keys.get(keyName)?.secret;
+  const appIds = new Set([...keys.keys()].map((name) => name.split('.')[0]!));
   const nonces = options.nonces ?? new MemoryNonceStore({ now: clock });
   const logger = options.logger ?? silentLogger;
   const revocationStore = options.revocations ?? new MemoryRevocationStore();
@@ -104,7 +105,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   function authenticateToken(token: string, allowJwt = true): Credentials {
     const now = clock();
     if (allowJwt && looksLikeJwt(token)) {
-      const claims = verifyJwt(token, secretOf, now);
+      const claims = verifyJwt(token, secretOf, now, (appId) => appIds.has(appId));
       if (claims.embeddedToken !== undefined) return authenticateToken(claims.embeddedToken, false);
       const held = keyCapabilityOf(claims.keyName);
       let capability = held;

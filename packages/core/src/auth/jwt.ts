@@ -61,10 +61,16 @@ export function createJwt(
 
 /**
  * Verifies an HS256 JWT whose `kid` names a key. Only HS256 is accepted (never `none`). Throws 40144 when
- * malformed, 40143 for an unknown key, 40101 on a bad signature, 40142 when `exp` has passed at `now`, and 40140 (a
+ * malformed, 40400 (404) for a key of an app not hosted here, 40143 for an unknown key of a hosted app, 40101 on a bad signature, 40142 when `exp` has passed at `now`, and 40140 (a
  * token error the SDK answers by fetching a new token) while `nbf` is still ahead of `now` (RFC 7519 4.1.5).
  */
-export function verifyJwt(token: string, secretOf: (keyName: string) => string | undefined, now: number): JwtClaims {
+export function verifyJwt(
+  token: string,
+  secretOf: (keyName: string) => string | undefined,
+  now: number,
+  /** Whether an app (the part of a key name before the dot) is hosted here; default: any. */
+  appHosted: (appId: string) => boolean = () => true,
+): JwtClaims {
   const parts = token.split('.');
   if (parts.length !== 3) throw badJwt('expected three parts');
   const header = parsePart(parts[0]);
@@ -73,7 +79,12 @@ export function verifyJwt(token: string, secretOf: (keyName: string) => string |
   if (header.alg !== 'HS256') throw badJwt('only HS256 is supported');
   if (typeof header.kid !== 'string') throw badJwt('header needs kid = the key name');
   const secret = secretOf(header.kid);
-  if (secret === undefined) throw new ErrorInfo('JWT signed by an unknown key', ErrorCode.TOKEN_UNRECOGNISED, 401);
+  if (secret === undefined) {
+    // As Ably: a key of an app this server does not host is "not found", a key of a hosted app is unrecognised.
+    const appId = header.kid.split('.')[0]!;
+    if (!appHosted(appId)) throw new ErrorInfo(`No application found with id ${appId}`, ErrorCode.NOT_FOUND, 404);
+    throw new ErrorInfo('JWT signed by an unknown key', ErrorCode.TOKEN_UNRECOGNISED, 401);
+  }
   const expected = hmacSha256(`${parts[0]}.${parts[1]}`, secret).toString('base64url');
   if (!safeEqual(parts[2]!, expected)) throw new ErrorInfo('Invalid JWT signature', ErrorCode.INVALID_CREDENTIALS, 401);
   const { exp, iat, nbf } = claims;
