@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
 import * as Ably from 'ably';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { freePort } from '../support/ports.ts';
+import { startFlakyWebhook, type FlakyWebhook } from '../support/flaky-webhook.ts';
 import { clientOptions, startRowcast, type TestRowcast } from '../support/rowcast.ts';
 
 /**
@@ -15,24 +14,12 @@ import { clientOptions, startRowcast, type TestRowcast } from '../support/rowcas
 const ADMIN_KEY = 'admin-key-for-the-test-0123456789';
 let db: TestDatabase;
 let server: TestRowcast;
-let hook: Server;
-let healthy = false;
-const delivered: string[] = [];
+let hook: FlakyWebhook;
 let browser: Browser;
 const clients: Ably.Realtime[] = [];
 
 beforeAll(async () => {
-  const hookPort = await freePort();
-  hook = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (!healthy) return void res.writeHead(503).end('down for maintenance');
-      delivered.push(JSON.parse(Buffer.concat(chunks).toString()).messages[0].data);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((ok) => hook.listen(hookPort, '127.0.0.1', ok));
+  hook = await startFlakyWebhook();
   db = await createTestDatabase('admin');
   const sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
@@ -51,7 +38,7 @@ beforeAll(async () => {
       {
         id: 'fragile',
         channelFilter: '^invoices$',
-        target: { type: 'http', url: `http://127.0.0.1:${hookPort}/` },
+        target: { type: 'http', url: hook.url },
         retry: { attempts: 1, backoffBaseMs: 10, backoffMaxMs: 10 },
       },
     ],
@@ -66,7 +53,7 @@ afterAll(async () => {
   for (const c of clients) c.close();
   await browser?.close();
   await server?.close();
-  await new Promise((ok) => hook?.close(ok));
+  await hook?.close();
   await db?.drop();
 });
 
@@ -128,9 +115,9 @@ describe('the admin page', () => {
     const deadLetter = page.getByTestId('dead-letter');
     await expect.poll(() => deadLetter.count(), { timeout: 20_000 }).toBe(1);
     expect(await deadLetter.textContent()).toContain('fragile');
-    healthy = true;
+    hook.healthy = true;
     await deadLetter.getByRole('button', { name: 'Requeue' }).click();
-    await expect.poll(() => delivered, { timeout: 20_000 }).toEqual(['INV-1']);
+    await expect.poll(() => hook.delivered, { timeout: 20_000 }).toEqual(['INV-1']);
     await page.getByTestId('no-dead-letters').waitFor();
     await page.close();
   });

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import * as Ably from 'ably';
 import pg from 'pg';
 import { startRowcast, type TestRowcast } from '../support/rowcast.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { freePort } from '../support/ports.ts';
+import { startFlakyWebhook, type FlakyWebhook } from '../support/flaky-webhook.ts';
 
 /**
  * Dead letters, as an operator meets them: a webhook that keeps failing exhausts its attempts, `rowcast rules`
@@ -20,22 +19,10 @@ const run = promisify(execFile);
 
 let db: TestDatabase;
 let rowcast: TestRowcast;
-let hook: Server;
-let healthy = false;
-const delivered: string[] = [];
+let hook: FlakyWebhook;
 
 beforeAll(async () => {
-  const port = await freePort();
-  hook = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (!healthy) return void res.writeHead(503).end('down for maintenance');
-      delivered.push(JSON.parse(Buffer.concat(chunks).toString()).messages[0].data);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((ok) => hook.listen(port, '127.0.0.1', ok));
+  hook = await startFlakyWebhook();
   db = await createTestDatabase('rules_dead');
   rowcast = await startRowcast({
     database: { url: db.url },
@@ -43,7 +30,7 @@ beforeAll(async () => {
       {
         id: 'fragile',
         channelFilter: '^invoices$',
-        target: { type: 'http', url: `http://127.0.0.1:${port}/` },
+        target: { type: 'http', url: hook.url },
         retry: { attempts: 2, backoffBaseMs: 10, backoffMaxMs: 10 },
       },
     ],
@@ -52,7 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rowcast?.close();
-  await new Promise((ok) => hook?.close(ok));
+  await hook?.close();
   await db?.drop();
 });
 
@@ -92,12 +79,12 @@ describe('dead letters', () => {
       .map((line) => JSON.parse(line));
     expect(listed.map((d) => d.item.data).sort()).toEqual(['inv-1', 'inv-2']);
     expect(listed[0]).toMatchObject({ ruleId: 'fragile', channel: 'invoices', attempts: 2, lastError: expect.stringContaining('HTTP 503') });
-    expect(delivered).toEqual([]);
+    expect(hook.delivered).toEqual([]);
 
-    healthy = true;
+    hook.healthy = true;
     expect(await cli('requeue', '--rule', 'fragile')).toContain('requeued 2 dead letters');
-    await expect.poll(() => delivered.length, { timeout: 30_000, interval: 100 }).toBe(2);
-    expect(delivered).toEqual(['inv-1', 'inv-2']);
+    await expect.poll(() => hook.delivered.length, { timeout: 30_000, interval: 100 }).toBe(2);
+    expect(hook.delivered).toEqual(['inv-1', 'inv-2']);
     expect(await cli('status')).toContain('dead letters: 0');
   });
 });
