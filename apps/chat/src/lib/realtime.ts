@@ -13,8 +13,9 @@ export interface Member {
 }
 
 /**
- * Client options for the server that served this page: same host and port, TLS when the page is https.
- * WebSocket only: Rowcast speaks the realtime protocol over WebSocket, not the comet fallback.
+ * Client options for the server that served this page: same host and port, TLS when the page is https. The SDK's
+ * default transports: WebSocket, falling back to Comet (`xhr_polling`, which Rowcast serves) behind a proxy that
+ * blocks WebSockets.
  */
 export function clientOptions(loc: Location = location): Ably.ClientOptions {
   const tls = loc.protocol === 'https:';
@@ -29,7 +30,6 @@ export function clientOptions(loc: Location = location): Ably.ClientOptions {
     tlsPort: port,
     tls,
     authUrl: new URL('/auth/token', loc.href).href,
-    transports: ['web_socket'],
     echoMessages: false,
     // Two-second disconnect retries instead of 15 s: a self-hosted server restarting should be back quickly.
     disconnectedRetryTimeout: 2000,
