@@ -60,6 +60,9 @@ export interface RedisBrokerOptions {
  * queued while Redis was unreachable (it never ran anywhere); one that was in flight when Redis went may have
  * run on the lost data set, so it is refused rather than run twice.
  */
+/** How long a publish's event id is remembered against a resend of the same command (seconds after a failover). */
+const RESENT_PUBLISH_WINDOW_MS = 60_000;
+
 export class RedisBroker implements Broker {
   private readonly redis: Redis & RowcastScripts;
   private readonly sub: Redis;
@@ -298,6 +301,10 @@ export class RedisBroker implements Broker {
       keys.messageIdPrefix(channel),
       this.opts.idempotencyWindowMs,
       this.opts.identity.id,
+      // The event's own id, kept briefly: a publish ioredis sends again after a failover, when the replica that
+      // took over already had it, is then a duplicate instead of a second event.
+      input.id ?? '',
+      RESENT_PUBLISH_WINDOW_MS,
       ...(input.explicitIds ?? []),
     );
     if (serial === null) return { ...input, channel, serial: '', duplicate: true };

@@ -32,18 +32,19 @@ if redis.call('GET', KEYS[${k}]) ~= ARGV[${a}] then return redis.error_reply('${
 /**
  * Sequences, stores and publishes one event.
  * KEYS: meta, hist, instance. ARGV: epochIfNew, tsPrefix, cutoff, maxEvents, histTtlMs, metaTtlMs, body,
- * pubsubChannel, idKeyPrefix, idWindowMs, instanceId, explicit ids...
- * Returns the serial, or false when every explicit id was already published in the window (a repeat: nothing
- * happens). A channel without meta (new, or expired) starts a new epoch, and any history of an older epoch goes
+ * pubsubChannel, idKeyPrefix, idWindowMs, instanceId, eventId ('' for none), eventIdWindowMs, explicit ids...
+ * Returns the serial, or false when the same event (id and body) or every explicit id was already published in its
+ * window (a repeat, such as a command resent after a failover to a replica that had it: nothing happens). A channel without meta (new, or expired) starts a new epoch, and any history of an older epoch goes
  * with it.
  */
 const PUBLISH = `${TRIM}${instanceCheck(3, 11)}
-local nIds = #ARGV - 11
+if ARGV[12] ~= '' and not redis.call('SET', ARGV[9] .. 'event:' .. ARGV[12] .. ':' .. redis.sha1hex(ARGV[7]), '1', 'NX', 'PX', ARGV[13]) then return false end
+local nIds = #ARGV - 13
 if nIds > 0 then
   local seen = 0
-  for i = 12, #ARGV do seen = seen + redis.call('EXISTS', ARGV[9] .. ARGV[i]) end
+  for i = 14, #ARGV do seen = seen + redis.call('EXISTS', ARGV[9] .. ARGV[i]) end
   if seen == nIds then return false end
-  for i = 12, #ARGV do redis.call('SET', ARGV[9] .. ARGV[i], '1', 'PX', ARGV[10]) end
+  for i = 14, #ARGV do redis.call('SET', ARGV[9] .. ARGV[i], '1', 'PX', ARGV[10]) end
 end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
