@@ -7,6 +7,7 @@ import type { Clock } from './ports/clock.js';
 import type { HistoryStore } from './ports/history-store.js';
 import type { Logger } from './ports/logger.js';
 import type { PresenceStore } from './ports/presence-store.js';
+import type { MessageStoreResolver } from './ports/message-store.js';
 import type { ConnectionStateStore } from './ports/connection-state-store.js';
 import type { Hub } from './hub.js';
 import type { RealtimeConnection } from './connection/connection.js';
@@ -21,6 +22,8 @@ export interface EngineContext {
   readonly broker: Broker;
   readonly history: HistoryStore;
   readonly presence: PresenceStore;
+  /** The mutable-message store of each channel (by base name). */
+  readonly messageStores: MessageStoreResolver;
   readonly hub: Hub;
   /** This node's traffic counters (plain increments; read by metrics and stats). */
   readonly counters: TrafficCounters;

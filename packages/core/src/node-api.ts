@@ -1,4 +1,4 @@
-import type { Message, PresenceMessage } from '@rowcast/protocol';
+import type { Annotation, Capability, Message, MessageOperation, PresenceMessage, UpdateDeleteResult } from '@rowcast/protocol';
 
 /**
  * The contract between the realtime engine (core) and the packages that drive it from outside a WebSocket:
@@ -42,6 +42,39 @@ export interface AcceptedMessage extends Message {
   id: string;
   timestamp: number;
   serial: string;
+}
+
+/** An annotation as accepted onto a channel: its own serial (after its message's), id, action and timestamp set. */
+export interface AcceptedAnnotation extends Annotation {
+  id: string;
+  action: number;
+  serial: string;
+  messageSerial: string;
+  type: string;
+  timestamp: number;
+}
+
+/**
+ * Who changes a message (update, delete, append): a publisher plus what its capability grants. Without
+ * `capability` the caller is trusted (Rowcast itself, the change stream) and may change any message; with it, the
+ * engine requires `message-update-any`/`message-delete-any` on the channel, or the `-own` form and the caller's
+ * clientId equal to the message's (40160, or 40166 for an unidentified caller with only `-own`).
+ */
+export interface MutationOrigin extends PublishOrigin {
+  capability?: Capability;
+}
+
+/** Versions of a message (REST `GET .../messages/{serial}/versions`): oldest first by default, as Ably. */
+export interface VersionsQuery {
+  direction?: 'forwards' | 'backwards';
+  limit?: number;
+  cursor?: string;
+}
+
+/** Annotations of a message (REST `GET .../messages/{serial}/annotations`), oldest first. */
+export interface AnnotationsQuery {
+  limit?: number;
+  cursor?: string;
 }
 
 /** A presence event as accepted onto a channel. */
@@ -139,6 +172,41 @@ export interface RealtimeNodeApi {
    * `GET /channels` (enumeration).
    */
   activeChannels(): string[];
+  /**
+   * The latest version of message `serial` on `channel` (what `channel.getMessage` shows), with `annotations`
+   * carrying its summary when it has annotations. Throws ErrorInfo 40400 (HTTP 404) when the serial is unknown.
+   */
+  getMessage(channel: string, serial: string): Promise<AcceptedMessage>;
+  /**
+   * Replaces a message with a new version (ably `updateMessage`): `message.serial` names it; `name`, `data`
+   * (with `encoding`) and `extras` given replace the current ones, the others are kept. The new version gets a
+   * serial sorting after every earlier one, the timestamp of now, and `operation` (clientId defaults to the
+   * caller's, description, metadata). Subscribers receive it as `message.update` with the original serial, in
+   * channel order; history and `getMessage` show it from then on. Capability: see MutationOrigin. Throws 40400
+   * for an unknown serial, 40003 without a serial.
+   */
+  updateMessage(channel: string, message: Message, operation: MessageOperation | undefined, origin: MutationOrigin): Promise<UpdateDeleteResult>;
+  /** `updateMessage` as a delete (ably `deleteMessage`): delivered as `message.delete`; needs `message-delete-*`. */
+  deleteMessage(channel: string, message: Message, operation: MessageOperation | undefined, origin: MutationOrigin): Promise<UpdateDeleteResult>;
+  /**
+   * Appends to a message (ably `appendMessage`): subscribers receive `message.append` carrying only the appended
+   * `data`; the message becomes the old data + the appended (strings concatenated), shown by history and rewind
+   * as `message.update`. Needs `message-update-*`.
+   */
+  appendMessage(channel: string, message: Message, operation: MessageOperation | undefined, origin: MutationOrigin): Promise<UpdateDeleteResult>;
+  /** Every version of message `serial` (the create first by default); 40400 when the serial is unknown. */
+  messageVersions(channel: string, serial: string, query: VersionsQuery): Promise<HistoryPage<AcceptedMessage>>;
+  /**
+   * Publishes annotations (each `messageSerial`, `type`, optional `name`/`count`/`data`; `action` 0 create or 1
+   * delete) as realtime ANNOTATION or REST would: ids, timestamps and serials minted, clientId checked as for
+   * messages, delivered to attachments with the annotation_subscribe mode, recorded, and each annotated
+   * message's new summary delivered to subscribers as `message.summary`. Capability `annotation-publish` is the
+   * caller's to check (as `publish` is). Throws 40003 for an annotation without messageSerial or type, 40400
+   * for an unknown message.
+   */
+  publishAnnotations(channel: string, annotations: Annotation[], origin: PublishOrigin): Promise<void>;
+  /** Annotations of message `serial`, oldest first (the REST annotations list). */
+  annotations(channel: string, serial: string, query: AnnotationsQuery): Promise<HistoryPage<AcceptedAnnotation>>;
   /** Largest accepted message size in bytes (data + name + clientId + extras), as sent in connectionDetails. */
   readonly maxMessageSize: number;
 }

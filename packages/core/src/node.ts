@@ -1,4 +1,4 @@
-import { ErrorCode, ErrorInfo, type Message } from '@rowcast/protocol';
+import { ErrorCode, ErrorInfo, type Annotation, type Message, type MessageOperation, type UpdateDeleteResult } from '@rowcast/protocol';
 import { AcceptedHooks } from './accepted-hooks.js';
 import type { AuthenticatorApi } from './auth/api.js';
 import { channelDetails, messageHistory, presenceHistory, presenceMembers } from './channel-queries.js';
@@ -11,22 +11,26 @@ import type { EngineContext } from './context.js';
 import { TrafficCounters } from './counters.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.js';
 import { Hub } from './hub.js';
-import { MemoryBroker, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from './memory/index.js';
+import { MemoryBroker, MemoryHistoryStore, MemoryIdempotencyStore, MemoryMessageStore, MemoryPresenceStore } from './memory/index.js';
 import { deliverableHistory } from './messages/deliverable.js';
 import { deliverInbandOccupancy } from './meta/inband-occupancy.js';
 import { withMetaLog } from './meta/meta-log-logger.js';
 import { Metachannels } from './meta/metachannels.js';
 import type {
+  AcceptedAnnotation,
   AcceptedHook,
   AcceptedMessage,
+  AnnotationsQuery,
   AcceptedPresence,
   ChannelDetails,
   HistoryPage,
   HistoryQuery,
+  MutationOrigin,
   PublishOrigin,
   PublishResult,
   RealtimeNodeApi,
   TrustedBatch,
+  VersionsQuery,
 } from './node-api.js';
 import { connectionSummaries, liveCounts, type ConnectionSummary, type LiveCounts } from './node-status.js';
 import type { Broker } from './ports/broker.js';
@@ -34,6 +38,7 @@ import { systemClock, type Clock } from './ports/clock.js';
 import type { ConnectionStateStore } from './ports/connection-state-store.js';
 import type { HistoryStore } from './ports/history-store.js';
 import type { IdempotencyStore } from './ports/idempotency-store.js';
+import type { MessageStoreResolver } from './ports/message-store.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import type { PresenceStore } from './ports/presence-store.js';
 import { PublishPipeline } from './publish-pipeline.js';
@@ -52,6 +57,12 @@ export interface RealtimeNodeOptions {
   presence?: PresenceStore;
   /** Explicit message ids seen per channel; shared by a cluster so a retry through another node is still a duplicate. */
   idempotency?: IdempotencyStore;
+  /**
+   * Where each channel's mutable message state (versions, annotations, summaries) is kept; one in-memory store
+   * (history's retention) for every channel when not given. A server composes per-channel choices here (chat rooms
+   * in PostgreSQL, the rest in Redis or memory).
+   */
+  messageStores?: MessageStoreResolver;
   /** Cluster only: where connections are kept so that any node can resume them. */
   connectionStates?: ConnectionStateStore;
   /** Cluster only: this node's id in the cluster (ResumableConnection.nodeId). */
@@ -75,6 +86,7 @@ export class RealtimeNode implements RealtimeNodeApi {
   private readonly pipeline: PublishPipeline;
   private readonly heartbeatTimer: NodeJS.Timeout;
   private stateRefreshTimer?: NodeJS.Timeout;
+  private readonly closeDefaultMessageStore: () => void;
 
   constructor(opts: RealtimeNodeOptions) {
     const config = { ...DEFAULT_ENGINE_CONFIG, ...opts.config };
@@ -83,6 +95,15 @@ export class RealtimeNode implements RealtimeNodeApi {
     const history =
       opts.history ?? new MemoryHistoryStore({ ttlMs: config.historyTtlMs, maxEventsPerChannel: config.historyMaxEventsPerChannel }, clock);
     const broker = opts.broker ?? new MemoryBroker(history, clock);
+    let defaultMessageStore: MemoryMessageStore | undefined;
+    const messageStores: MessageStoreResolver =
+      opts.messageStores ??
+      (() =>
+        (defaultMessageStore ??= new MemoryMessageStore(
+          { ttlMs: config.historyTtlMs, maxEventsPerChannel: config.historyMaxEventsPerChannel },
+          clock,
+        )));
+    this.closeDefaultMessageStore = () => defaultMessageStore?.close();
     const logger = withMetaLog(opts.logger ?? silentLogger, (entry) => this.meta?.log(entry));
     this.connections = new ConnectionTable(
       (conn) => this.meta.connectionOpened({ connectionId: conn.id, clientId: conn.identity.clientId }),
@@ -97,6 +118,7 @@ export class RealtimeNode implements RealtimeNodeApi {
       // Readers (resume, rewind, REST history) skip stored items no client could decode; see deliverable.ts.
       history: deliverableHistory(history, logger),
       presence: opts.presence ?? new MemoryPresenceStore(),
+      messageStores,
       hub: new Hub(broker, this.counters, logger),
       counters: this.counters,
       connections: this.connections,
@@ -212,6 +234,34 @@ export class RealtimeNode implements RealtimeNodeApi {
     return channelDetails(this.ctx, channel);
   }
 
+  getMessage(channel: string, serial: string): Promise<AcceptedMessage> {
+    return notYet(channel, serial);
+  }
+
+  updateMessage(channel: string, message: Message, operation: MessageOperation | undefined, origin: MutationOrigin): Promise<UpdateDeleteResult> {
+    return notYet(channel, message, operation, origin);
+  }
+
+  deleteMessage(channel: string, message: Message, operation: MessageOperation | undefined, origin: MutationOrigin): Promise<UpdateDeleteResult> {
+    return notYet(channel, message, operation, origin);
+  }
+
+  appendMessage(channel: string, message: Message, operation: MessageOperation | undefined, origin: MutationOrigin): Promise<UpdateDeleteResult> {
+    return notYet(channel, message, operation, origin);
+  }
+
+  messageVersions(channel: string, serial: string, query: VersionsQuery): Promise<HistoryPage<AcceptedMessage>> {
+    return notYet(channel, serial, query);
+  }
+
+  publishAnnotations(channel: string, annotations: Annotation[], origin: PublishOrigin): Promise<void> {
+    return notYet(channel, annotations, origin);
+  }
+
+  annotations(channel: string, serial: string, query: AnnotationsQuery): Promise<HistoryPage<AcceptedAnnotation>> {
+    return notYet(channel, serial, query);
+  }
+
   activeChannels(): string[] {
     return [...this.ctx.hub.channelNames()].filter((name) => !isMetaChannel(name)).sort();
   }
@@ -233,6 +283,7 @@ export class RealtimeNode implements RealtimeNodeApi {
     this.disconnectAll();
     await this.ctx.broker.close();
     this.ctx.history.close?.();
+    this.closeDefaultMessageStore();
   }
 
   /**
@@ -252,4 +303,9 @@ export class RealtimeNode implements RealtimeNodeApi {
 export function connectionById(node: RealtimeNode, id: string): RealtimeConnection | undefined {
   // biome-ignore lint/complexity/useLiteralKeys: the table is private to the class; this module is its only reader
   return node['connections'].byId(id);
+}
+
+/** Foundation stub: the mutable-message methods' signatures are settled, their bodies land next. */
+async function notYet(..._args: unknown[]): Promise<never> {
+  throw new ErrorInfo('Mutable messages are not implemented yet', ErrorCode.MUTABLE_MESSAGES_NOT_ENABLED, 400);
 }

@@ -71,12 +71,3 @@ export const PresenceAction = {
   UPDATE: 4,
 } as const;
 export type PresenceActionCode = (typeof PresenceAction)[keyof typeof PresenceAction];
-
-/** Message actions (spec TM5); 0 is a plain create, which the SDK shows as "message.create". */
-export const MessageAction = {
-  CREATE: 0,
-  UPDATE: 1,
-  DELETE: 2,
-  META: 3,
-  SUMMARY: 4,
-} as const;

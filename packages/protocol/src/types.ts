@@ -1,4 +1,5 @@
 import type { ErrorInfoJson } from './errors.js';
+import type { Annotation, MessageAnnotations, MessageVersion } from './mutable.js';
 
 /**
  * Message payload as it travels: a string, a binary buffer, or (after JSON decoding on the client) an object.
@@ -17,9 +18,14 @@ export interface Message {
   connectionKey?: string;
   timestamp?: number;
   extras?: Record<string, unknown>;
+  /** Assigned when accepted; the same for every later version of the message. */
   serial?: string;
+  /** Wire value of MessageAction (0 = create). */
   action?: number;
-  version?: unknown;
+  /** The version this message is (serial, timestamp, and who changed it why). */
+  version?: MessageVersion;
+  /** Summary of the message's annotations (a `message.summary`, or a message read by REST). */
+  annotations?: MessageAnnotations;
 }
 
 /** A presence message (spec TP3). */
@@ -62,6 +68,7 @@ export interface ProtocolMessage {
   timestamp?: number;
   messages?: Message[];
   presence?: PresenceMessage[];
+  annotations?: Annotation[];
   auth?: { accessToken?: string };
   connectionDetails?: ConnectionDetails;
   params?: Record<string, string>;

@@ -6,3 +6,4 @@ export * from './history-store.js';
 export * from './presence-store.js';
 export * from './idempotency-store.js';
 export * from './connection-state-store.js';
+export * from './message-store.js';
