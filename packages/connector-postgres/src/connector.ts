@@ -206,6 +206,7 @@ export class PostgresConnector {
     });
     this.session = session;
     this.sentConfirmed = 0n;
+    if (this.stopped) return; // stopped while preparing: stop() found no session to end
     await session.run(this.confirmed);
   }
 
