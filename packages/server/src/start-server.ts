@@ -77,6 +77,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   const chatRooms = new ChatRooms({
     withDatabase: needsDatabase || Boolean(config.database?.url),
     realtime: { ...DEFAULT_ENGINE_CONFIG, ...config.realtime },
+    fallback: adapters.ports.messageStores,
   });
   const node = new RealtimeNode({
     auth,
