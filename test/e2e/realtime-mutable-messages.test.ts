@@ -185,5 +185,11 @@ describe.each([
     const rest3 = await rest2!.next();
     expect(rest3!.items.map((a) => a.action)).toEqual(['annotation.delete']);
     expect(rest3!.hasNext()).toBe(false);
+
+    // An edit keeps the reactions: the update carries the summary, and so does the message read afterwards.
+    await alice.updateMessage({ serial: serial!, data: 'hello, edited' });
+    const edited = await plainSeen.until((m) => m.action === 'message.update');
+    expect(edited.annotations?.summary).toEqual(expected);
+    expect(await bob.getMessage(serial!)).toMatchObject({ data: 'hello, edited', annotations: { summary: expected } });
   });
 });
