@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dropTransport } from '@rowcast/core/testing';
 import type * as Ably from 'ably';
 import { KEYS } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';
@@ -9,7 +10,7 @@ import { useRowcast } from '../support/use-rowcast.ts';
  * setting). Subscribers get each change with the original serial; history and rewind show messages as they now
  * are; the own/any capabilities decide who may change whose message.
  */
-const { realtime, rest } = useRowcast();
+const { server, realtime, rest } = useRowcast();
 
 /** Subscribes and collects messages (any action); `until(pred)` waits for one matching. */
 async function collect(channel: Ably.RealtimeChannel) {
@@ -97,6 +98,30 @@ describe.each([
       data: 'Hello World',
       version: { serial: updated.versionSerial },
     });
+  });
+
+  it('a subscriber whose transport was cut gets the changes it missed on resume, in order', async () => {
+    const name = `mutable-resume-${format}`;
+    const author = realtime({ key: KEYS.full, clientId: 'alice', useBinaryProtocol }).channels.get(name);
+    const subscriber = realtime({ key: KEYS.full, useBinaryProtocol });
+    const watched = subscriber.channels.get(name);
+    const watcher = await collect(watched);
+    const resumed: boolean[] = [];
+    watched.on('attached', (change) => void resumed.push(change.resumed));
+    const [serial] = (await author.publish('post', 'v1')).serials;
+    await watcher.until((m) => m.serial === serial);
+    const id = subscriber.connection.id!;
+    expect(dropTransport(server().node, id)).toBe(true);
+    await author.updateMessage({ serial: serial!, data: 'v2' });
+    await author.deleteMessage({ serial: serial! });
+    await watcher.until((m) => m.action === 'message.delete');
+    expect(subscriber.connection.id).toBe(id);
+    expect(resumed).toEqual([true]);
+    expect(watcher.got.map((m) => [m.serial, m.action, m.data])).toEqual([
+      [serial, 'message.create', 'v1'],
+      [serial, 'message.update', 'v2'],
+      [serial, 'message.delete', 'v2'],
+    ]);
   });
 
   it('a key with only message-update-own may change its own messages, not others; the refusals carry Ably codes', async () => {
