@@ -86,6 +86,9 @@ describe.each([
     const now = await channel.getMessage(serial);
     expect(now).toMatchObject({ serial, action: 'message.update', data: 'Hello World', name: 'stream' });
 
+    // Operation metadata is a map of strings, as Ably's API has it.
+    const badMetadata = { metadata: { attempt: 2 } } as unknown as Ably.MessageOperation;
+    expect(await errorOf(channel.updateMessage({ serial, name: 'x' }, badMetadata))).toMatchObject({ code: 40003, statusCode: 400 });
     const updated = await channel.updateMessage({ serial, name: 'renamed' });
     expect(updated.versionSerial! > appended.versionSerial!).toBe(true);
     const late = realtime({ key: KEYS.full, useBinaryProtocol }).channels.get(name, { params: { rewind: '1' } });
