@@ -56,7 +56,7 @@ export class MutableMessages {
     return found;
   }
 
-  mutate(
+  async mutate(
     channel: string,
     action: MutationAction,
     message: Message,
