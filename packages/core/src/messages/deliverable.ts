@@ -66,6 +66,7 @@ export function deliverableHistory(store: HistoryStore, logger: Logger): History
       (await store.page(channel, request)).map(
         (e) => deliverableEvent(e, logger) ?? (e.kind === 'message' ? { ...e, messages: [] } : { ...e, presence: [] }),
       ),
+    size: () => store.size(),
     close: () => store.close?.(),
   };
 }
