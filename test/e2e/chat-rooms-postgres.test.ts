@@ -11,6 +11,12 @@ import { startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
  * restarts, history still has every message as it now is, with its reactions.
  */
 
+/**
+ * How long a SQL change may take to come through the change stream: logical decoding reads the whole cluster's WAL,
+ * so a parallel test writing much in another database delays it (a bound for a slow machine, not a timing claim).
+ */
+const STREAM_WAIT_MS = 60_000;
+
 let db: TestDatabase;
 let sql: pg.Client;
 let server: TestRowcast;
@@ -37,7 +43,9 @@ afterAll(async () => {
 });
 
 describe('chat rooms in PostgreSQL', () => {
-  it('keeps messages, versions and reactions as rows; publishes SQL edits and deletes; history survives a restart', async () => {
+  it('keeps messages, versions and reactions as rows; publishes SQL edits and deletes; history survives a restart', {
+    timeout: 180_000,
+  }, async () => {
     const alice = client('alice').channels.get('lobby::$chat');
     const watcher = client('watcher').channels.get('lobby::$chat');
     const seen: Ably.InboundMessage[] = [];
@@ -57,7 +65,7 @@ describe('chat rooms in PostgreSQL', () => {
 
     // a moderator edits the text in SQL: subscribers see the update of the same serial
     await sql.query(`UPDATE rowcast_chat_messages SET text = 'hello (moderated)' WHERE serial = $1`, [serial]);
-    const updated = await until(() => seen.find((m) => m.action === 'message.update'), 'the SQL edit');
+    const updated = await until(() => seen.find((m) => m.action === 'message.update'), 'the SQL edit', STREAM_WAIT_MS);
     expect(updated.serial).toBe(serial);
     expect(updated.data).toEqual({ text: 'hello (moderated)', metadata: { mood: 'glad' } });
     expect(updated.version?.description).toBe('changed in the database');
@@ -73,7 +81,7 @@ describe('chat rooms in PostgreSQL', () => {
 
     // a SQL DELETE deletes the message for everyone (the row stays as the deleted message)
     await sql.query(`DELETE FROM rowcast_chat_messages WHERE serial = $1`, [second.serial]);
-    const deleted = await until(() => seen.find((m) => m.action === 'message.delete'), 'the SQL delete');
+    const deleted = await until(() => seen.find((m) => m.action === 'message.delete'), 'the SQL delete', STREAM_WAIT_MS);
     expect(deleted.serial).toBe(second.serial);
 
     for (const c of clients.splice(0)) c.close();
