@@ -1,5 +1,5 @@
 import { ErrorCode, ErrorInfo, Flag, type ProtocolMessage } from '@rowcast/protocol';
-import { capabilityAllows } from '../auth/index.js';
+import { capabilityAllows, userClaimFor } from '../auth/index.js';
 import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import type { RealtimeConnection } from './connection.js';
 import { requireMode } from './require-mode.js';
@@ -45,6 +45,7 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
         keyName: conn.credentials.keyName,
         idBase: `${conn.id}:${msgSerial}`,
         defaultClientId: conn.identity.clientId,
+        userClaim: userClaimFor(conn.credentials.userClaims, base),
       })
       .then((r) => r.serials);
     conn.acks.track(msgSerial, publishing);
