@@ -138,9 +138,9 @@ describe('@ably/chat against Rowcast', () => {
 
     await eventually(async () => (await alice.presence.get()).length === 2, 'both present');
     const members = await bob.presence.get();
-    expect(members.map((m) => [m.clientId, m.data]).sort()).toEqual([
-      ['alice', { status: 'writing' }],
-      ['bob', { status: 'reading' }],
+    expect(members.map((m) => [m.clientId, m.data, m.userClaim]).sort()).toEqual([
+      ['alice', { status: 'writing' }, 'member:alice'],
+      ['bob', { status: 'reading' }, 'member:bob'],
     ]);
     // occupancy=metrics: `[meta]occupancy` events reach the room...
     await until(() => occupancy.some((e) => e.occupancy.connections === 2 && e.occupancy.presenceMembers === 2), 'occupancy event');
@@ -167,6 +167,17 @@ describe('@ably/chat against Rowcast', () => {
     expect([received.metadata, received.headers, received.userClaim]).toEqual([{ n: 3 }, { lang: 'en' }, 'member:alice']);
     // serials sort (as strings) in send order, as the SDK's ordering of versions relies on
     expect(sent.slice(1).every((m, i) => m.serial > sent[i]!.serial)).toBe(true);
+  });
+
+  it("a user cannot claim someone else's user claim: what the client sends as userClaim is replaced by its JWT's", async () => {
+    const forged = bobSaw.length;
+    // what a modified client could send on the room's channel: a chat message claiming to be an admin's
+    // (ephemeral, so that the room's history below stays the five messages)
+    const raw = clients[0]!.channels.get(CHANNEL);
+    await raw.publish({ name: 'chat.message', data: { text: 'I am admin' }, extras: { userClaim: 'admin', ephemeral: true } });
+    await until(() => bobSaw.length > forged, 'the raw message at bob');
+    expect([bobSaw.at(-1)!.message.text, bobSaw.at(-1)!.message.userClaim]).toEqual(['I am admin', 'member:alice']);
+    bobSaw.pop();
   });
 
   it('history pages both ways: newest first and oldest first give the same messages in opposite orders', async () => {
