@@ -45,10 +45,10 @@ let rowcast: SpawnedRowcast;
 const clients: Ably.Realtime[] = [];
 
 /** The app's auth server: a JWT for `clientId`, signed with the key, carrying the room's user claim. */
-function issueJwt(clientId: string): Promise<string> {
+function issueJwt(clientId: string, rights = USER_RIGHTS): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
-    'x-ably-capability': JSON.stringify({ [CHANNEL]: USER_RIGHTS }),
+    'x-ably-capability': JSON.stringify({ [CHANNEL]: rights }),
     'x-ably-clientId': clientId,
     [`ably.room.${ROOM}`]: `member:${clientId}`,
   })
@@ -247,6 +247,30 @@ describe('@ably/chat against Rowcast', () => {
     // an unknown serial is not found
     const missing = await refusal(bob.messages.get('01700000000000-000@nosuchmessage:0'));
     expect([missing.code, missing.statusCode]).toEqual([40400, 404]);
+  });
+
+  it('malformed or unpermitted Chat API requests are refused with Ably error codes', async () => {
+    /** The Chat REST API as any HTTP client calls it, with a user's JWT. */
+    const call = async (jwt: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${rowcast.url}/chat/v4/rooms/${ROOM}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${Buffer.from(jwt).toString('base64')}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const { error } = (await res.json()) as { error: { code: number } };
+      return [res.status, error.code];
+    };
+    const user = await issueJwt('erin');
+    const serial = encodeURIComponent(sent[3]!.serial);
+    expect(await call(user, 'POST', '/messages', { metadata: {} })).toEqual([400, 40001]);
+    expect(await call(user, 'POST', `/messages/${serial}/reactions`, { type: 'bogus', name: 'x' })).toEqual([400, 40001]);
+    expect(await call(user, 'GET', '/nothing-here')).toEqual([404, 40400]);
+    const reader = await issueJwt('frank', ['subscribe', 'history']);
+    expect(await call(reader, 'POST', '/messages', { text: 'let me in' })).toEqual([401, 40160]);
+    expect(await call(reader, 'POST', `/messages/${serial}/reactions`, { type: 'distinct', name: '👍' })).toEqual([401, 40160]);
+    expect(await call(reader, 'GET', '/occupancy')).toEqual([401, 40160]);
+    const res = await fetch(`${rowcast.url}/chat/v4/rooms/${ROOM}/messages`);
+    expect([res.status, ((await res.json()) as { error: { code: number } }).error.code]).toEqual([401, 40101]);
   });
 
   it('a message reaction is added and removed; both users see the summary change', async () => {
