@@ -4,10 +4,10 @@ import { KEYS, until } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';
 
 /**
- * Issue 11, item 1: a frame Rowcast does not serve never fails the connection. An ANNOTATION (the SDK's
- * `channel.annotations.publish`) is refused with a NACK (93002, as Ably answers on a channel without the
- * mutable-messages rule); a client-sent SYNC (the SDK's `channel.sync()`) is answered with the members. The
- * connection, its other channels and its publishes in flight go on.
+ * Issue 11, item 1: a frame Rowcast refuses never fails the connection. An ANNOTATION (the SDK's
+ * `channel.annotations.publish`) on a message the channel does not have is refused with a NACK (40400); a
+ * client-sent SYNC (the SDK's `channel.sync()`) is answered with the members. The connection, its other channels
+ * and its publishes in flight go on.
  */
 const { server, realtime } = useRowcast();
 
@@ -15,7 +15,7 @@ describe.each([
   ['msgpack', true],
   ['json', false],
 ])('unsupported client actions (%s)', (format, useBinaryProtocol) => {
-  it('an annotation published on a busy connection is refused with 93002; the connection and its channels keep working', async () => {
+  it('an annotation on an unknown message, published on a busy connection, is refused with 40400; the connection and its channels keep working', async () => {
     const client = realtime({ key: KEYS.full, useBinaryProtocol });
     const watcher = realtime({ key: KEYS.full, useBinaryProtocol });
     const names = [`annot-a-${format}`, `annot-b-${format}`];
@@ -30,10 +30,10 @@ describe.each([
 
     // Publishes on both channels are in flight on either side of the annotation.
     const before = Array.from({ length: 20 }, (_, i) => [a.publish('n', `a${i}`), b.publish('n', `b${i}`)]).flat();
-    const annotation = a.annotations.publish('01726232498871-001@abcdefghij:001', { type: 'reaction:distinct.v1', name: 'like' });
+    const annotation = a.annotations.publish('01726232498871-001@abcdefghij:001', { type: 'reaction:total.v1', name: 'like' });
     const after = Array.from({ length: 20 }, (_, i) => [a.publish('n', `a${20 + i}`), b.publish('n', `b${20 + i}`)]).flat();
 
-    await expect(annotation).rejects.toMatchObject({ code: 93002, statusCode: 400 });
+    await expect(annotation).rejects.toMatchObject({ code: 40400, statusCode: 404 });
     await Promise.all([...before, ...after]);
     const expected = (p: string) => Array.from({ length: 40 }, (_, i) => `${p}${i}`);
     await until(() => seen.get(names[0])!.length === 40 && seen.get(names[1])!.length === 40, 'every message at the watcher');

@@ -1,5 +1,5 @@
 import { decode, encode } from '@msgpack/msgpack';
-import { messageSerial, type ChannelEvent, type ChannelEventInput } from '@rowcast/core';
+import { stampSerials, type ChannelEvent, type ChannelEventInput } from '@rowcast/core';
 
 /**
  * How a channel event is kept in Redis (history member and pub/sub payload alike):
@@ -27,6 +27,7 @@ export function encodeEventBody(input: ChannelEventInput): Buffer {
         timestamp: input.timestamp,
         messages: input.messages,
         presence: input.presence,
+        annotations: input.annotations,
       },
       { ignoreUndefined: true },
     ),
@@ -43,16 +44,14 @@ export function encodeRecord(event: ChannelEvent): Buffer {
   return Buffer.concat([Buffer.from(`${formatTimestamp(event.timestamp)}|${event.serial}|`), encodeEventBody(event)]);
 }
 
-/** Decodes a record back into the event of `channel`, with message serials derived from the event serial. */
+/** Decodes a record back into the event of `channel`, with item serials derived from the event serial (stampSerials). */
 export function decodeRecord(channel: string, record: Buffer): ChannelEvent {
   const serialEnd = record.indexOf(BAR, TS_WIDTH + 1);
   if (record[TS_WIDTH] !== BAR || serialEnd < 0) throw new Error(`Malformed event record on channel ${channel}`);
   const serial = record.subarray(TS_WIDTH + 1, serialEnd).toString('latin1');
   const body = decodeBytes(record.subarray(serialEnd + 1)) as ChannelEventInput;
   const event: ChannelEvent = { ...body, channel, serial };
-  event.messages?.forEach((m, i) => {
-    m.serial = messageSerial(serial, i);
-  });
+  stampSerials(event);
   return event;
 }
 

@@ -3,10 +3,10 @@ import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
 import {
   formatSerial,
   isAfter,
-  messageSerial,
   newEpoch,
   parseSerial,
   silentLogger,
+  stampSerials,
   type Broker,
   type BrokerListener,
   type ChannelEvent,
@@ -310,9 +310,7 @@ export class RedisBroker implements Broker {
     if (serial === null) return { ...input, channel, serial: '', duplicate: true };
     this.noteAcked(channel, serial);
     const event: ChannelEvent = { ...input, channel, serial };
-    event.messages?.forEach((m, i) => {
-      m.serial = messageSerial(serial, i);
-    });
+    stampSerials(event);
     return event;
   }
 

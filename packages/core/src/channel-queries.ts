@@ -2,21 +2,26 @@ import { parseChannelName } from './channel/names.js';
 import { Attachment } from './connection/attachment.js';
 import type { EngineContext } from './context.js';
 import { pageHistory } from './history-query.js';
-import { withoutEphemeral } from './messages/ephemeral.js';
+import { createdMessages, latestVersions, storeHistoryEvents } from './messages/latest-view.js';
 import { deliverableMembers } from './messages/deliverable.js';
 import type { AcceptedMessage, AcceptedPresence, ChannelDetails, HistoryPage, HistoryQuery } from './node-api.js';
 
 /** What REST and the admin ask of a channel: its history, presence and status, read from the node's ports. */
 
-/** A page of the channel's message history (ephemeral messages are never history). */
-export function messageHistory(ctx: EngineContext, channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedMessage>> {
+/**
+ * A page of the channel's message history (ephemeral messages are never history): each message at its create,
+ * as it now is (messages/latest-view.ts), read from the channel's MessageStore when it keeps history itself.
+ */
+export async function messageHistory(ctx: EngineContext, channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedMessage>> {
   const { base } = parseChannelName(channel);
-  return pageHistory(
-    (request) => ctx.history.page(base, request),
+  const store = ctx.messageStores(base);
+  const page = await pageHistory(
+    store.history ? (request) => storeHistoryEvents(store, base, request) : (request) => ctx.history.page(base, request),
     // a shared store may keep ephemeral messages in the event it sequenced
-    (e) => (e.kind === 'message' ? withoutEphemeral(e).messages : undefined),
+    createdMessages,
     query,
   );
+  return { ...page, items: await latestVersions(ctx, base, page.items) };
 }
 
 /** A page of the channel's presence events. */

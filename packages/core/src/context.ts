@@ -1,6 +1,7 @@
 import type { AuthenticatorApi } from './auth/api.js';
-import type { AcceptedPresence, PublishOrigin, PublishResult } from './node-api.js';
-import type { Message } from '@rowcast/protocol';
+import type { AcceptedPresence, MutationOrigin, PublishOrigin, PublishResult } from './node-api.js';
+import type { Annotation, Message, UpdateDeleteResult } from '@rowcast/protocol';
+import type { MutationAction } from './messages/mutation.js';
 import type { EngineConfig } from './engine-config.js';
 import type { Broker } from './ports/broker.js';
 import type { Clock } from './ports/clock.js';
@@ -31,6 +32,10 @@ export interface EngineContext {
   publishMessages(channel: string, messages: Message[], origin: PublishOrigin): Promise<PublishResult>;
   /** Applies presence changes to the store and publishes those that changed something. */
   publishPresence(channel: string, presence: AcceptedPresence[], eventId: string, connectionId?: string): Promise<void>;
+  /** An update, delete or append of `message.serial`, with `message.version` as the operation (realtime MESSAGE). */
+  mutateMessage(channel: string, action: MutationAction, message: Message, origin: MutationOrigin): Promise<UpdateDeleteResult>;
+  /** node.publishAnnotations (realtime ANNOTATION). */
+  publishAnnotations(channel: string, annotations: Annotation[], origin: PublishOrigin): Promise<void>;
   readonly connections: ConnectionRegistry;
   /** Cluster only: connection state any node can resume (absent on a single node: resume is local). */
   readonly connectionStates?: ConnectionStateStore;

@@ -1,5 +1,5 @@
 import { Action, encodeFrame, type ErrorInfo, type ProtocolMessage, type WireFormat } from '@rowcast/protocol';
-import { deliverableEvent } from './messages/deliverable.js';
+import { deliverableEvent, eventItems } from './messages/deliverable.js';
 import type { Broker } from './ports/broker.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import type { ChannelEvent } from './ports/events.js';
@@ -124,10 +124,13 @@ export class Hub {
   }
 }
 
+/** The protocol action each kind of channel event travels as. */
+const EVENT_ACTION = { message: Action.MESSAGE, presence: Action.PRESENCE, annotation: Action.ANNOTATION } as const;
+
 /** The protocol message carrying a channel event, as every subscriber receives it. */
 export function eventFrame(event: ChannelEvent, name: string): ProtocolMessage {
   const pm: ProtocolMessage = {
-    action: event.kind === 'message' ? Action.MESSAGE : Action.PRESENCE,
+    action: EVENT_ACTION[event.kind],
     id: event.id,
     channel: name,
     channelSerial: event.serial,
@@ -135,6 +138,7 @@ export function eventFrame(event: ChannelEvent, name: string): ProtocolMessage {
   };
   if (event.connectionId) pm.connectionId = event.connectionId;
   if (event.kind === 'message') pm.messages = event.messages;
+  else if (event.kind === 'annotation') pm.annotations = event.annotations;
   else pm.presence = event.presence;
   return pm;
 }
@@ -153,7 +157,7 @@ export function encodeMessage(pm: ProtocolMessage, format: WireFormat): EncodedF
 /** Bytes of an event's messages or presence members, as Ably's stats count them (data, name, clientId, extras). */
 export function eventDataBytes(event: ChannelEvent): number {
   let n = 0;
-  const items = event.kind === 'message' ? event.messages : event.presence;
+  const items = eventItems(event);
   if (items) for (const m of items) n += messageSize(m);
   return n;
 }

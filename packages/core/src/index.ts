@@ -13,6 +13,7 @@ export { Hub, encodeEvent, encodeMessage, eventFrame } from './hub.js';
 export { RealtimeNode, type RealtimeNodeOptions, type LiveCounts, type ConnectionSummary } from './node.js';
 export type { ConnectionHandle } from './connection/handshake.js';
 export { messageSize } from './messages/normalise.js';
+export { stampSerials } from './messages/stamp.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export { configIssueLines, type ConfigIssue } from './config-issues.js';
 export * from './channel/page-range.js';

@@ -1,4 +1,12 @@
-import { ErrorCode, ErrorInfo, type Annotation, type Message, type MessageOperation, type UpdateDeleteResult } from '@rowcast/protocol';
+import {
+  ErrorCode,
+  ErrorInfo,
+  MessageAction,
+  type Annotation,
+  type Message,
+  type MessageOperation,
+  type UpdateDeleteResult,
+} from '@rowcast/protocol';
 import { AcceptedHooks } from './accepted-hooks.js';
 import type { AuthenticatorApi } from './auth/api.js';
 import { channelDetails, messageHistory, presenceHistory, presenceMembers } from './channel-queries.js';
@@ -42,6 +50,7 @@ import type { MessageStoreResolver } from './ports/message-store.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import type { PresenceStore } from './ports/presence-store.js';
 import { PublishPipeline } from './publish-pipeline.js';
+import { MutableMessages } from './mutable-messages.js';
 import type { ConnectParams, TransportLink } from './transport.js';
 
 export type { ConnectionSummary, LiveCounts } from './node-status.js';
@@ -84,6 +93,7 @@ export class RealtimeNode implements RealtimeNodeApi {
   private readonly hooks = new AcceptedHooks();
   private readonly connections: ConnectionTable;
   private readonly pipeline: PublishPipeline;
+  private readonly mutable: MutableMessages;
   private readonly heartbeatTimer: NodeJS.Timeout;
   private stateRefreshTimer?: NodeJS.Timeout;
   private readonly closeDefaultMessageStore: () => void;
@@ -126,9 +136,12 @@ export class RealtimeNode implements RealtimeNodeApi {
       nodeId: opts.nodeId,
       publishMessages: (channel, messages, origin) => this.publish(channel, messages, origin),
       publishPresence: (channel, presence, eventId, connectionId) => this.publishPresence(channel, presence, eventId, connectionId),
+      mutateMessage: (channel, action, message, origin) => this.mutable.mutate(channel, action, message, message.version, origin),
+      publishAnnotations: (channel, annotations, origin) => this.publishAnnotations(channel, annotations, origin),
     };
     const idempotency = opts.idempotency ?? new MemoryIdempotencyStore(config.idempotencyWindowMs, clock);
     // Presence members count in occupancy (presenceMembers, presenceConnections).
+    this.mutable = new MutableMessages(this.ctx, this.hooks, this.counters);
     this.pipeline = new PublishPipeline(this.ctx, idempotency, this.counters, this.hooks, (channel) => this.meta.occupancyChanged(channel));
     this.meta = new Metachannels({
       publish: (channel, messages) => this.publish(channel, messages, {}),
@@ -235,31 +248,31 @@ export class RealtimeNode implements RealtimeNodeApi {
   }
 
   getMessage(channel: string, serial: string): Promise<AcceptedMessage> {
-    return notYet(channel, serial);
+    return this.mutable.get(channel, serial);
   }
 
   updateMessage(channel: string, message: Message, operation: MessageOperation | undefined, origin: MutationOrigin): Promise<UpdateDeleteResult> {
-    return notYet(channel, message, operation, origin);
+    return this.mutable.mutate(channel, MessageAction.UPDATE, message, operation, origin);
   }
 
   deleteMessage(channel: string, message: Message, operation: MessageOperation | undefined, origin: MutationOrigin): Promise<UpdateDeleteResult> {
-    return notYet(channel, message, operation, origin);
+    return this.mutable.mutate(channel, MessageAction.DELETE, message, operation, origin);
   }
 
   appendMessage(channel: string, message: Message, operation: MessageOperation | undefined, origin: MutationOrigin): Promise<UpdateDeleteResult> {
-    return notYet(channel, message, operation, origin);
+    return this.mutable.mutate(channel, MessageAction.APPEND, message, operation, origin);
   }
 
   messageVersions(channel: string, serial: string, query: VersionsQuery): Promise<HistoryPage<AcceptedMessage>> {
-    return notYet(channel, serial, query);
+    return this.mutable.versions(channel, serial, query);
   }
 
   publishAnnotations(channel: string, annotations: Annotation[], origin: PublishOrigin): Promise<void> {
-    return notYet(channel, annotations, origin);
+    return this.mutable.publishAnnotations(channel, annotations, origin);
   }
 
   annotations(channel: string, serial: string, query: AnnotationsQuery): Promise<HistoryPage<AcceptedAnnotation>> {
-    return notYet(channel, serial, query);
+    return this.mutable.annotations(channel, serial, query);
   }
 
   activeChannels(): string[] {
@@ -303,9 +316,4 @@ export class RealtimeNode implements RealtimeNodeApi {
 export function connectionById(node: RealtimeNode, id: string): RealtimeConnection | undefined {
   // biome-ignore lint/complexity/useLiteralKeys: the table is private to the class; this module is its only reader
   return node['connections'].byId(id);
-}
-
-/** Foundation stub: the mutable-message methods' signatures are settled, their bodies land next. */
-async function notYet(..._args: unknown[]): Promise<never> {
-  throw new ErrorInfo('Mutable messages are not implemented yet', ErrorCode.MUTABLE_MESSAGES_NOT_ENABLED, 400);
 }

@@ -72,12 +72,16 @@ export class PublishPipeline {
       explicitIds: explicit.length ? explicit.filter((v) => !duplicates.has(v)).map((v) => v.m.id!) : undefined,
     });
     if (event.duplicate) return { serials };
-    // Metachannel events are Rowcast's own bookkeeping: not traffic in the stats, not for integrations.
+    // Metachannel events are Rowcast's own bookkeeping: not traffic in the stats, not for integrations, never
+    // changed after their create.
     if (!isMetaChannel(base)) {
       this.countIn(origin, valid, duplicates);
-      // nor are ephemeral messages for integrations
-      const integrated = event.messages!.filter((m) => !isEphemeral(m));
-      if (integrated.length) await this.hooks.run({ kind: 'message', channel: base, messages: integrated });
+      // nor are ephemeral messages for integrations, or for later changes (they are not kept)
+      const kept = event.messages!.filter((m) => !isEphemeral(m));
+      if (kept.length) {
+        await this.ctx.messageStores(base).record(base, kept);
+        await this.hooks.run({ kind: 'message', channel: base, messages: kept });
+      }
     }
     for (const [k, m] of event.messages!.entries()) serials[positions[k]] = m.serial;
     return { serials, timestamp: now };
@@ -104,6 +108,7 @@ export class PublishPipeline {
     // The change stream's rows are JSON text, nearly all ASCII: their length stands for their bytes.
     const nameBytes = batch.name ? batch.name.length : 0;
     for (const d of batch.data) this.counters.restMessageBytesIn += d.length + nameBytes;
+    await this.ctx.messageStores(base).record(base, event.messages!);
     await this.hooks.run({ kind: 'message', channel: base, messages: event.messages! });
     return { serials: event.messages!.map((m) => m.serial) };
   }

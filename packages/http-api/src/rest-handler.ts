@@ -8,6 +8,7 @@ import { channelList } from './routes/channel-list.js';
 import { channelStatus } from './routes/channel-status.js';
 import { CHAT_ROUTES } from './routes/chat-routes.js';
 import { messageHistory, presenceHistory } from './routes/history.js';
+import { changeMessage, getMessage, listAnnotations, messageVersions, publishAnnotations } from './routes/message-changes.js';
 import { batchPresence, presenceMembers } from './routes/presence.js';
 import { publishToChannel } from './routes/publish.js';
 import { requestToken } from './routes/request-token.js';
@@ -29,6 +30,11 @@ const ROUTES: Route[] = [
   { method: 'POST', pattern: ['keys', '*', 'revokeTokens'], handler: revokeTokens },
   { method: 'POST', pattern: ['channels', '*', 'messages'], handler: publishToChannel },
   { method: 'GET', pattern: ['channels', '*', 'messages'], handler: messageHistory },
+  { method: 'GET', pattern: ['channels', '*', 'messages', '*'], handler: getMessage },
+  { method: 'PATCH', pattern: ['channels', '*', 'messages', '*'], handler: changeMessage },
+  { method: 'GET', pattern: ['channels', '*', 'messages', '*', 'versions'], handler: messageVersions },
+  { method: 'POST', pattern: ['channels', '*', 'messages', '*', 'annotations'], handler: publishAnnotations },
+  { method: 'GET', pattern: ['channels', '*', 'messages', '*', 'annotations'], handler: listAnnotations },
   { method: 'GET', pattern: ['channels', '*', 'presence'], handler: presenceMembers },
   { method: 'GET', pattern: ['channels', '*', 'presence', 'history'], handler: presenceHistory },
   { method: 'GET', pattern: ['channels'], handler: channelList },

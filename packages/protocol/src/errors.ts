@@ -32,6 +32,10 @@ export const ErrorCode = {
   INVALID_TOKEN_FORMAT: 40145,
   CONNECTION_LIMIT: 40150,
   OPERATION_NOT_PERMITTED: 40160,
+  /** An update/delete by a client without clientId holding only `message-update-own`/`-delete-own`. */
+  UNIDENTIFIED_CLIENT_CANNOT_MODIFY_OWN: 40166,
+  /** An operation (flag/distinct/unique annotations) that needs a clientId, from a client without one. */
+  IDENTIFIED_CLIENT_REQUIRED: 40161,
   REQUIRES_BASIC_AUTH: 40162,
   REVOCABLE_TOKENS_NOT_ENABLED: 40163,
   CLIENT_ID_NOT_PERMITTED: 40012,

@@ -8,6 +8,7 @@ import { echoedParams, stringParams } from '../channel/params.js';
 import { parseRewind, selectBacklog } from '../channel/rewind.js';
 import { storedView } from '../messages/ephemeral.js';
 import { deliverableMembers } from '../messages/deliverable.js';
+import { createdEvents, latestEvents } from '../messages/latest-view.js';
 import type { ChannelEvent } from '../ports/events.js';
 import { Attachment } from './attachment.js';
 import type { RealtimeConnection } from './connection.js';
@@ -68,7 +69,9 @@ export async function handleAttach(conn: RealtimeConnection, pm: ProtocolMessage
       attachSerial = fromSerial;
       coveredUpTo = continued.length ? continued[continued.length - 1].serial : fromSerial;
     } else if (params.rewind !== undefined && !isAttachResume(pm.flags)) {
-      replay = selectBacklog(storedView(await history.events(base)), parseRewind(params.rewind), clock.now());
+      // Each message once, as it now is (latest version), where it was created.
+      const backlog = selectBacklog(createdEvents(storedView(await history.events(base))), parseRewind(params.rewind), clock.now());
+      replay = await latestEvents(conn.ctx, base, backlog);
       if (replay.length) {
         flags |= Flag.HAS_BACKLOG;
         const lastBacklog = replay[replay.length - 1].serial;

@@ -143,7 +143,11 @@ export class Attachment implements Subscriber {
 
   private countOut(event: ChannelEvent, bytes: number): void {
     const c = this.conn.ctx.counters;
-    if (event.kind === 'message') {
+    if (event.kind === 'annotation') {
+      // Ably counts annotations as messages.
+      c.messagesOut += event.annotations?.length ?? 0;
+      c.messageBytesOut += bytes;
+    } else if (event.kind === 'message') {
       c.messagesOut += event.messages?.length ?? 0;
       c.messageBytesOut += bytes;
     } else {
@@ -166,13 +170,15 @@ export class Attachment implements Subscriber {
   }
 
   /**
-   * Messages need the subscribe mode and respect `echo=false`. Presence needs presence_subscribe, except that a
-   * connection always sees its own presence events (the SDK re-enters from them after a reconnect).
+   * Messages need the subscribe mode and respect `echo=false`; annotations need annotation_subscribe (only
+   * clients that ask get them, as on Ably). Presence needs presence_subscribe, except that a connection always
+   * sees its own presence events (the SDK re-enters from them after a reconnect).
    */
   wants(event: ChannelEvent): boolean {
     if (event.kind === 'message') {
       return this.has(Flag.SUBSCRIBE) && (this.conn.echo || event.connectionId !== this.conn.id);
     }
+    if (event.kind === 'annotation') return this.has(Flag.ANNOTATION_SUBSCRIBE);
     if (this.has(Flag.PRESENCE_SUBSCRIBE)) return true;
     return event.presence?.some((p) => p.connectionId === this.conn.id) ?? false;
   }

@@ -1,4 +1,5 @@
 import { Action, type ProtocolMessage } from '@rowcast/protocol';
+import { handleAnnotation } from './annotate.js';
 import { handleAttach } from './attach.js';
 import { handleAuth } from './auth.js';
 import { handleClose } from './close.js';
@@ -31,6 +32,9 @@ export function dispatch(conn: RealtimeConnection, pm: ProtocolMessage): void {
         break;
       case Action.MESSAGE:
         work = handlePublish(conn, pm);
+        break;
+      case Action.ANNOTATION:
+        work = handleAnnotation(conn, pm);
         break;
       case Action.PRESENCE:
         work = handlePresence(conn, pm);

@@ -4,8 +4,7 @@ import type { RealtimeConnection } from './connection.js';
 /**
  * A client frame Rowcast does not serve. It never fails the connection: the other channels and pending
  * publishes of a busy connection carry on. The error goes where the SDK expects the answer:
- * - a frame with a msgSerial waits for an ACK, so it gets a NACK in msgSerial order (an ANNOTATION gets 93002,
- *   Ably's answer on a channel without the mutable-messages rule; anything else 40000);
+ * - a frame with a msgSerial waits for an ACK, so it gets a NACK (40000) in msgSerial order;
  * - a frame on a channel without a msgSerial (OBJECT_SYNC, say) fails that channel only (channel ERROR);
  * - anything else, and actions only a server sends (ACK, CONNECTED, ...), is dropped with a log line: a
  *   connection-wide ERROR would fail the whole connection.
@@ -40,12 +39,5 @@ const SERVER_ONLY = new Set<number>([
 ]);
 
 function unsupportedError(pm: ProtocolMessage): ErrorInfo {
-  if (pm.action === Action.ANNOTATION) {
-    return new ErrorInfo(
-      'Annotations are only supported on channels with mutable messages enabled in channel namespace settings (Rowcast does not support annotations)',
-      ErrorCode.MUTABLE_MESSAGES_NOT_ENABLED,
-      400,
-    );
-  }
   return new ErrorInfo(`Action ${pm.action} is not accepted from a client`, ErrorCode.BAD_REQUEST, 400);
 }

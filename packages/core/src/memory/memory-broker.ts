@@ -2,7 +2,8 @@ import type { Broker, BrokerListener } from '../ports/broker.js';
 import type { ChannelEvent, ChannelEventInput } from '../ports/events.js';
 import type { HistoryStore } from '../ports/history-store.js';
 import type { Clock } from '../ports/clock.js';
-import { formatSerial, messageSerial, newEpoch } from '../channel/serial.js';
+import { formatSerial, newEpoch } from '../channel/serial.js';
+import { stampSerials } from '../messages/stamp.js';
 
 /**
  * Broker for a single node: sequences in process, stores, then delivers synchronously in serial order.
@@ -27,7 +28,7 @@ export class MemoryBroker implements Broker {
     const seq = (this.seqs.get(channel) ?? 0) + 1;
     this.seqs.set(channel, seq);
     const event: ChannelEvent = { ...input, channel, serial: formatSerial(this.epoch, seq) };
-    this.stamp(event);
+    stampSerials(event);
     // The memory history appends synchronously (its promise is already settled work), so store-then-deliver
     // happens in this same tick; await only to surface its errors.
     const stored = this.history.append(event);
@@ -54,12 +55,5 @@ export class MemoryBroker implements Broker {
 
   async close(): Promise<void> {
     this.subscribed.clear();
-  }
-
-  /** Message serials derive from the event serial, so they are only known once sequenced. */
-  private stamp(event: ChannelEvent): void {
-    event.messages?.forEach((m, i) => {
-      m.serial = messageSerial(event.serial, i);
-    });
   }
 }

@@ -1,4 +1,4 @@
-import { payloadDeliverable } from '@rowcast/protocol';
+import { payloadDeliverable, type MessageData } from '@rowcast/protocol';
 import type { AcceptedPresence } from '../node-api.js';
 import type { HistoryStore } from '../ports/history-store.js';
 import type { Logger } from '../ports/logger.js';
@@ -16,17 +16,27 @@ export function deliverableItem(item: { data?: unknown; extras?: unknown }): boo
   return payloadDeliverable(item.extras) && payloadDeliverable(item.data);
 }
 
+/** The items an event carries: its messages, presence changes or annotations. */
+export function eventItems(event: ChannelEvent): Array<{ data?: MessageData; name?: string; clientId?: string; extras?: unknown }> | undefined {
+  if (event.kind === 'message') return event.messages;
+  if (event.kind === 'annotation') return event.annotations;
+  return event.presence;
+}
+
+/** The event with `items` in place of the ones it carries. */
+function withItems(event: ChannelEvent, items: unknown[]): ChannelEvent {
+  if (event.kind === 'message') return { ...event, messages: items as ChannelEvent['messages'] };
+  if (event.kind === 'annotation') return { ...event, annotations: items as ChannelEvent['annotations'] };
+  return { ...event, presence: items as ChannelEvent['presence'] };
+}
+
 /** The event without its undeliverable items (the same object when all are fine); undefined when none is left. */
 export function deliverableEvent(event: ChannelEvent, logger: Logger): ChannelEvent | undefined {
-  const items = event.kind === 'message' ? event.messages : event.presence;
+  const items = eventItems(event);
   if (!items || items.every(deliverableItem)) return event;
   logger.warn({ channel: event.channel, serial: event.serial, eventId: event.id }, 'skipping stored items no client could decode');
-  if (event.kind === 'message') {
-    const messages = event.messages!.filter(deliverableItem);
-    return messages.length ? { ...event, messages } : undefined;
-  }
-  const presence = event.presence!.filter(deliverableItem);
-  return presence.length ? { ...event, presence } : undefined;
+  const kept = items.filter(deliverableItem);
+  return kept.length ? withItems(event, kept) : undefined;
 }
 
 /** Events as deliverableEvent leaves them, in order. */
@@ -62,10 +72,7 @@ export function deliverableHistory(store: HistoryStore, logger: Logger): History
     },
     events: async (channel) => deliverableEvents(await store.events(channel), logger),
     // A page keeps an emptied event in place of a dropped one: its length tells the pager whether more follow.
-    page: async (channel, request) =>
-      (await store.page(channel, request)).map(
-        (e) => deliverableEvent(e, logger) ?? (e.kind === 'message' ? { ...e, messages: [] } : { ...e, presence: [] }),
-      ),
+    page: async (channel, request) => (await store.page(channel, request)).map((e) => deliverableEvent(e, logger) ?? withItems(e, [])),
     close: () => store.close?.(),
   };
 }

@@ -1,17 +1,20 @@
-import type { AcceptedMessage, AcceptedPresence } from '../node-api.js';
+import type { AcceptedAnnotation, AcceptedMessage, AcceptedPresence } from '../node-api.js';
 
 /**
- * One event on a channel: a batch of messages or of presence changes published together (one protocol message).
- * Events are the unit of sequencing: each gets one channelSerial, and its messages get `<channelSerial>:<index>`.
+ * One event on a channel: a batch of messages, of presence changes or of annotations published together (one
+ * protocol message). Events are the unit of sequencing: each gets one channelSerial, and its items get
+ * `<channelSerial>:<index>` (messages/stamp.ts: a new version of a message gets it as its version serial).
  */
 export interface ChannelEventInput {
-  kind: 'message' | 'presence';
+  kind: 'message' | 'presence' | 'annotation';
   /** Protocol-level id, `<connectionId>:<msgSerial>` for realtime publishes. */
   id: string;
   connectionId?: string;
   timestamp: number;
   messages?: AcceptedMessage[];
   presence?: AcceptedPresence[];
+  /** Annotations on messages of the channel (delivered to attachments with the annotation_subscribe mode). */
+  annotations?: AcceptedAnnotation[];
   /**
    * Message ids the publisher chose (idempotent publishing). A broker shared by several nodes checks them in the
    * same atomic step that sequences the event: when every one of them was already published inside the

@@ -1,0 +1,58 @@
+import { ErrorCode, ErrorInfo, Flag, type ProtocolMessage } from '@rowcast/protocol';
+import { capabilityAllows } from '../auth/index.js';
+import { parseChannelName, refuseClientPublish } from '../channel/names.js';
+import type { RealtimeConnection } from './connection.js';
+import { requireMode } from './require-mode.js';
+
+/**
+ * ANNOTATION from a client (ably `channel.annotations.publish`/`delete`): annotations on earlier messages under
+ * one msgSerial. Needs the `annotation-publish` capability and, on an attached channel, the annotation_publish
+ * mode (40160); counts against the publish rate; acknowledged in msgSerial order once accepted (the summaries
+ * follow as `message.summary` messages).
+ */
+export async function handleAnnotation(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
+  const msgSerial = pm.msgSerial;
+  if (typeof msgSerial !== 'number' || !Number.isInteger(msgSerial)) {
+    throw new ErrorInfo('ANNOTATION needs an integer msgSerial', ErrorCode.BAD_REQUEST, 400);
+  }
+  const slot = conn.acks.begin(msgSerial);
+  const previous = conn.acks.previousResult(msgSerial);
+  if (previous) {
+    try {
+      conn.acks.succeed(slot, await previous);
+    } catch (err) {
+      conn.acks.fail(slot, ErrorInfo.from(err));
+    }
+    return;
+  }
+  try {
+    const parsed = parseChannelName(pm.channel);
+    refuseClientPublish(parsed);
+    const { base } = parsed;
+    if (!capabilityAllows(conn.credentials.capability, base, 'annotation-publish')) {
+      throw new ErrorInfo(`Annotation publish not permitted on channel "${base}"`, ErrorCode.OPERATION_NOT_PERMITTED, 401);
+    }
+    requireMode(conn, pm.channel as string, Flag.ANNOTATION_PUBLISH, 'Annotation publish');
+    const annotations = pm.annotations;
+    if (!Array.isArray(annotations) || annotations.length === 0) {
+      throw new ErrorInfo('ANNOTATION needs a non-empty annotations array', ErrorCode.BAD_REQUEST, 400);
+    }
+    conn.inboundRate.take(annotations.length);
+    const publishing = conn.ctx
+      .publishAnnotations(base, annotations, {
+        connectionId: conn.id,
+        clientId: conn.identity.wildcard ? '*' : conn.identity.clientId,
+        keyName: conn.credentials.keyName,
+        idBase: `${conn.id}:${msgSerial}`,
+        defaultClientId: conn.identity.clientId,
+      })
+      .then(() => annotations.map(() => null));
+    conn.acks.track(msgSerial, publishing);
+    conn.acks.succeed(slot, await publishing);
+  } catch (err) {
+    const info = ErrorInfo.from(err);
+    conn.ctx.counters.refused(info.code);
+    conn.acks.fail(slot, info);
+    if (!(err instanceof ErrorInfo)) conn.ctx.logger.error({ err, connectionId: conn.id }, 'annotation publish failed');
+  }
+}

@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ErrorCode,
+  ErrorInfo,
+  MessageAction,
+  type Annotation,
+  type Message,
+  type MessageOperation,
+  type UpdateDeleteResult,
+} from '@rowcast/protocol';
+import type { AcceptedHooks } from './accepted-hooks.js';
+import { isMetaChannel, parseChannelName } from './channel/names.js';
+import type { EngineContext } from './context.js';
+import type { TrafficCounters } from './counters.js';
+import { acceptAnnotation } from './messages/annotation-input.js';
+import { createdInHistory } from './messages/history-lookup.js';
+import { applyMutation, messageNotFound, newVersion, requireMutationRights, requireSerial, type MutationAction } from './messages/mutation.js';
+import { messageSize, requireMessageSize } from './messages/normalise.js';
+import { withUserClaim } from './messages/user-claim.js';
+import { summarise } from './messages/summary.js';
+import type { AcceptedAnnotation, AcceptedMessage, AnnotationsQuery, HistoryPage, MutationOrigin, PublishOrigin, VersionsQuery } from './node-api.js';
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+/**
+ * Messages after their create: reads of the latest version and of versions, updates, deletes and appends,
+ * annotations and their summaries. Each change is an event sequenced by the broker like any publish (so it
+ * keeps the channel's order, reaches subscribers and is replayed on resume), then recorded in the channel's
+ * MessageStore (so history, rewind and REST show the message as it now is).
+ *
+ * Changes to one message are applied one at a time on this node (each reads the version it replaces); across
+ * nodes of a cluster two concurrent changes to the same message both apply in channel order, the later one
+ * built on what it read.
+ */
+export class MutableMessages {
+  /** Per message (or, for annotations, per channel), the last change still being applied. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly hooks: AcceptedHooks,
+    private readonly counters: TrafficCounters,
+  ) {}
+
+  /** The latest version of a message, from the channel's store or, for one it does not know, from history. */
+  async latest(channel: string, serial: string): Promise<AcceptedMessage | undefined> {
+    const [found] = await this.ctx.messageStores(channel).latest(channel, [serial]);
+    return found ?? (await createdInHistory(this.ctx, channel, serial));
+  }
+
+  async get(channel: string, serial: unknown): Promise<AcceptedMessage> {
+    const { base } = parseChannelName(channel);
+    const s = requireSerial(serial);
+    const found = await this.latest(base, s);
+    if (!found) throw messageNotFound(base, s);
+    return found;
+  }
+
+  mutate(
+    channel: string,
+    action: MutationAction,
+    message: Message,
+    operation: MessageOperation | undefined,
+    origin: MutationOrigin,
+  ): Promise<UpdateDeleteResult> {
+    const { base } = parseChannelName(channel);
+    if (message === null || typeof message !== 'object') throw new ErrorInfo('No message given', ErrorCode.BAD_REQUEST, 400);
+    const serial = requireSerial(message.serial);
+    return this.inTurn(`${base}\u0000${serial}`, () => this.applyChange(base, serial, action, message, operation, origin));
+  }
+
+  async versions(channel: string, serial: unknown, query: VersionsQuery): Promise<HistoryPage<AcceptedMessage>> {
+    const { base } = parseChannelName(channel);
+    const s = requireSerial(serial);
+    const limit = pageLimit(query.limit);
+    const direction = query.direction ?? 'forwards';
+    const items = await this.ctx.messageStores(base).versions(base, s, { direction, after: query.cursor, limit: limit + 1 });
+    if (items.length === 0 && query.cursor === undefined) {
+      // A message the store never saw change (or never saw): its create, from history, is its one version.
+      const created = await createdInHistory(this.ctx, base, s);
+      if (!created) throw messageNotFound(base, s);
+      return { items: [created] };
+    }
+    const page = items.slice(0, limit);
+    const result: HistoryPage<AcceptedMessage> = { items: page };
+    if (items.length > limit) {
+      const last = page[page.length - 1];
+      result.next = last.version?.serial ?? last.serial;
+    }
+    return result;
+  }
+
+  async publishAnnotations(channel: string, raw: Annotation[], origin: PublishOrigin): Promise<void> {
+    const { base } = parseChannelName(channel);
+    if (!Array.isArray(raw) || raw.length === 0) throw new ErrorInfo('No annotations to publish', ErrorCode.BAD_REQUEST, 400);
+    const now = this.ctx.clock.now();
+    const idBase = origin.idBase ?? randomBytes(9).toString('base64url');
+    const identity = { clientId: origin.clientId === '*' ? undefined : origin.clientId, wildcard: origin.clientId === '*' };
+    const accepted = raw.map((a, i) =>
+      acceptAnnotation(a, `annotations[${i}]`, identity, {
+        id: `${idBase}:${i}`,
+        timestamp: now,
+        connectionId: origin.connectionId,
+        defaultClientId: origin.defaultClientId,
+      }),
+    );
+    for (const a of accepted) requireMessageSize(a, this.ctx.config.maxMessageSize);
+    // One channel's annotations one publish at a time on this node, so its summaries go out in order.
+    await this.inTurn(`${base}\u0000annotations`, () => this.annotate(base, accepted, origin));
+  }
+
+  async annotations(channel: string, serial: unknown, query: AnnotationsQuery): Promise<HistoryPage<AcceptedAnnotation>> {
+    const { base } = parseChannelName(channel);
+    const s = requireSerial(serial);
+    const limit = pageLimit(query.limit);
+    const items = await this.ctx.messageStores(base).annotations(base, s, { after: query.cursor, limit: limit + 1 });
+    if (items.length === 0 && query.cursor === undefined && !(await this.latest(base, s))) throw messageNotFound(base, s);
+    const page = items.slice(0, limit);
+    const result: HistoryPage<AcceptedAnnotation> = { items: page };
+    if (items.length > limit) result.next = page[page.length - 1].serial;
+    return result;
+  }
+
+  private async applyChange(
+    channel: string,
+    serial: string,
+    action: MutationAction,
+    change: Message,
+    operation: MessageOperation | undefined,
+    origin: MutationOrigin,
+  ): Promise<UpdateDeleteResult> {
+    const current = await this.latest(channel, serial);
+    if (!current) throw messageNotFound(channel, serial);
+    requireMutationRights(origin, channel, action, current);
+    const now = this.ctx.clock.now();
+    // New extras carry the changer's user claim (not one the client wrote); unchanged extras keep the author's.
+    const claimed = change.extras === undefined ? change : withUserClaim(change, origin.userClaim);
+    const { delivered, stored } = applyMutation(current, action, claimed, newVersion(operation, origin, current, now));
+    requireMessageSize(stored, this.ctx.config.maxMessageSize);
+    const event = await this.ctx.broker.publish(channel, {
+      kind: 'message',
+      id: origin.idBase ?? randomBytes(9).toString('base64url'),
+      connectionId: origin.connectionId,
+      timestamp: now,
+      messages: [delivered],
+    });
+    // The broker stamped the version serial on what it delivered; an append's stored form is a separate object.
+    if (stored !== delivered) stored.version = delivered.version;
+    await this.ctx.messageStores(channel).record(channel, [stored]);
+    if (!isMetaChannel(channel)) {
+      if (origin.connectionId) {
+        this.counters.realtimeMessagesIn++;
+        this.counters.realtimeMessageBytesIn += messageSize(delivered);
+      } else {
+        this.counters.restMessagesIn++;
+        this.counters.restMessageBytesIn += messageSize(delivered);
+      }
+      await this.hooks.run({ kind: 'message', channel, messages: event.messages ?? [delivered] });
+    }
+    return { versionSerial: delivered.version?.serial ?? null };
+  }
+
+  private async annotate(channel: string, accepted: AcceptedAnnotation[], origin: PublishOrigin): Promise<void> {
+    const targets = new Map<string, AcceptedMessage>();
+    for (const a of accepted) {
+      if (targets.has(a.messageSerial)) continue;
+      const message = await this.latest(channel, a.messageSerial);
+      if (!message) throw messageNotFound(channel, a.messageSerial);
+      targets.set(a.messageSerial, message);
+    }
+    await this.ctx.broker.publish(channel, {
+      kind: 'annotation',
+      id: origin.idBase ?? randomBytes(9).toString('base64url'),
+      connectionId: origin.connectionId,
+      timestamp: accepted[0].timestamp,
+      annotations: accepted,
+    });
+    if (origin.connectionId) this.counters.realtimeMessagesIn += accepted.length;
+    else this.counters.restMessagesIn += accepted.length;
+    const store = this.ctx.messageStores(channel);
+    const latestList = new Map<string, AcceptedAnnotation[]>();
+    for (const a of accepted) latestList.set(a.messageSerial, await store.addAnnotation(channel, a));
+    const summaries: AcceptedMessage[] = [];
+    for (const [serial, all] of latestList) {
+      const summary = summarise(all);
+      await store.setSummary(channel, serial, summary, all[all.length - 1].serial);
+      const message = targets.get(serial)!;
+      summaries.push({
+        id: message.id,
+        serial,
+        action: MessageAction.SUMMARY,
+        timestamp: message.timestamp,
+        version: message.version ?? { serial, timestamp: message.timestamp },
+        annotations: summary,
+      });
+    }
+    await this.ctx.broker.publish(channel, {
+      kind: 'message',
+      id: randomBytes(9).toString('base64url'),
+      timestamp: this.ctx.clock.now(),
+      messages: summaries,
+    });
+  }
+
+  /** Runs `work` after the previous work with the same key finished (either way). */
+  private inTurn<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const ahead = this.queues.get(key);
+    const mine = (ahead ? ahead.catch(() => undefined).then(work) : work()) as Promise<T>;
+    this.queues.set(key, mine);
+    void mine
+      .finally(() => {
+        if (this.queues.get(key) === mine) this.queues.delete(key);
+      })
+      .catch(() => undefined);
+    return mine;
+  }
+}
+
+function pageLimit(limit: number | undefined): number {
+  const n = limit ?? DEFAULT_LIMIT;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
+    throw new ErrorInfo(`limit must be between 1 and ${MAX_LIMIT}`, ErrorCode.INVALID_PARAMETER_VALUE, 400);
+  }
+  return n;
+}
