@@ -10,3 +10,4 @@ export { RedisConnectionStateStore } from './redis-connection-state-store.js';
 export { RedisNonceStore, type RedisNonceStoreOptions } from './redis-nonce-store.js';
 export { RedisStatsStore, type RedisStatsStoreOptions } from './redis-stats-store.js';
 export { RedisRevocationStore, type RedisRevocationStoreOptions } from './redis-revocation-store.js';
+export { RedisMessageStore, type RedisMessageStoreOptions } from './redis-message-store.js';

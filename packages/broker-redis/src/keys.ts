@@ -108,4 +108,19 @@ export class RedisKeys {
     // Key names never contain ':' (a key string splits there), so the nonce starts after the first ':' here.
     return `${this.prefix}nonce:${keyName}:${nonce}`;
   }
+
+  /** Sorted set (lex) of `<versionSerial>\0<msgpack>`: the versions of one message after its create. */
+  messageVersions(channel: string, serial: string): string {
+    return `${this.prefix}ch:${channel}:msg:${serial}:ver`;
+  }
+
+  /** Sorted set (lex) of `<annotationSerial>\0<msgpack>`: the annotations of one message. */
+  messageAnnotations(channel: string, serial: string): string {
+    return `${this.prefix}ch:${channel}:msg:${serial}:ann`;
+  }
+
+  /** `<asOf annotation serial>\0<msgpack>`: the summary of one message's annotations. */
+  messageSummary(channel: string, serial: string): string {
+    return `${this.prefix}ch:${channel}:msg:${serial}:sum`;
+  }
 }

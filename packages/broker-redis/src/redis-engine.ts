@@ -7,6 +7,7 @@ import { NodeLiveness } from './node-liveness.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisConnectionStateStore } from './redis-connection-state-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
+import { RedisMessageStore } from './redis-message-store.js';
 import { RedisNonceStore } from './redis-nonce-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 import { RedisRevocationStore } from './redis-revocation-store.js';
@@ -51,6 +52,8 @@ export interface RedisEngine {
   broker: RedisBroker;
   history: RedisHistoryStore;
   presence: RedisPresenceStore;
+  /** Versions, annotations and summaries of every channel's messages, shared by the cluster. */
+  messages: RedisMessageStore;
   connectionStates: RedisConnectionStateStore;
   /** Redeemed TokenRequest nonces, for the node's Authenticator: a TokenRequest is redeemed once per cluster. */
   nonces: RedisNonceStore;
@@ -93,6 +96,7 @@ export async function createRedisEngine(opts: RedisEngineOptions): Promise<Redis
     broker,
     history,
     presence,
+    messages: new RedisMessageStore({ redis, keys, history, retention: opts.retention }),
     connectionStates: new RedisConnectionStateStore({ redis, keys }),
     nonces: new RedisNonceStore({ redis, keys }),
     revocations,

@@ -1,11 +1,20 @@
 import { describe, inject } from 'vitest';
 import { Redis } from 'ioredis';
-import { runBrokerSuite, runConnectionStateStoreSuite, runHistoryStoreSuite, runNonceStoreSuite, runPresenceStoreSuite } from '@rowcast/core/testing';
+import {
+  runBrokerSuite,
+  runConnectionStateStoreSuite,
+  runHistoryStoreSuite,
+  runMessageStoreSuite,
+  runNonceStoreSuite,
+  runPresenceStoreSuite,
+} from '@rowcast/core/testing';
+import { systemClock } from '@rowcast/core';
 import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
 import { StoreIdentity } from './store-identity.js';
 import { RedisConnectionStateStore } from './redis-connection-state-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
+import { RedisMessageStore } from './redis-message-store.js';
 import { RedisNonceStore } from './redis-nonce-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 import { deletePrefix, uniquePrefix } from './testing/redis-test-support.js';
@@ -28,6 +37,27 @@ describe.skipIf(!redisUrl)(redisUrl ? 'Redis adapters pass the shared port suite
 
   runHistoryStoreSuite('redis', {
     newStore: ({ retention, clock }) => new RedisHistoryStore({ redis: connect(), keys, retention, clock }),
+    cleanup,
+  });
+
+  // Creates are read from history (the broker's publish script stores them there): the suite appends them.
+  const retention = { ttlMs: 120_000, maxEventsPerChannel: 10_000 };
+  const messageHistory = () => new RedisHistoryStore({ redis: connect(), keys, retention, clock: systemClock() });
+  const historyOf = new WeakMap<object, RedisHistoryStore>();
+  runMessageStoreSuite('redis', {
+    createsFromHistory: true,
+    newStore: () => {
+      const history = messageHistory();
+      const store = new RedisMessageStore({ redis: connect(), keys, history, retention });
+      historyOf.set(store, history);
+      return store;
+    },
+    async recordCreates(store, channel, messages) {
+      for (const m of messages) {
+        const serial = m.serial.slice(0, m.serial.lastIndexOf(':'));
+        await historyOf.get(store)!.append({ kind: 'message', channel, serial, id: m.id, timestamp: m.timestamp, messages: [m] });
+      }
+    },
     cleanup,
   });
 

@@ -89,4 +89,13 @@ describe('connector configuration', () => {
       parseConnectorConfig({ ...input, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT', channel: 'd' }] }),
     ).toThrow(/ {2}connector\.0: Unrecognized key: "channel"/);
   });
+
+  it('keeps the original {table, type, row} form unless a table is listed in mutableMessages, whose entries it checks', () => {
+    const input = { databaseUrl: 'postgres://x/y', connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT' }] };
+    expect(parseConnectorConfig(input).mutableMessages).toEqual([]);
+    const c = parseConnectorConfig({ ...input, mutableMessages: [{ tablename: 't', keyColumn: 'msg_id', name: 'row' }] });
+    expect(c.mutableMessages).toEqual([{ tablename: 't', keyColumn: 'msg_id', name: 'row', source: 'mutableMessages[0]' }]);
+    expect(() => parseConnectorConfig({ ...input, mutableMessages: [{ tablename: 't' }] })).toThrow(/ {2}mutableMessages\.0\.keyColumn: /);
+    expect(() => parseConnectorConfig({ ...input, mutableMessages: [{ tablename: 't', key: 'id' }] })).toThrow(/Unrecognized key: "key"/);
+  });
 });

@@ -19,10 +19,25 @@ export interface ChannelMapping {
   source: string;
 }
 
+/**
+ * A table whose rows are mutable messages (Rowcast's addition): the row with a given value of `keyColumn` is one
+ * message, so its INSERT publishes `message.create`, later UPDATEs `message.update` and a DELETE `message.delete`
+ * of that same message serial, on the channels `connector[]` routes the table's operations to.
+ */
+export interface MutableMessageTable {
+  tablename: string;
+  keyColumn: string;
+  /** The messages' `name`; the config's `messageName` when absent. */
+  name?: string;
+  source: string;
+}
+
 export interface ConnectorConfig {
   /** Passed to `pg` as is (so `ssl` etc. work), or `{ connectionString }` from DATABASE_URL. */
   db: ClientConfig;
   mappings: ChannelMapping[];
+  /** Tables published as mutable messages; every other table keeps the original `{table, type, row}` form. */
+  mutableMessages: MutableMessageTable[];
   /** Key for REST publishing; required when `endpoint` is set. */
   apiKey?: string;
   /**
@@ -65,6 +80,13 @@ const mappingSchema = z.strictObject({
   operation,
 });
 
+/** `{tablename, keyColumn, name?}`: that table's rows become mutable messages keyed by that column. */
+const mutableMessageSchema = z.strictObject({
+  tablename: z.string().trim().min(1, 'tablename is required'),
+  keyColumn: z.string().trim().min(1, 'keyColumn is required (the column naming the message, e.g. its primary key)'),
+  name: z.string().min(1).optional(),
+});
+
 /**
  * Where to publish. `endpoint` is a URL, a host or an Ably routing policy; `port` and `tls` are the `ably` SDK's
  * client options of those names, which users write here as they would in the SDK (a host, then port and TLS).
@@ -91,6 +113,7 @@ export const connectorFileSchema = z.strictObject({
   dbConfig: z.record(z.string(), z.unknown()).optional(),
   databaseUrl: z.string().min(1).optional(),
   connector: z.array(mappingSchema).min(1, 'connector needs at least one {tablename, ablychannelname, operation}'),
+  mutableMessages: z.array(mutableMessageSchema).optional(),
   ably: ablySchema.optional(),
   slotName: pgName.optional(),
   publicationName: pgName.optional(),
@@ -150,6 +173,12 @@ export function parseConnectorConfig(input: unknown, defaults: ConfigDefaults = 
       operation: m.operation,
       channel: m.ablychannelname,
       source: `connector[${i}]`,
+    })),
+    mutableMessages: (c.mutableMessages ?? []).map((m, i) => ({
+      tablename: m.tablename,
+      keyColumn: m.keyColumn,
+      name: m.name,
+      source: `mutableMessages[${i}]`,
     })),
     apiKey,
     endpoint,

@@ -6,7 +6,9 @@ import type { ConnectorConfig } from './config.js';
 import { DeliveryPipeline } from './delivery.js';
 import { formatLsn } from './lsn.js';
 import type { Publisher } from './publisher.js';
+import { MutableMessages } from './mutable-messages.js';
 import { ReplicationSession } from './replication-session.js';
+import { SerialMap } from './serial-map.js';
 import { RowJsonTypes } from './row-json.js';
 import { ConnectorSetupError, prepareDatabase, type CapturedTable } from './setup.js';
 
@@ -69,10 +71,27 @@ export class PostgresConnector {
     this.pool = new pg.Pool({ ...config.db, max: 2 } as pg.PoolConfig);
     this.pool.on('error', () => {}); // idle clients die with the server; the next query reconnects
     this.types = new RowJsonTypes((sql, params) => this.pool.query(sql, params));
-    this.pipeline = new DeliveryPipeline(publisher, this.types, config.messageName, logger, {
-      onConfirmed: (lsn) => this.advanceTo(lsn),
-      onPressure: (high) => (high ? this.session?.pause() : this.session?.resume()),
-    });
+    this.pipeline = new DeliveryPipeline(
+      publisher,
+      this.types,
+      config.messageName,
+      logger,
+      {
+        onConfirmed: (lsn) => this.advanceTo(lsn),
+        onPressure: (high) => (high ? this.session?.pause() : this.session?.resume()),
+      },
+      this.mutableMessages(),
+    );
+  }
+
+  /** The keyed publishing of `mutableMessages` tables, when the config has any. */
+  private mutableMessages(): MutableMessages | undefined {
+    if (this.config.mutableMessages.length === 0) return undefined;
+    if (!this.publisher.mutable) {
+      throw new ConnectorSetupError('mutableMessages needs a destination that can update messages; this publisher cannot');
+    }
+    const serials = new SerialMap((sql, params) => this.pool.query(sql, params), this.config.slotName);
+    return new MutableMessages(this.publisher.mutable, serials, this.logger);
   }
 
   /**
@@ -187,6 +206,7 @@ export class PostgresConnector {
     });
     this.session = session;
     this.sentConfirmed = 0n;
+    if (this.stopped) return; // stopped while preparing: stop() found no session to end
     await session.run(this.confirmed);
   }
 

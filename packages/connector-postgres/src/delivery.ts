@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { backoffDelay } from '@rowcast/core';
 import { classifyPublishError, type Publisher } from './publisher.js';
-import { planBatches, type PublishBatch } from './outgoing.js';
+import type { MutableMessages } from './mutable-messages.js';
+import { planBatches, type LaneWork, type PublishBatch } from './outgoing.js';
 import type { RowJsonTypes } from './row-json.js';
 import type { Transaction } from './transaction.js';
 
@@ -23,7 +24,7 @@ interface PendingTx {
 }
 
 interface LaneItem {
-  batch: PublishBatch;
+  batch: LaneWork;
   tx: PendingTx;
 }
 
@@ -63,6 +64,8 @@ export class DeliveryPipeline {
     private readonly messageName: string,
     private readonly logger: Logger,
     private readonly events: DeliveryEvents,
+    /** Applies the changes of mutable-message tables; absent when none is configured. */
+    private readonly mutable?: MutableMessages,
   ) {}
 
   /** Rows received and not yet accepted. */
@@ -137,6 +140,9 @@ export class DeliveryPipeline {
       this.stats.oversizedRows++;
       this.logger.warn(o, `row of ${o.table} is ${o.size} bytes, over the ${this.publisher.maxMessageSize}-byte message limit: not published`);
     }
+    for (const k of plan.keyless) {
+      this.logger.warn(k, `${k.operation} of a ${k.table} row whose ${k.keyColumn} is NULL: no message to name, not published`);
+    }
     const pending: PendingTx = { endLsn: tx.endLsn, remaining: plan.batches.length, rows: tx.changes.length };
     this.order.push(pending);
     for (const batch of plan.batches) {
@@ -160,7 +166,7 @@ export class DeliveryPipeline {
         if (!accepted || gen !== this.generation) return;
         for (let k = 0; k < accepted; k++) {
           const item = lane.shift()!;
-          this.stats.publishedRows += item.batch.data.length;
+          this.stats.publishedRows += item.batch.kind === 'keyed' ? 1 : item.batch.data.length;
           item.tx.remaining--;
           if (item.tx.remaining === 0) this.advance();
         }
@@ -176,10 +182,11 @@ export class DeliveryPipeline {
   /** The head of a lane, plus as many following batches as one publishSeries call may carry. */
   private takeSeries(lane: LaneItem[]): LaneItem[] {
     const limits = this.publisher.publishSeries ? this.publisher.maxSeries : undefined;
-    if (!limits) return lane.slice(0, 1);
+    if (!limits || lane[0].batch.kind === 'keyed') return lane.slice(0, 1);
     let bytes = lane[0].batch.bytes;
     let n = 1;
-    while (n < lane.length && n < limits.count && bytes + lane[n].batch.bytes <= limits.bytes) bytes += lane[n++].batch.bytes;
+    while (n < lane.length && n < limits.count && lane[n].batch.kind === 'batch' && bytes + lane[n].batch.bytes <= limits.bytes)
+      bytes += lane[n++].batch.bytes;
     return lane.slice(0, n);
   }
 
@@ -187,21 +194,31 @@ export class DeliveryPipeline {
    * Publishes batches of one channel, in order, until at least the first is accepted; resolves with how many
    * leading batches were, or 0 when the pipeline was reset meanwhile.
    */
-  private async publishWithRetry(batches: PublishBatch[], gen: number): Promise<number> {
+  private async publishWithRetry(batches: LaneWork[], gen: number): Promise<number> {
     let failures = 0;
     for (;;) {
+      const head = batches[0];
       try {
-        if (batches.length > 1 && this.publisher.publishSeries) {
-          return await this.publisher.publishSeries(batches[0].channel, batches);
+        if (head.kind === 'keyed') {
+          await this.mutable!.apply(head);
+          return 1;
         }
-        await this.publisher.publish(batches[0].channel, batches[0]);
+        if (batches.length > 1 && this.publisher.publishSeries) {
+          return await this.publisher.publishSeries(head.channel, batches as PublishBatch[]);
+        }
+        await this.publisher.publish(head.channel, head);
         return 1;
       } catch (err) {
         if (gen !== this.generation) return 0;
-        if (classifyPublishError(err) === 'too-large') return (await this.publishOneByOne(batches[0], gen)) ? 1 : 0;
+        if (classifyPublishError(err) === 'too-large') {
+          if (head.kind === 'batch') return (await this.publishOneByOne(head, gen)) ? 1 : 0;
+          this.stats.oversizedRows++;
+          this.logger.warn({ channel: head.channel, id: head.message.id, size: head.bytes }, 'message refused as too large: not published');
+          return 1;
+        }
         this.stats.publishFailures++;
         const delay = backoffDelay(++failures, PUBLISH_BACKOFF);
-        this.logger.warn({ err: String(err), channel: batches[0].channel, retryInMs: delay }, 'publish failed; retrying');
+        this.logger.warn({ err: String(err), channel: head.channel, retryInMs: delay }, 'publish failed; retrying');
         await sleep(delay);
       }
       if (gen !== this.generation) return 0;

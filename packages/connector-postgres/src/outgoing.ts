@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Message } from '@rowcast/protocol';
+import type { Operation } from './config.js';
 import { lsnKey } from './lsn.js';
+import type { RowMessage } from './publisher.js';
+import { changePosition } from './serial-map.js';
 import type { RowJsonTypes, ValueEncoder } from './row-json.js';
 import type { Change, Transaction } from './transaction.js';
 
@@ -25,10 +28,31 @@ export interface OutgoingBatch {
 }
 
 export interface PublishBatch extends OutgoingBatch {
+  kind: 'batch';
   channel: string;
   /** Data + name bytes of all its messages. */
   bytes: number;
 }
+
+/**
+ * One change of a mutable-message table on one channel: creates, updates or deletes the row's message. Published
+ * alone, after everything before it on the channel (an update needs the serial its create was given).
+ */
+export interface KeyedPublish {
+  kind: 'keyed';
+  channel: string;
+  table: string;
+  operation: Operation;
+  /** The key column's value: names the row's message. */
+  key: string;
+  /** Orders changes: a change at or before an entry's recorded position was applied already. */
+  position: string;
+  message: RowMessage;
+  bytes: number;
+}
+
+/** What a channel's lane publishes, in order. */
+export type LaneWork = PublishBatch | KeyedPublish;
 
 /** A change that cannot be published because one message alone exceeds the size limit. */
 export interface OversizedChange {
@@ -40,8 +64,10 @@ export interface OversizedChange {
 }
 
 export interface BatchPlan {
-  batches: PublishBatch[];
+  batches: LaneWork[];
   oversized: OversizedChange[];
+  /** Changes of mutable-message tables whose key column is NULL: no message to name, not published. */
+  keyless: Array<{ table: string; operation: string; keyColumn: string }>;
 }
 
 const MAX_MESSAGES_PER_BATCH = 1000;
@@ -55,13 +81,21 @@ export function planBatches(
   limits: { maxMessageSize: number; maxBatchBytes: number },
 ): BatchPlan {
   const nameBytes = Buffer.byteLength(messageName);
-  const batches: PublishBatch[] = [];
+  const batches: LaneWork[] = [];
   const oversized: OversizedChange[] = [];
+  const keyless: BatchPlan['keyless'] = [];
   const txKey = lsnKey(tx.commitLsn);
   // Each channel's batch being filled: batches are cut per channel in change order, as the ids require; the
   // order of batches of different channels in `batches` does not matter (each channel is its own lane).
   const open = new Map<string, PublishBatch>();
   for (const change of tx.changes) {
+    if (change.table.mutable) {
+      const ctx = { messageName, txKey, maxMessageSize: limits.maxMessageSize, commitLsn: tx.commitLsn };
+      if (!planKeyed(change, change.table.mutable, types, ctx, batches, oversized)) {
+        keyless.push({ table: change.table.label, operation: change.operation, keyColumn: change.table.mutable.keyColumn });
+      }
+      continue;
+    }
     const data = changeJson(change, types);
     const size = Buffer.byteLength(data) + nameBytes;
     for (const channel of change.table.channels[change.operation]) {
@@ -71,7 +105,15 @@ export function planBatches(
       }
       let current = open.get(channel);
       if (!current || current.bytes + size > limits.maxBatchBytes || current.data.length >= MAX_MESSAGES_PER_BATCH) {
-        current = { channel, idBase: `pg.${txKey}.${change.index}.${channelTag(channel)}`, first: 0, name: messageName, data: [], bytes: 0 };
+        current = {
+          kind: 'batch',
+          channel,
+          idBase: `pg.${txKey}.${change.index}.${channelTag(channel)}`,
+          first: 0,
+          name: messageName,
+          data: [],
+          bytes: 0,
+        };
         open.set(channel, current);
         batches.push(current);
       }
@@ -79,7 +121,46 @@ export function planBatches(
       current.bytes += size;
     }
   }
-  return { batches, oversized };
+  return { batches, oversized, keyless };
+}
+
+/**
+ * The keyed publishes of a mutable-message change: the row's JSON as the data. The id names the change (commit,
+ * index, channel) like the batches' ids, so a re-sent create is recognised as a duplicate. Returns false for a row
+ * without a key value, which cannot name a message.
+ */
+function planKeyed(
+  change: Change,
+  mutable: { keyColumn: string; name?: string },
+  types: RowJsonTypes,
+  ctx: { messageName: string; txKey: string; maxMessageSize: number; commitLsn: bigint },
+  out: LaneWork[],
+  oversized: OversizedChange[],
+): boolean {
+  const key = change.row[mutable.keyColumn];
+  if (key === null || key === undefined) return false;
+  const data = rowJson(change, types);
+  const name = mutable.name ?? ctx.messageName;
+  const size = Buffer.byteLength(data) + Buffer.byteLength(name);
+  const position = changePosition(ctx.commitLsn, change.index);
+  for (const channel of change.table.channels[change.operation]) {
+    if (size > ctx.maxMessageSize) {
+      oversized.push({ table: change.table.label, operation: change.operation, key: keyOf(change), size, channel });
+      continue;
+    }
+    const id = `pg.${ctx.txKey}.${change.index}.${channelTag(channel)}:0`;
+    out.push({
+      kind: 'keyed',
+      channel,
+      table: change.table.label,
+      operation: change.operation,
+      key,
+      position,
+      message: { id, name, data },
+      bytes: size,
+    });
+  }
+  return true;
 }
 
 /** The messages of a batch as a REST publish sends them. */

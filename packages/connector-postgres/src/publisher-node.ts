@@ -1,5 +1,6 @@
 import type { RealtimeNodeApi } from '@rowcast/core';
-import type { Publisher } from './publisher.js';
+import type { Message } from '@rowcast/protocol';
+import type { Publisher, RowMessage } from './publisher.js';
 
 /** Publishes into the engine of the same process (`rowcast start` with a `connector` section). */
 export function nodePublisher(node: RealtimeNodeApi): Publisher {
@@ -14,6 +15,38 @@ export function nodePublisher(node: RealtimeNodeApi): Publisher {
       // batch goes in as it is, checked and recorded for idempotency once.
       await node.publishBatch(channel, batch);
     },
+    // Rowcast itself changes the rows' messages: a trusted origin (no capability), so any message may change.
+    mutable: {
+      async create(channel, message) {
+        const { serials } = await node.publish(channel, [asJson(message)], {});
+        return serials[0] ?? null;
+      },
+      async update(channel, serial, message) {
+        await node.updateMessage(channel, { ...asJson(message), id: undefined, serial }, undefined, {});
+      },
+      async delete(channel, serial, message) {
+        await node.deleteMessage(channel, { ...asJson(message), id: undefined, serial }, undefined, {});
+      },
+      async findSerial(channel, id) {
+        let cursor: string | undefined;
+        for (let pages = 0; pages < FIND_SERIAL_PAGES; pages++) {
+          const page = await node.history(channel, { limit: 1000, cursor });
+          const found = page.items.find((m) => m.id === id);
+          if (found) return found.serial;
+          if (!page.next) return undefined;
+          cursor = page.next;
+        }
+        return undefined;
+      },
+    },
     async close() {},
   };
+}
+
+/** How far back a re-sent create's original is looked for: its crash window is seconds, not thousands of messages. */
+const FIND_SERIAL_PAGES = 5;
+
+/** The row's JSON text with `encoding: json`, so subscribers receive an object. */
+function asJson(message: RowMessage): Message {
+  return { id: message.id, name: message.name, data: message.data, encoding: 'json' };
 }

@@ -1,6 +1,6 @@
 import Ably from 'ably';
 import { messagesOf } from './outgoing.js';
-import type { Publisher } from './publisher.js';
+import type { Publisher, RowMessage } from './publisher.js';
 
 /**
  * Publishes through the REST API with the `ably` SDK, so the same code works against a Rowcast instance and the
@@ -38,8 +38,36 @@ export function restPublisher(opts: { endpoint?: string; apiKey: string; maxMess
       }
       return accepted;
     },
+    mutable: {
+      async create(channel, message) {
+        const result = await rest.channels.get(channel).publish(asJson(message));
+        return result.serials[0] ?? null;
+      },
+      async update(channel, serial, message) {
+        await rest.channels.get(channel).updateMessage({ ...asJson(message), id: undefined, serial });
+      },
+      async delete(channel, serial, message) {
+        await rest.channels.get(channel).deleteMessage({ ...asJson(message), id: undefined, serial });
+      },
+      async findSerial(channel, id) {
+        let page: Ably.PaginatedResult<Ably.Message> | null = await rest.channels.get(channel).history({ limit: 1000 });
+        for (let pages = 0; page && pages < FIND_SERIAL_PAGES; pages++, page = page.hasNext() ? await page.next() : null) {
+          const found = page.items.find((m) => m.id === id);
+          if (found) return found.serial;
+        }
+        return undefined;
+      },
+    },
     async close() {},
   };
+}
+
+/** How far back a re-sent create's original is looked for: its crash window is seconds, not thousands of messages. */
+const FIND_SERIAL_PAGES = 5;
+
+/** A row message as the SDK sends it: the JSON text with `encoding: json`, so subscribers receive an object. */
+function asJson(message: RowMessage): Ably.Message {
+  return { id: message.id, name: message.name, data: message.data, encoding: 'json' };
 }
 
 /** Publishes per batch-publish request, within the 100 channels a Rowcast (and Ably) batch request may address. */

@@ -18,7 +18,33 @@ export interface Publisher {
   publishSeries?(channel: string, batches: OutgoingBatch[]): Promise<number>;
   /** Bounds of one publishSeries call. */
   readonly maxSeries?: { count: number; bytes: number };
+  /** Mutable messages (tables in `mutableMessages`); absent when the destination cannot update messages. */
+  readonly mutable?: MutablePublisher;
   close(): Promise<void>;
+}
+
+/** A row as one message: the row's JSON object (`encoding: json`), with an id naming the change. */
+export interface RowMessage {
+  id: string;
+  name: string;
+  /** JSON text of the row, as row_to_json renders it. */
+  data: string;
+}
+
+/**
+ * Create, update and delete of messages by serial. The update and delete carry the row as the message's new
+ * content (the deleted row for a delete), so a subscriber sees what the row became.
+ */
+export interface MutablePublisher {
+  /** Publishes a new message; resolves with its serial, or null when its id was a duplicate (already published). */
+  create(channel: string, message: RowMessage): Promise<string | null>;
+  update(channel: string, serial: string, message: RowMessage): Promise<void>;
+  delete(channel: string, serial: string, message: RowMessage): Promise<void>;
+  /**
+   * The serial of the message with this id among the channel's recent messages: after a crash between a create
+   * being accepted and its serial being recorded, the re-sent create is a duplicate and this finds the original.
+   */
+  findSerial(channel: string, id: string): Promise<string | undefined>;
 }
 
 /** What a refused publish means for the connector. */

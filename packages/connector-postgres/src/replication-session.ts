@@ -22,6 +22,8 @@ export class ReplicationSession {
   private readonly service: LogicalReplicationService;
   private failure: Error | undefined;
   private stopping = false;
+  private markStopped!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
 
   constructor(
     db: ClientConfig,
@@ -36,7 +38,7 @@ export class ReplicationSession {
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } },
     );
     this.service.on('data', (_lsn: string, message: Pgoutput.Message) => {
-      if (this.failure) return;
+      if (this.failure || this.stopping) return;
       try {
         this.handlers.onMessage(message);
       } catch (err) {
@@ -46,7 +48,11 @@ export class ReplicationSession {
     this.service.on('heartbeat', (lsn: string, _ts: number, reply: boolean) => {
       if (!this.failure) this.handlers.onKeepalive(parseLsn(lsn), reply);
     });
-    this.service.on('start', () => this.handlers.onStart?.());
+    this.service.on('start', () => {
+      // stop() while the connection was still being made found nothing to end: end it now that it exists
+      if (this.stopping) void this.service.stop().catch(() => {});
+      else this.handlers.onStart?.();
+    });
     this.service.on('error', (err: Error) => this.fail(err));
   }
 
@@ -57,7 +63,8 @@ export class ReplicationSession {
   async run(startLsn: bigint): Promise<void> {
     const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.publicationName] });
     try {
-      await this.service.subscribe(plugin, this.slotName, formatLsn(startLsn));
+      // stop() ends the wait at once: a client ended while still connecting may never settle its connect()
+      await Promise.race([this.service.subscribe(plugin, this.slotName, formatLsn(startLsn)), this.stopped]);
     } catch (err) {
       if (!this.stopping) throw this.failure ?? err;
     }
@@ -80,9 +87,14 @@ export class ReplicationSession {
     this.socket()?.resume();
   }
 
+  /**
+   * Ends the stream. The service is stopped, not destroyed: its listeners stay, so a connection that was still
+   * being made when this ran is ended as soon as it starts streaming (see the 'start' listener).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.service.destroy().catch(() => {});
+    this.markStopped();
+    await this.service.stop().catch(() => {});
   }
 
   private fail(err: Error): void {

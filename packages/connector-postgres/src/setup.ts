@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { ChannelMapping, ConnectorConfig, Operation } from './config.js';
+import type { ChannelMapping, ConnectorConfig, MutableMessageTable, Operation } from './config.js';
+import { SerialMap } from './serial-map.js';
 
 /**
  * Prepares the database for capture, idempotently: resolves the configured tables, sets REPLICA IDENTITY FULL
@@ -18,6 +19,8 @@ export interface CapturedTable {
   channels: Record<Operation, string[]>;
   /** Primary key columns, to name a row in log lines. */
   primaryKey: string[];
+  /** Set when the table's rows are mutable messages (config `mutableMessages`): the key column and message name. */
+  mutable?: { keyColumn: string; name?: string };
 }
 
 /** A start-up error caused by the configuration (unknown table, slot of another plugin): retrying cannot help. */
@@ -35,6 +38,8 @@ export async function prepareDatabase(client: pg.ClientBase, config: ConnectorCo
     );
   }
   const tables = await resolveTables(client, config.mappings);
+  await markMutableTables(client, tables, config.mutableMessages);
+  if (config.mutableMessages.length) await SerialMap.ensureTable(client);
   for (const table of tables.values()) await ensureReplicaIdentity(client, table, logger);
   await ensurePublication(client, config.publicationName, [...tables.values()], logger);
   await ensureSlot(client, config.slotName, logger);
@@ -87,6 +92,38 @@ async function resolveTables(client: pg.ClientBase, mappings: ChannelMapping[]):
   }
   if (problems.length) throw new ConnectorSetupError(`connector configuration does not match the database:\n  ${problems.join('\n  ')}`);
   return tables;
+}
+
+/** Marks the tables of `mutableMessages`, which must be captured tables having the key column. */
+async function markMutableTables(client: pg.ClientBase, tables: Map<number, CapturedTable>, entries: MutableMessageTable[]): Promise<void> {
+  const problems: string[] = [];
+  for (const m of entries) {
+    let oid: number | undefined;
+    try {
+      oid = (await client.query(`SELECT to_regclass($1)::oid::int AS oid`, [m.tablename])).rows[0]?.oid ?? undefined;
+    } catch {
+      oid = undefined; // invalid name syntax
+    }
+    const table = oid === undefined ? undefined : tables.get(oid);
+    if (!table) {
+      problems.push(`"${m.tablename}" (${m.source}.tablename) is not a table of connector[]: map its operations to channels there`);
+      continue;
+    }
+    if (table.mutable) {
+      problems.push(`"${m.tablename}" (${m.source}.tablename) is listed twice in mutableMessages`);
+      continue;
+    }
+    const column = await client.query(`SELECT 1 FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped`, [
+      table.oid,
+      m.keyColumn,
+    ]);
+    if (!column.rowCount) {
+      problems.push(`table ${table.label} has no column "${m.keyColumn}" (${m.source}.keyColumn)`);
+      continue;
+    }
+    table.mutable = { keyColumn: m.keyColumn, name: m.name };
+  }
+  if (problems.length) throw new ConnectorSetupError(`connector configuration does not match the database:\n  ${problems.join('\n  ')}`);
 }
 
 /**

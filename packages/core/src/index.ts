@@ -14,6 +14,7 @@ export { RealtimeNode, type RealtimeNodeOptions, type LiveCounts, type Connectio
 export type { ConnectionHandle } from './connection/handshake.js';
 export { messageSize } from './messages/normalise.js';
 export { stampSerials } from './messages/stamp.js';
+export { createdInHistory } from './messages/history-lookup.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export { configIssueLines, type ConfigIssue } from './config-issues.js';
 export * from './channel/page-range.js';

@@ -46,7 +46,7 @@ export class MutableMessages {
   /** The latest version of a message, from the channel's store or, for one it does not know, from history. */
   async latest(channel: string, serial: string): Promise<AcceptedMessage | undefined> {
     const [found] = await this.ctx.messageStores(channel).latest(channel, [serial]);
-    return found ?? (await createdInHistory(this.ctx, channel, serial));
+    return found ?? (await createdInHistory(this.ctx.history, channel, serial));
   }
 
   async get(channel: string, serial: unknown): Promise<AcceptedMessage> {
@@ -78,7 +78,7 @@ export class MutableMessages {
     const items = await this.ctx.messageStores(base).versions(base, s, { direction, after: query.cursor, limit: limit + 1 });
     if (items.length === 0 && query.cursor === undefined) {
       // A message the store never saw change (or never saw): its create, from history, is its one version.
-      const created = await createdInHistory(this.ctx, base, s);
+      const created = await createdInHistory(this.ctx.history, base, s);
       if (!created) throw messageNotFound(base, s);
       return { items: [created] };
     }

@@ -48,8 +48,11 @@ export const redisConfigSchema = z
 export interface EngineAdapters {
   /** 'memory' (one node) or 'redis' (a cluster member). */
   kind: 'memory' | 'redis';
-  /** Broker, history, presence and shared connection state for RealtimeNode; empty for memory (the node's defaults). */
-  ports: Pick<RealtimeNodeOptions, 'broker' | 'history' | 'presence' | 'connectionStates' | 'nodeId'>;
+  /**
+   * Broker, history, presence, the message store and shared connection state for RealtimeNode; empty for memory
+   * (the node's defaults).
+   */
+  ports: Pick<RealtimeNodeOptions, 'broker' | 'history' | 'presence' | 'messageStores' | 'connectionStates' | 'nodeId'>;
   /**
    * Redeemed TokenRequest nonces for the Authenticator (createAuthenticator's `nonces`): shared by the cluster
    * on Redis, so one signed TokenRequest is redeemed once whichever nodes it is sent to; undefined for memory
@@ -106,6 +109,7 @@ export async function createEngineAdapters(config: RowcastConfig, logger: Logger
       broker: engine.broker,
       history: engine.history,
       presence: engine.presence,
+      messageStores: () => engine.messages,
       connectionStates: engine.connectionStates,
       nodeId: engine.nodeId,
     },

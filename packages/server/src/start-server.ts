@@ -2,10 +2,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { createAuthenticator, MemoryStatsStore, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
+import { createAuthenticator, DEFAULT_ENGINE_CONFIG, MemoryStatsStore, RealtimeNode, type ApiKey, type AuthenticatorApi } from '@rowcast/core';
 import { createRestHandler, type StatsDeps } from '@rowcast/http-api';
 import { attachWebSocketTransport } from '@rowcast/transport-ws';
 import { createCometTransport } from '@rowcast/transport-comet';
+import { ChatRooms } from './chat-rooms.js';
 import type { RowcastConfig } from './config.js';
 import { components as defaultComponents, type ComponentStarter } from './components.js';
 import { provideDatabase, shortPath } from './component-database.js';
@@ -65,11 +66,25 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   } else {
     progress(logger, `keys: ${keys.map((k) => k.name).join(', ')}`);
   }
+  const componentList = opts.components ?? defaultComponents;
+  const raw = config as Record<string, unknown>;
+  const needsDatabase = componentList.some((c) => c.needsDatabase(raw));
   const adapters = await createEngineAdapters(config, logger);
   const auth = createAuthenticator({ keys, nonces: adapters.nonces, revocations: adapters.revocations, logger });
   // Revocations already in force must be known before any token is accepted.
   await auth.ready?.();
-  const node = new RealtimeNode({ auth, logger, config: { serverId: `rowcast-${process.pid}`, ...config.realtime }, ...adapters.ports });
+  // Chat rooms live in PostgreSQL whenever Rowcast has a database (configured, or embedded for a component).
+  const chatRooms = new ChatRooms({
+    withDatabase: needsDatabase || Boolean(config.database?.url),
+    realtime: { ...DEFAULT_ENGINE_CONFIG, ...config.realtime },
+  });
+  const node = new RealtimeNode({
+    auth,
+    logger,
+    config: { serverId: `rowcast-${process.pid}`, ...config.realtime },
+    ...adapters.ports,
+    messageStores: chatRooms.resolver,
+  });
   await adapters.start(node);
 
   const routes = new RouteTable();
@@ -102,18 +117,18 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
   progress(logger, `realtime and REST listening on port ${port}`);
 
-  const componentList = opts.components ?? defaultComponents;
-  const raw = config as Record<string, unknown>;
   let databaseUrl = config.database?.url;
   try {
     const database = await provideDatabase({
       configured: databaseUrl,
-      needed: componentList.some((c) => c.needsDatabase(raw)),
+      needed: needsDatabase,
       dataDir,
       logger,
     });
     databaseUrl = database.url;
     if (database.stop) stoppables.push({ name: 'embedded PostgreSQL', stop: database.stop });
+    await chatRooms.connect(databaseUrl, node, logger);
+    stoppables.push({ name: 'chat rooms', stop: () => chatRooms.stopChanges() });
 
     const ctx: ServerContext = {
       config: { ...raw, keys },
@@ -164,6 +179,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     }
     samples?.stop();
     await node.close();
+    await chatRooms.close().catch((err) => logger.error({ err }, 'closing the chat rooms store failed'));
     await Promise.all([transport.close(), comet.close()]);
     http.closeAllConnections();
     await new Promise<void>((ok) => http.close(() => ok()));

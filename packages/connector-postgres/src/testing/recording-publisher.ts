@@ -1,7 +1,15 @@
 import { vi } from 'vitest';
 import type { Message } from '@rowcast/protocol';
 import { messagesOf, type OutgoingBatch } from '../outgoing.js';
-import type { Publisher } from '../publisher.js';
+import type { MutablePublisher, Publisher, RowMessage } from '../publisher.js';
+
+/** One create, update or delete a RecordingPublisher was given. */
+export interface RecordedOperation {
+  action: 'create' | 'update' | 'delete';
+  channel: string;
+  serial: string;
+  message: RowMessage;
+}
 
 /**
  * A Publisher that keeps what it was given, for tests of decoding and confirmation that do not need a realtime
@@ -41,6 +49,31 @@ export class RecordingPublisher implements Publisher {
   /** Data of each message published on `channel`, parsed. */
   changes(channel: string): Array<{ table: string; type: string; row: Record<string, unknown> }> {
     return this.published.filter((p) => p.channel === channel).map((p) => JSON.parse(String(p.message.data)));
+  }
+
+  /** Mutable-message operations, in order; serials are `s<n>`, a create with a seen id is a duplicate (null). */
+  readonly operations: RecordedOperation[] = [];
+  private readonly ids = new Map<string, string>();
+
+  readonly mutable: MutablePublisher = {
+    create: async (channel, message) => {
+      this.calls++;
+      if (this.failWith) throw this.failWith;
+      if (this.ids.has(message.id)) return null;
+      const serial = `s${this.ids.size + 1}`;
+      this.ids.set(message.id, serial);
+      this.operations.push({ action: 'create', channel, serial, message });
+      return serial;
+    },
+    update: async (channel, serial, message) => this.record('update', channel, serial, message),
+    delete: async (channel, serial, message) => this.record('delete', channel, serial, message),
+    findSerial: async (_channel, id) => this.ids.get(id),
+  };
+
+  private record(action: 'update' | 'delete', channel: string, serial: string, message: RowMessage): void {
+    this.calls++;
+    if (this.failWith) throw this.failWith;
+    this.operations.push({ action, channel, serial, message });
   }
 
   async close(): Promise<void> {}

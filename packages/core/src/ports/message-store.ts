@@ -42,6 +42,9 @@ export interface MessageStore {
   /**
    * The latest version of each message serial, in the order asked, `undefined` for one the store does not know
    * (never recorded, or expired). Carries `annotations` when the message has a summary (see `setSummary`).
+   * A store may leave creates to the channel's history (the Redis one: the broker already stored them there);
+   * it then answers `undefined` for a message that never changed and has no summary, and the engine reads the
+   * create from history. `versions` still lists the create first.
    */
   latest(channel: string, serials: string[]): Promise<Array<AcceptedMessage | undefined>>;
   /** Versions of one message (the create and each change), `limit` of them in the request's direction. */

@@ -7,3 +7,4 @@ export { runConnectionStateStoreSuite, type ConnectionStateStoreSuiteOptions } f
 export { runNonceStoreSuite, type NonceStoreSuiteOptions } from './nonce-store-suite.js';
 export { dropTransport } from './drop-transport.js';
 export { runRevocationStoreSuite, type RevocationStoreSuiteOptions } from './revocation-store-suite.js';
+export { runMessageStoreSuite, type MessageStoreSuiteOptions } from './message-store-suite.js';

@@ -1,10 +1,19 @@
 import { MemoryNonceStore } from '../auth/memory-nonce-store.js';
-import { MemoryBroker, MemoryConnectionStateStore, MemoryHistoryStore, MemoryIdempotencyStore, MemoryPresenceStore } from '../memory/index.js';
+import {
+  MemoryBroker,
+  MemoryConnectionStateStore,
+  MemoryHistoryStore,
+  MemoryIdempotencyStore,
+  MemoryMessageStore,
+  MemoryPresenceStore,
+} from '../memory/index.js';
+import { systemClock } from '../ports/clock.js';
 import {
   runBrokerSuite,
   runConnectionStateStoreSuite,
   runHistoryStoreSuite,
   runIdempotencyStoreSuite,
+  runMessageStoreSuite,
   runNonceStoreSuite,
   runPresenceStoreSuite,
 } from './index.js';
@@ -35,3 +44,5 @@ runIdempotencyStoreSuite('memory', { shared: false, newStore: ({ windowMs, clock
 runConnectionStateStoreSuite('memory', { shared: false, realTimeExpiry: false, newStore: ({ clock }) => new MemoryConnectionStateStore(clock) });
 
 runNonceStoreSuite('memory', { shared: false, newStore: ({ clock }) => new MemoryNonceStore(clock) });
+
+runMessageStoreSuite('memory', { newStore: () => new MemoryMessageStore({ ttlMs: 120_000, maxEventsPerChannel: 10_000 }, systemClock()) });

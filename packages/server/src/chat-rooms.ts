@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import { MemoryMessageStore, systemClock, type EngineConfig, type MessageStoreResolver } from '@rowcast/core';
+import { CHAT_SUFFIX, ConnectorSetupError, PostgresMessageStore, startChatSqlChanges } from '@rowcast/connector-postgres';
+import type { RealtimeNodeApi } from '@rowcast/core';
+
+/**
+ * Where the engine keeps mutable message state: chat rooms (`<room>::$chat`) in PostgreSQL when Rowcast has a
+ * database (their messages, versions and reactions are rows, kept for good and queryable; a SQL change of one is
+ * published), every other channel in `fallback` (the cluster's store) or in memory with history's retention.
+ * The PostgreSQL store exists from the start, so the engine can be built before the database is up; it is
+ * connected by `connect` and its calls wait for that.
+ */
+export class ChatRooms {
+  readonly resolver: MessageStoreResolver;
+  private readonly postgres: PostgresMessageStore | undefined;
+  private readonly memory: MemoryMessageStore | undefined;
+  private sqlChanges: { stop(): Promise<void> } | undefined;
+
+  constructor(opts: { withDatabase: boolean; realtime: EngineConfig; fallback?: MessageStoreResolver }) {
+    this.postgres = opts.withDatabase ? new PostgresMessageStore() : undefined;
+    if (!opts.fallback) {
+      this.memory = new MemoryMessageStore(
+        { ttlMs: opts.realtime.historyTtlMs, maxEventsPerChannel: opts.realtime.historyMaxEventsPerChannel },
+        systemClock(),
+      );
+    }
+    const other = opts.fallback ?? (() => this.memory!);
+    const postgres = this.postgres;
+    this.resolver = postgres ? (channel) => (channel.endsWith(CHAT_SUFFIX) ? postgres : other(channel)) : other;
+  }
+
+  /**
+   * Connects the PostgreSQL store (creating its tables) and starts publishing SQL changes of chat messages, which
+   * needs logical replication: without it (wal_level) chat rooms still live in PostgreSQL, and a warning says
+   * that SQL changes are not published.
+   */
+  async connect(databaseUrl: string | undefined, node: RealtimeNodeApi, logger: Logger): Promise<void> {
+    if (!this.postgres) return;
+    if (!databaseUrl) throw new Error('chat rooms: a database was expected but none was provided');
+    await this.postgres.connect(databaseUrl);
+    try {
+      this.sqlChanges = await startChatSqlChanges({
+        databaseUrl,
+        node,
+        store: this.postgres,
+        logger: logger.child({ component: 'chat-sql-changes' }),
+      });
+      logger.info('chat rooms: messages, versions and reactions in PostgreSQL (rowcast_chat_*), SQL changes published');
+    } catch (err) {
+      if (!(err instanceof ConnectorSetupError)) throw err;
+      logger.warn(`chat rooms: messages in PostgreSQL, but SQL changes of them are not published: ${err.message}`);
+    }
+  }
+
+  /** Stops following SQL changes (before the engine closes). */
+  async stopChanges(): Promise<void> {
+    await this.sqlChanges?.stop();
+    this.sqlChanges = undefined;
+  }
+
+  /** Closes the stores (after the engine closed). */
+  async close(): Promise<void> {
+    this.memory?.close();
+    await this.postgres?.close();
+  }
+}
