@@ -8,9 +8,11 @@ import {
   OrderBy,
   type ChatMessageEvent,
   type Message,
+  type MessageReactionRawEvent,
   type MessageReactionSummaryEvent,
   type OccupancyEvent,
   type Room,
+  type RoomReactionEvent,
   type TypingSetEvent,
 } from '@ably/chat';
 import { SignJWT } from 'jose';
@@ -277,6 +279,11 @@ describe('@ably/chat against Rowcast', () => {
     const target = sent[3]!;
     const summaries: MessageReactionSummaryEvent[] = [];
     alice.messages.reactions.subscribe((event) => summaries.push(event));
+    // a moderator's view: every reaction as it is made (annotations over realtime, annotation_subscribe mode)
+    const moderator = await signIn('moderator').rooms.get(ROOM, { messages: { rawMessageReactions: true } });
+    const raw: MessageReactionRawEvent[] = [];
+    moderator.messages.reactions.subscribeRaw((event) => raw.push(event));
+    await moderator.attach();
 
     await bob.messages.reactions.send(target.serial, { name: '👍' });
     await alice.messages.reactions.send(target.serial, { name: '🎉', type: MessageReactionType.Multiple, count: 3 });
@@ -301,9 +308,32 @@ describe('@ably/chat against Rowcast', () => {
       return last && !last.reactions.distinct['👍'] && last.reactions.multiple['🎉']?.total === 3;
     }, 'summary without the removed reaction');
     expect((await bob.messages.get(target.serial)).reactions.distinct['👍']).toBeUndefined();
+
+    await until(() => raw.length === 3, 'three raw reactions at the moderator');
+    expect(raw.map((e) => [e.type, e.reaction.clientId, e.reaction.name, e.reaction.type, e.reaction.messageSerial, e.reaction.userClaim])).toEqual([
+      ['reaction.create', 'bob', '👍', MessageReactionType.Distinct, target.serial, 'member:bob'],
+      ['reaction.create', 'alice', '🎉', MessageReactionType.Multiple, target.serial, 'member:alice'],
+      ['reaction.delete', 'bob', '👍', MessageReactionType.Distinct, target.serial, 'member:bob'],
+    ]);
+    await moderator.detach();
   });
 
-  it('typing is seen by the other user live, and never lands in any history', async () => {
+  it("a room reaction reaches the other user live, with its sender's claim", async () => {
+    const got: RoomReactionEvent[] = [];
+    bob.reactions.subscribe((event) => got.push(event));
+    await alice.reactions.send({ name: '🎉', metadata: { big: true } });
+    await until(() => got.length === 1, 'the room reaction at bob');
+    const { reaction } = got[0]!;
+    expect([reaction.name, reaction.clientId, reaction.metadata, reaction.userClaim, reaction.isSelf]).toEqual([
+      '🎉',
+      'alice',
+      { big: true },
+      'member:alice',
+      false,
+    ]);
+  });
+
+  it('typing is seen by the other user live, and neither typing nor room reactions land in any history', async () => {
     const typing: TypingSetEvent[] = [];
     bob.typing.subscribe((event) => typing.push(event));
     await alice.typing.keystroke();

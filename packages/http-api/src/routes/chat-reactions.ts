@@ -51,6 +51,7 @@ export const deleteMessageReaction: RouteHandler = async (r) => {
   if (type !== 'unique' && !name) throw invalidBody(`name is required to delete a reaction of type ${type}`);
   const annotation: Annotation = { action: AnnotationAction.DELETE, messageSerial: r.params[1]!, type: REACTION_ANNOTATION_TYPES[type] };
   if (name) annotation.name = name;
+  if (call.userClaim !== undefined) annotation.extras = { userClaim: call.userClaim };
   await r.deps.node.publishAnnotations(call.channel, [annotation], call.origin);
   sendBody(r.res, r.style, 200, {});
 };
