@@ -5,7 +5,7 @@ import pg from 'pg';
 import * as Ably from 'ably';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startRowcast } from '../support/rowcast.ts';
+import { startRowcast, until } from '../support/rowcast.ts';
 import { ARTIFACTS, chatConfigSections, joinChat, launchChromium, messageItem, watchConsole } from './chat-support.ts';
 
 // Issue 6, "Done when": two real browsers (Debian chromium) on the chat served by Rowcast with its real rule,
@@ -199,6 +199,50 @@ describe('the editable chat in two browsers', () => {
     await pageA.getByRole('button', { name: 'Save' }).click();
     await messageItem(pageB, 'Edited again after a reload').waitFor();
     expect(await messageItem(pageB, 'sentinel after the forgery').getAttribute('data-own')).toBe('true');
+  });
+
+  it('shows an edit in place, as an update of the same message (same serial), and B’s reaction on it to both', async () => {
+    const observer = new Ably.Realtime({ key: rowcast.keys.full, endpoint: '127.0.0.1', port: rowcast.port, tls: false });
+    try {
+      const seen: Ably.InboundMessage[] = [];
+      await observer.channels.get('incoming-chat').subscribe((m) => seen.push(m));
+      await pageA.getByLabel('Message', { exact: true }).fill('Reaction target');
+      await pageA.getByLabel('Message', { exact: true }).press('Enter');
+      await messageItem(pageB, 'Reaction target').waitFor();
+      const created = await until(() => seen.find((m) => m.data?.msg_data === 'Reaction target'), 'the create');
+      expect(created.action).toBe('message.create');
+      const msgId = created.data.msg_id as string;
+      const positionOnB = () =>
+        pageB.evaluate(
+          (id) => Array.from(document.querySelectorAll('ol[aria-label="Messages"] > li')).findIndex((li) => li.getAttribute('data-msg-id') === id),
+          msgId,
+        );
+      const before = await positionOnB();
+
+      await messageItem(pageA, 'Reaction target').getByRole('button', { name: 'Edit message' }).click();
+      await pageA.getByLabel('Edit message text').fill('Reaction target, edited');
+      await pageA.getByLabel('Edit message text').press('Enter');
+      await messageItem(pageB, 'Reaction target, edited').waitFor();
+      const updated = await until(() => seen.find((m) => m.action === 'message.update' && m.data?.msg_id === msgId), 'the update');
+      expect(updated.serial).toBe(created.serial);
+      expect(await positionOnB()).toBe(before); // in place, not a new message at the bottom
+      expect(await pageB.locator(`li[data-msg-id="${msgId}"]`).innerText()).toMatch(/Reaction target, edited[\s\S]*· edited/);
+
+      await messageItem(pageB, 'Reaction target, edited').getByRole('button', { name: 'React with 👍' }).click();
+      await messageItem(pageA, 'Reaction target, edited').getByRole('button', { name: '👍 1: add yours' }).waitFor();
+      await messageItem(pageB, 'Reaction target, edited').getByRole('button', { name: '👍 1, yours: remove' }).waitFor();
+      const summary = await until(() => seen.find((m) => m.action === 'message.summary'), 'the reaction summary');
+      expect(summary.serial).toBe(created.serial);
+      // what a reader loading the page later sees: the reaction with the message (from the database)
+      await pageA.reload();
+      await messageItem(pageA, 'Reaction target, edited').getByRole('button', { name: '👍 1: add yours' }).waitFor();
+      await pageA.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+
+      await messageItem(pageB, 'Reaction target, edited').getByRole('button', { name: '👍 1, yours: remove' }).click();
+      await messageItem(pageA, 'Reaction target, edited').getByRole('button', { name: /^👍 1/ }).waitFor({ state: 'detached' });
+    } finally {
+      observer.close();
+    }
   });
 
   it('shows the connection state and disables sending while offline', async () => {

@@ -12,6 +12,9 @@ import { startRowcast, until, type TestRowcast } from '../support/rowcast.ts';
  * chat room keeps its messages in PostgreSQL.
  */
 
+/** A bound for the change stream on a loaded machine (logical decoding reads the whole cluster's WAL), not a timing claim. */
+const STREAM_WAIT_MS = 60_000;
+
 let db: TestDatabase;
 let sql: pg.Client;
 let server: TestRowcast;
@@ -57,16 +60,18 @@ afterAll(async () => {
 });
 
 describe('change stream: rows as mutable messages', () => {
-  it('publishes a SQL UPDATE of a mapped row as message.update of the original serial, and DELETE as message.delete', async () => {
+  it('publishes a SQL UPDATE of a mapped row as message.update of the original serial, and DELETE as message.delete', {
+    timeout: 240_000,
+  }, async () => {
     const { channel, received } = subscriber('tasks');
     await channel.attach();
     await sql.query(`INSERT INTO tasks (code, title) VALUES ('T-1', 'write the test')`);
-    const created = await until(() => received.find((m) => m.action === 'message.create'), 'the create');
+    const created = await until(() => received.find((m) => m.action === 'message.create'), 'the create', STREAM_WAIT_MS);
     expect(created.name).toBe('task');
     expect(created.data).toMatchObject({ code: 'T-1', title: 'write the test', done: false });
 
     await sql.query(`UPDATE tasks SET done = true, title = 'write the test, done' WHERE code = 'T-1'`);
-    const updated = await until(() => received.find((m) => m.action === 'message.update'), 'the update');
+    const updated = await until(() => received.find((m) => m.action === 'message.update'), 'the update', STREAM_WAIT_MS);
     expect(updated.serial).toBe(created.serial);
     expect(updated.data).toMatchObject({ code: 'T-1', title: 'write the test, done', done: true });
     expect(updated.version?.serial && updated.version.serial > created.serial!).toBe(true);
@@ -74,16 +79,18 @@ describe('change stream: rows as mutable messages', () => {
     expect(latest.data).toMatchObject({ done: true });
 
     await sql.query(`DELETE FROM tasks WHERE code = 'T-1'`);
-    const deleted = await until(() => received.find((m) => m.action === 'message.delete'), 'the delete');
+    const deleted = await until(() => received.find((m) => m.action === 'message.delete'), 'the delete', STREAM_WAIT_MS);
     expect(deleted.serial).toBe(created.serial);
     expect(received.map((m) => m.action)).toEqual(['message.create', 'message.update', 'message.delete']);
   });
 
-  it('after Rowcast restarts, an UPDATE still changes the same serial (chat room channel, messages in PostgreSQL)', async () => {
+  it('after Rowcast restarts, an UPDATE still changes the same serial (chat room channel, messages in PostgreSQL)', {
+    timeout: 180_000,
+  }, async () => {
     const before = subscriber('board::$chat');
     await before.channel.attach();
     await sql.query(`INSERT INTO tasks (code, title) VALUES ('T-2', 'survive a restart')`);
-    const created = await until(() => before.received.find((m) => m.data?.code === 'T-2'), 'the create');
+    const created = await until(() => before.received.find((m) => m.data?.code === 'T-2'), 'the create', STREAM_WAIT_MS);
     expect(created.action).toBe('message.create');
 
     for (const c of clients.splice(0)) c.close();
@@ -93,7 +100,7 @@ describe('change stream: rows as mutable messages', () => {
     const after = subscriber('board::$chat');
     await after.channel.attach();
     await sql.query(`UPDATE tasks SET title = 'survived' WHERE code = 'T-2'`);
-    const updated = await until(() => after.received.find((m) => m.data?.code === 'T-2'), 'the update after the restart');
+    const updated = await until(() => after.received.find((m) => m.data?.code === 'T-2'), 'the update after the restart', STREAM_WAIT_MS);
     expect(updated.action).toBe('message.update');
     expect(updated.serial).toBe(created.serial);
     expect(updated.data).toMatchObject({ title: 'survived' });

@@ -116,6 +116,9 @@ it('counts messages, presence, rule deliveries and connections as they happen', 
   expect(value(after, 'rowcast_message_bytes_in_total')).toBeGreaterThan(value(before, 'rowcast_message_bytes_in_total'));
   expect(value(after, 'rowcast_presence_in_total') - value(before, 'rowcast_presence_in_total')).toBe(1);
   expect(value(after, 'rowcast_presence_members')).toBe(1);
+  // History kept: the 5 publishes and the presence enter at least (metachannel events are history too).
+  expect(value(after, 'rowcast_history_events') - value(before, 'rowcast_history_events')).toBeGreaterThanOrEqual(6);
+  expect(value(after, 'rowcast_history_channels') - value(before, 'rowcast_history_channels')).toBeGreaterThanOrEqual(2);
   expect(value(after, 'rowcast_connections{state="connected"}')).toBeGreaterThanOrEqual(1);
   expect(value(after, 'rowcast_attached_channels')).toBeGreaterThanOrEqual(2);
   expect(hooked).toBeGreaterThanOrEqual(5);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dropTransport } from '@rowcast/core/testing';
 import type * as Ably from 'ably';
 import { KEYS } from '../support/rowcast.ts';
 import { useRowcast } from '../support/use-rowcast.ts';
@@ -9,7 +10,7 @@ import { useRowcast } from '../support/use-rowcast.ts';
  * setting). Subscribers get each change with the original serial; history and rewind show messages as they now
  * are; the own/any capabilities decide who may change whose message.
  */
-const { realtime, rest } = useRowcast();
+const { server, realtime, rest } = useRowcast();
 
 /** Subscribes and collects messages (any action); `until(pred)` waits for one matching. */
 async function collect(channel: Ably.RealtimeChannel) {
@@ -85,6 +86,9 @@ describe.each([
     const now = await channel.getMessage(serial);
     expect(now).toMatchObject({ serial, action: 'message.update', data: 'Hello World', name: 'stream' });
 
+    // Operation metadata is a map of strings, as Ably's API has it.
+    const badMetadata = { metadata: { attempt: 2 } } as unknown as Ably.MessageOperation;
+    expect(await errorOf(channel.updateMessage({ serial, name: 'x' }, badMetadata))).toMatchObject({ code: 40003, statusCode: 400 });
     const updated = await channel.updateMessage({ serial, name: 'renamed' });
     expect(updated.versionSerial! > appended.versionSerial!).toBe(true);
     const late = realtime({ key: KEYS.full, useBinaryProtocol }).channels.get(name, { params: { rewind: '1' } });
@@ -97,6 +101,30 @@ describe.each([
       data: 'Hello World',
       version: { serial: updated.versionSerial },
     });
+  });
+
+  it('a subscriber whose transport was cut gets the changes it missed on resume, in order', async () => {
+    const name = `mutable-resume-${format}`;
+    const author = realtime({ key: KEYS.full, clientId: 'alice', useBinaryProtocol }).channels.get(name);
+    const subscriber = realtime({ key: KEYS.full, useBinaryProtocol });
+    const watched = subscriber.channels.get(name);
+    const watcher = await collect(watched);
+    const resumed: boolean[] = [];
+    watched.on('attached', (change) => void resumed.push(change.resumed));
+    const [serial] = (await author.publish('post', 'v1')).serials;
+    await watcher.until((m) => m.serial === serial);
+    const id = subscriber.connection.id!;
+    expect(dropTransport(server().node, id)).toBe(true);
+    await author.updateMessage({ serial: serial!, data: 'v2' });
+    await author.deleteMessage({ serial: serial! });
+    await watcher.until((m) => m.action === 'message.delete');
+    expect(subscriber.connection.id).toBe(id);
+    expect(resumed).toEqual([true]);
+    expect(watcher.got.map((m) => [m.serial, m.action, m.data])).toEqual([
+      [serial, 'message.create', 'v1'],
+      [serial, 'message.update', 'v2'],
+      [serial, 'message.delete', 'v2'],
+    ]);
   });
 
   it('a key with only message-update-own may change its own messages, not others; the refusals carry Ably codes', async () => {
@@ -185,5 +213,11 @@ describe.each([
     const rest3 = await rest2!.next();
     expect(rest3!.items.map((a) => a.action)).toEqual(['annotation.delete']);
     expect(rest3!.hasNext()).toBe(false);
+
+    // An edit keeps the reactions: the update carries the summary, and so does the message read afterwards.
+    await alice.updateMessage({ serial: serial!, data: 'hello, edited' });
+    const edited = await plainSeen.until((m) => m.action === 'message.update');
+    expect(edited.annotations?.summary).toEqual(expected);
+    expect(await bob.getMessage(serial!)).toMatchObject({ data: 'hello, edited', annotations: { summary: expected } });
   });
 });

@@ -22,13 +22,14 @@ export interface ChatAppContext {
 }
 
 /**
- * What a chat browser may do, and nothing more: talk and be present on `outgoing-chat`, read rows on
- * `incoming-chat`. `subscribe` on outgoing-chat is there because seeing other members (presence.get /
+ * What a chat browser may do, and nothing more: talk and be present on `outgoing-chat`, read rows and react to
+ * them on `incoming-chat`. `subscribe` on outgoing-chat is there because seeing other members (presence.get /
  * presence.subscribe) needs it, as on Ably; the page attaches it without the SUBSCRIBE mode, so it receives
- * presence only. No publish on incoming-chat: only the change stream writes rows there.
+ * presence only. No publish, update or delete on incoming-chat: only the change stream writes rows there; a
+ * reaction is an annotation (`annotation-publish`), counted once per clientId.
  */
 export const CHAT_CAPABILITY = {
-  'incoming-chat': ['history', 'subscribe'],
+  'incoming-chat': ['annotation-publish', 'history', 'subscribe'],
   'outgoing-chat': ['presence', 'publish', 'subscribe'],
 };
 

@@ -7,6 +7,7 @@ import {
   type Clock,
   type HistoryPageRequest,
   type HistoryRetention,
+  type HistorySize,
   type HistoryStore,
   type ParsedSerial,
 } from '@rowcast/core';
@@ -139,6 +140,31 @@ export class RedisHistoryStore implements HistoryStore {
       [epoch, prevEpoch] = await this.redis.hmget(keys.channelMeta(channel), 'epoch', 'prevEpoch');
     }
     return [];
+  }
+
+  /**
+   * Every history key of the cluster, counted at scrape time: SCAN in batches (never KEYS, which would block
+   * Redis) and one pipelined ZCARD per batch. A channel's expired events count until its next read or append
+   * trims them: they are what Redis holds.
+   */
+  async size(): Promise<HistorySize> {
+    const pattern = `${this.opts.keys.channelHistory('*')}`;
+    let channels = 0;
+    let events = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (!keys.length) continue;
+      const pipeline = this.redis.pipeline();
+      for (const key of keys) pipeline.zcard(key);
+      for (const [err, n] of (await pipeline.exec()) ?? []) {
+        if (err || !n) continue;
+        channels++;
+        events += n as number;
+      }
+    } while (cursor !== '0');
+    return { channels, events };
   }
 
   /**

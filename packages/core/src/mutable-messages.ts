@@ -57,7 +57,7 @@ export class MutableMessages {
     return found;
   }
 
-  mutate(
+  async mutate(
     channel: string,
     action: MutationAction,
     message: Message,
@@ -138,27 +138,30 @@ export class MutableMessages {
     const claimed = change.extras === undefined ? change : withUserClaim(change, origin.userClaim);
     const { delivered, stored } = applyMutation(current, action, claimed, newVersion(operation, origin, current, now));
     requireMessageSize(stored, this.ctx.config.maxMessageSize);
+    // Subscribers also get the message's annotation summary, so a client that shows both keeps it across edits.
+    const outgoing = current.annotations ? { ...delivered, annotations: current.annotations } : delivered;
     const event = await this.ctx.broker.publish(channel, {
       kind: 'message',
       id: origin.idBase ?? randomBytes(9).toString('base64url'),
       connectionId: origin.connectionId,
       timestamp: now,
-      messages: [delivered],
+      messages: [outgoing],
     });
-    // The broker stamped the version serial on what it delivered; an append's stored form is a separate object.
-    if (stored !== delivered) stored.version = delivered.version;
+    // The broker stamped the version serial on what it delivered; the stored form is kept without the summary.
+    stored.version = outgoing.version;
+    delivered.version = outgoing.version;
     await this.ctx.messageStores(channel).record(channel, [stored]);
     if (!isMetaChannel(channel)) {
       if (origin.connectionId) {
         this.counters.realtimeMessagesIn++;
-        this.counters.realtimeMessageBytesIn += messageSize(delivered);
+        this.counters.realtimeMessageBytesIn += messageSize(outgoing);
       } else {
         this.counters.restMessagesIn++;
-        this.counters.restMessageBytesIn += messageSize(delivered);
+        this.counters.restMessageBytesIn += messageSize(outgoing);
       }
-      await this.hooks.run({ kind: 'message', channel, messages: event.messages ?? [delivered] });
+      await this.hooks.run({ kind: 'message', channel, messages: event.messages ?? [outgoing] });
     }
-    return { versionSerial: delivered.version?.serial ?? null };
+    return { versionSerial: outgoing.version?.serial ?? null };
   }
 
   private async annotate(channel: string, accepted: AcceptedAnnotation[], origin: PublishOrigin): Promise<void> {

@@ -208,8 +208,8 @@ export interface RealtimeNodeApi {
    * delete) as realtime ANNOTATION or REST would: ids, timestamps and serials minted, clientId checked as for
    * messages, delivered to attachments with the annotation_subscribe mode, recorded, and each annotated
    * message's new summary delivered to subscribers as `message.summary`. Capability `annotation-publish` is the
-   * caller's to check (as `publish` is). Throws 40003 for an annotation without messageSerial or type, 40400
-   * for an unknown message.
+   * caller's to check (as `publish` is). Throws 40003 for an annotation without messageSerial or type, 40161
+   * for a flag/distinct/unique one from a caller without clientId, 40400 for an unknown message.
    */
   publishAnnotations(channel: string, annotations: Annotation[], origin: PublishOrigin): Promise<void>;
   /** Annotations of message `serial`, oldest first (the REST annotations list). */

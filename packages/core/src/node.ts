@@ -44,7 +44,7 @@ import { connectionSummaries, liveCounts, type ConnectionSummary, type LiveCount
 import type { Broker } from './ports/broker.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { ConnectionStateStore } from './ports/connection-state-store.js';
-import type { HistoryStore } from './ports/history-store.js';
+import type { HistorySize, HistoryStore } from './ports/history-store.js';
 import type { IdempotencyStore } from './ports/idempotency-store.js';
 import type { MessageStoreResolver } from './ports/message-store.js';
 import { silentLogger, type Logger } from './ports/logger.js';
@@ -193,6 +193,11 @@ export class RealtimeNode implements RealtimeNodeApi {
   /** Live levels of this node, counted on demand (a scrape, a stats flush), never on the message path. */
   liveCounts(): LiveCounts {
     return liveCounts(this.connections, this.ctx.hub);
+  }
+
+  /** What the history store holds (all channels; cluster-wide with a shared store): for /metrics. */
+  historySize(): Promise<HistorySize> {
+    return this.ctx.history.size();
   }
 
   /** Channels with subscribers on this node, and how many (admin listing). */

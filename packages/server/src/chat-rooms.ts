@@ -6,7 +6,8 @@ import type { RealtimeNodeApi } from '@rowcast/core';
 /**
  * Where the engine keeps mutable message state: chat rooms (`<room>::$chat`) in PostgreSQL when Rowcast has a
  * database (their messages, versions and reactions are rows, kept for good and queryable; a SQL change of one is
- * published), every other channel in `fallback` (the cluster's store) or in memory with history's retention.
+ * published), and so are the channels the change stream publishes rows to as mutable messages (`mutableMessages`:
+ * the rows are durable, so their messages' versions and reactions are too); every other channel in `fallback` (the cluster's store) or in memory with history's retention.
  * The PostgreSQL store exists from the start, so the engine can be built before the database is up; it is
  * connected by `connect` and its calls wait for that.
  */
@@ -16,7 +17,7 @@ export class ChatRooms {
   private readonly memory: MemoryMessageStore | undefined;
   private sqlChanges: { stop(): Promise<void> } | undefined;
 
-  constructor(opts: { withDatabase: boolean; realtime: EngineConfig; fallback?: MessageStoreResolver }) {
+  constructor(opts: { withDatabase: boolean; realtime: EngineConfig; fallback?: MessageStoreResolver; durableChannels?: Set<string> }) {
     this.postgres = opts.withDatabase ? new PostgresMessageStore() : undefined;
     if (!opts.fallback) {
       this.memory = new MemoryMessageStore(
@@ -26,7 +27,8 @@ export class ChatRooms {
     }
     const other = opts.fallback ?? (() => this.memory!);
     const postgres = this.postgres;
-    this.resolver = postgres ? (channel) => (channel.endsWith(CHAT_SUFFIX) ? postgres : other(channel)) : other;
+    const durable = opts.durableChannels ?? new Set<string>();
+    this.resolver = postgres ? (channel) => (channel.endsWith(CHAT_SUFFIX) || durable.has(channel) ? postgres : other(channel)) : other;
   }
 
   /**
@@ -63,4 +65,20 @@ export class ChatRooms {
     this.memory?.close();
     await this.postgres?.close();
   }
+}
+
+/**
+ * The channels an inline `connector` section publishes `mutableMessages` tables to (table names compared without a
+ * `public.` schema). A section given as a file path is not read here: its channels keep the default store.
+ */
+export function mutableMessageChannels(config: Record<string, unknown>): Set<string> {
+  const section = config.connector as { connector?: unknown; mutableMessages?: unknown } | undefined;
+  const out = new Set<string>();
+  if (!section || typeof section !== 'object' || !Array.isArray(section.connector) || !Array.isArray(section.mutableMessages)) return out;
+  const bare = (t: unknown) => String(t).replace(/^public\./, '');
+  const tables = new Set(section.mutableMessages.map((m: { tablename?: unknown }) => bare(m?.tablename)));
+  for (const m of section.connector as Array<{ tablename?: unknown; ablychannelname?: unknown }>) {
+    if (tables.has(bare(m?.tablename)) && typeof m?.ablychannelname === 'string') out.add(m.ablychannelname);
+  }
+  return out;
 }

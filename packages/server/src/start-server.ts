@@ -6,7 +6,7 @@ import { createAuthenticator, DEFAULT_ENGINE_CONFIG, MemoryStatsStore, RealtimeN
 import { createRestHandler, type StatsDeps } from '@rowcast/http-api';
 import { attachWebSocketTransport } from '@rowcast/transport-ws';
 import { createCometTransport } from '@rowcast/transport-comet';
-import { ChatRooms } from './chat-rooms.js';
+import { ChatRooms, mutableMessageChannels } from './chat-rooms.js';
 import type { RowcastConfig } from './config.js';
 import { components as defaultComponents, type ComponentStarter } from './components.js';
 import { provideDatabase, shortPath } from './component-database.js';
@@ -77,6 +77,8 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
   const chatRooms = new ChatRooms({
     withDatabase: needsDatabase || Boolean(config.database?.url),
     realtime: { ...DEFAULT_ENGINE_CONFIG, ...config.realtime },
+    fallback: adapters.ports.messageStores,
+    durableChannels: mutableMessageChannels(raw),
   });
   const node = new RealtimeNode({
     auth,

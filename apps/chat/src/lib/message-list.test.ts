@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MessageList } from './message-list.js';
-import { parseRowChange, type ChatRow } from './rows.js';
+import { parseChatEvent, parseRowChange, type ChatRow } from './rows.js';
 
 function row(id: number, text = `m${id}`): ChatRow {
   return {
@@ -64,5 +64,43 @@ describe('parseRowChange', () => {
     expect(parseRowChange({ table: 'other', type: 'INSERT', row: row(1) })).toBeUndefined();
     expect(parseRowChange({ table: 'chat_data', type: 'TRUNCATE', row: row(1) })).toBeUndefined();
     expect(parseRowChange({ table: 'chat_data', type: 'UPDATE', row: {} })).toBeUndefined();
+  });
+});
+
+describe('parseChatEvent (rows as mutable messages)', () => {
+  it('maps create, update and delete of a serial to row changes carrying it, and a summary to reactions', () => {
+    expect(parseChatEvent({ action: 'message.create', serial: 's1', data: row(1) })).toEqual({
+      kind: 'row',
+      change: { type: 'INSERT', serial: 's1', row: row(1) },
+    });
+    expect(parseChatEvent({ action: 'message.update', serial: 's1', data: row(1, 'edited') })?.kind).toBe('row');
+    const summary = {
+      'reaction:distinct.v1': { '👍': { total: 2, clientIds: ['a', 'b'], clipped: false }, '😂': { total: 0, clientIds: [] } },
+      'other:flag.v1': {},
+    };
+    expect(parseChatEvent({ action: 'message.summary', serial: 's1', annotations: { summary } })).toEqual({
+      kind: 'reactions',
+      serial: 's1',
+      reactions: { '👍': { total: 2, clientIds: ['a', 'b'] } },
+    });
+    // the original form is still understood
+    expect(parseChatEvent({ data: JSON.stringify({ table: 'chat_data', type: 'DELETE', row: row(2) }) })).toEqual({
+      kind: 'row',
+      change: { type: 'DELETE', row: row(2) },
+    });
+    expect(parseChatEvent({ action: 'message.create', serial: 's2', data: 'not a row' })).toBeUndefined();
+  });
+
+  it('applies an update in place, keeping the serial and reactions, and reactions by serial', () => {
+    const list = new MessageList();
+    list.apply({ type: 'INSERT', serial: 's1', row: row(1) });
+    list.apply({ type: 'INSERT', serial: 's2', row: row(2) });
+    expect(list.applyReactions('s1', { '👍': { total: 1, clientIds: ['c'] } })).toBe(true);
+    expect(list.applyReactions('unknown', {})).toBe(false);
+    list.apply({ type: 'UPDATE', serial: 's1', row: { ...row(1, 'edited'), is_edited: true } });
+    expect(list.rows.map((r) => [r.msg_data, r.serial, r.reactions])).toEqual([
+      ['edited', 's1', { '👍': { total: 1, clientIds: ['c'] } }],
+      ['m2', 's2', undefined],
+    ]);
   });
 });

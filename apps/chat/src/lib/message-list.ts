@@ -1,4 +1,4 @@
-import type { ChatRow, RowChange } from './rows.js';
+import type { ChatRow, Reactions, RowChange } from './rows.js';
 
 /**
  * The loaded window of the conversation, ordered by incremental_record_id (the database's order). Pure: the
@@ -12,20 +12,30 @@ export class MessageList {
   /** Applies a change from the stream; returns what it did. */
   apply(change: RowChange): 'inserted' | 'updated' | 'deleted' | 'ignored' {
     const i = this.indexOf(change.row.msg_id);
+    const row = change.serial ? { ...change.row, serial: change.serial } : change.row;
     switch (change.type) {
       case 'INSERT':
         if (i >= 0) return 'ignored';
-        this.insertSorted(change.row);
+        this.insertSorted(row);
         return 'inserted';
       case 'UPDATE':
         if (i < 0) return 'ignored';
-        this.rows[i] = { ...this.rows[i], ...change.row };
+        // in place: same position, same serial, its reactions kept
+        this.rows[i] = { ...this.rows[i], ...row };
         return 'updated';
       case 'DELETE':
         if (i < 0) return 'ignored';
         this.rows.splice(i, 1);
         return 'deleted';
     }
+  }
+
+  /** Sets the reactions of the message with this serial (a `message.summary`); false when it is not loaded. */
+  applyReactions(serial: string, reactions: Reactions): boolean {
+    const i = this.rows.findIndex((r) => r.serial === serial);
+    if (i < 0) return false;
+    this.rows[i] = { ...this.rows[i], reactions };
+    return true;
   }
 
   /** Adds a page of older messages (any order); rows already loaded are kept as they are (the stream is newer). */

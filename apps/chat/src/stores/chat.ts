@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import * as Ably from 'ably';
 import { INCOMING, OUTGOING, clientOptions, linkStateOf, membersOf, type LinkState, type Member } from '../lib/realtime.js';
-import { parseRowChange } from '../lib/rows.js';
+import { parseChatEvent, REACTION_TYPE } from '../lib/rows.js';
 import { useMessagesStore } from './messages.js';
 
 const NICKNAME_KEY = 'rowcast-chat-nickname';
@@ -22,6 +22,7 @@ export const useChatStore = defineStore('chat', () => {
   const canSend = computed(() => link.value === 'connected');
 
   let outgoing: Ably.RealtimeChannel | undefined;
+  let incomingChannel: Ably.RealtimeChannel | undefined;
   let presenceRead = 0;
 
   /** Sets the nickname; the first time, connects, follows the stream and enters presence. */
@@ -56,6 +57,7 @@ export const useChatStore = defineStore('chat', () => {
     window.addEventListener('offline', updateLink);
 
     const incoming = realtime.channels.get(INCOMING);
+    incomingChannel = incoming;
     // Attached without resuming (the first attach, or after a gap): read the newest page from the database.
     const onAttach = (change: Ably.ChannelStateChange) => {
       if (!change.resumed) void messages.loadNewest();
@@ -64,8 +66,10 @@ export const useChatStore = defineStore('chat', () => {
     incoming.on('update', onAttach);
     incoming
       .subscribe((message) => {
-        const change = parseRowChange(message.data);
-        if (change) messages.apply(change);
+        // each row is one message: created, edited in place and deleted under its serial; reactions are summaries
+        const event = parseChatEvent(message);
+        if (event?.kind === 'row') messages.apply(event.change);
+        else if (event) messages.applyReactions(event.serial, event.reactions);
       })
       .catch((err: Ably.ErrorInfo) => (problem.value = `Cannot follow the conversation: ${err.message}`));
 
@@ -104,12 +108,19 @@ export const useChatStore = defineStore('chat', () => {
     await channel().publish('deletedMsg', { msgIdToDelete: msgId });
   }
 
+  /** Adds the user's reaction `name` to the message with `serial`, or takes it back when `mine`. */
+  async function react(serial: string, name: string, mine: boolean): Promise<void> {
+    if (!incomingChannel) throw new Error('not connected');
+    if (mine) await incomingChannel.annotations.delete(serial, { type: REACTION_TYPE, name });
+    else await incomingChannel.annotations.publish(serial, { type: REACTION_TYPE, name });
+  }
+
   function channel(): Ably.RealtimeChannel {
     if (!outgoing) throw new Error('not connected');
     return outgoing;
   }
 
-  return { nickname, link, clientId, members, problem, canSend, join, send, edit, remove };
+  return { nickname, link, clientId, members, problem, canSend, join, send, edit, remove, react };
 });
 
 function readNickname(): string {

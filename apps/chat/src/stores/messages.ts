@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { reactive, ref } from 'vue';
 import { MessageList } from '../lib/message-list.js';
-import type { ChatRow, RowChange } from '../lib/rows.js';
+import type { ChatRow, Reactions, RowChange } from '../lib/rows.js';
 
 export const PAGE_SIZE = 50;
 
@@ -62,5 +62,9 @@ export const useMessagesStore = defineStore('messages', () => {
     return list.apply(change);
   }
 
-  return { list, loaded, loadingOlder, hasOlder, loadError, loadNewest, loadOlder, apply };
+  function applyReactions(serial: string, reactions: Reactions): boolean {
+    return list.applyReactions(serial, reactions);
+  }
+
+  return { list, loaded, loadingOlder, hasOlder, loadError, loadNewest, loadOlder, apply, applyReactions };
 });

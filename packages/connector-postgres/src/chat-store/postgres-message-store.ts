@@ -161,23 +161,25 @@ export class PostgresMessageStore implements MessageStore {
   }
 
   /**
-   * The channel's messages as they are now, in serial order. A bound that is an event serial (no `:index`)
+   * The channel's messages in serial order, each as created: the engine pages them as it pages its event log
+   * (creates only) and then shows each as it now is (`latest`). A bound that is an event serial (no `:index`)
    * compares with the event part of message serials, so "after event E" excludes E's own messages.
    */
   async history(channel: string, request: HistoryPageRequest): Promise<AcceptedMessage[]> {
     const pool = await this.ready;
     const forwards = request.direction === 'forwards';
-    const { rows } = await pool.query<LatestRow>(
-      `SELECT serial, message, summary FROM ${MESSAGES}
-        WHERE channel = $1
-          AND ($2::text IS NULL OR (CASE WHEN strpos($2, ':') > 0 THEN serial ELSE split_part(serial, ':', 1) END) ${forwards ? '>' : '<'} $2::text COLLATE "C")
-          AND ($3::text IS NULL OR (CASE WHEN strpos($3, ':') > 0 THEN serial ELSE split_part(serial, ':', 1) END) <= $3::text COLLATE "C")
-          AND ($4::bigint IS NULL OR created_at >= to_timestamp($4 / 1000.0))
-          AND ($5::bigint IS NULL OR created_at <= to_timestamp($5 / 1000.0))
-        ORDER BY serial ${forwards ? 'ASC' : 'DESC'} LIMIT $6`,
+    const { rows } = await pool.query<{ message: AcceptedMessage }>(
+      `SELECT COALESCE(v.message, m.message) AS message FROM ${MESSAGES} m
+         LEFT JOIN ${VERSIONS} v ON v.channel = m.channel AND v.serial = m.serial AND v.version_serial = m.serial
+        WHERE m.channel = $1
+          AND ($2::text IS NULL OR (CASE WHEN strpos($2, ':') > 0 THEN m.serial ELSE split_part(m.serial, ':', 1) END) ${forwards ? '>' : '<'} $2::text COLLATE "C")
+          AND ($3::text IS NULL OR (CASE WHEN strpos($3, ':') > 0 THEN m.serial ELSE split_part(m.serial, ':', 1) END) <= $3::text COLLATE "C")
+          AND ($4::bigint IS NULL OR m.created_at >= to_timestamp($4 / 1000.0))
+          AND ($5::bigint IS NULL OR m.created_at <= to_timestamp($5 / 1000.0))
+        ORDER BY m.serial ${forwards ? 'ASC' : 'DESC'} LIMIT $6`,
       [channel, request.after ?? null, request.notAfter ?? null, request.since ?? null, request.until ?? null, request.limit],
     );
-    return rows.map(messageOf);
+    return rows.map((r) => fromStored(r.message));
   }
 
   /** A row SQL changed and Rowcast has not yet published (`sql_change` set), with its chat columns as SQL left them. */

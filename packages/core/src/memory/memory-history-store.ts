@@ -1,4 +1,4 @@
-import type { HistoryPageRequest, HistoryRetention, HistoryStore } from '../ports/history-store.js';
+import type { HistoryPageRequest, HistoryRetention, HistorySize, HistoryStore } from '../ports/history-store.js';
 import type { ChannelEvent } from '../ports/events.js';
 import type { Clock } from '../ports/clock.js';
 import { parseSerial } from '../channel/serial.js';
@@ -54,6 +54,18 @@ export class MemoryHistoryStore implements HistoryStore {
   /** Channels with a record (events or a remembered position); for tests of the sweep. */
   get channelCount(): number {
     return this.logs.size;
+  }
+
+  async size(): Promise<HistorySize> {
+    let channels = 0;
+    let events = 0;
+    for (const log of this.logs.values()) {
+      this.trim(log);
+      const held = log.events.length - log.head;
+      if (held > 0) channels++;
+      events += held;
+    }
+    return { channels, events };
   }
 
   async append(event: ChannelEvent): Promise<void> {

@@ -4,13 +4,15 @@ import type { Clock } from '../ports/clock.js';
 import type { HistoryRetention } from '../ports/history-store.js';
 import type { AnnotationPageRequest, MessageStore, VersionPageRequest } from '../ports/message-store.js';
 
-interface MessageEntry {
-  latest: AcceptedMessage;
-  /** Every version recorded, in version-serial order (the create first). */
+/** A message that changed or was annotated after its create. */
+interface ChangedEntry {
+  /** The latest version; absent when only annotations were recorded for a create this store no longer has. */
+  latest?: AcceptedMessage;
+  /** Every version recorded, in version-serial order (the create first when known). */
   versions: AcceptedMessage[];
   annotations: AcceptedAnnotation[];
   summary?: { value: MessageAnnotations; asOf: string };
-  /** Last write: an entry expires `ttlMs` after it, like the history event it belongs to. */
+  /** Last write: the entry expires `ttlMs` after it. */
   touchedAt: number;
 }
 
@@ -20,12 +22,14 @@ function versionSerial(m: AcceptedMessage): string {
 }
 
 /**
- * MessageStore in process memory, with history's retention: an entry goes `ttlMs` after its last change, and a
- * channel keeps at most `maxEventsPerChannel` messages (oldest created first out). Holds references to the
- * accepted objects the history store also holds, so recording a create costs a map entry, not a copy.
+ * MessageStore in process memory, with history's retention: a create is kept `ttlMs` after its timestamp and a
+ * changed message `ttlMs` after its last change; a channel keeps at most `maxEventsPerChannel` creates (oldest
+ * first out). A create costs one map entry referring to the accepted object history also holds (publishing is
+ * the hot path); only messages that change or get annotations get an entry of their own.
  */
 export class MemoryMessageStore implements MessageStore {
-  private readonly channels = new Map<string, Map<string, MessageEntry>>();
+  private readonly created = new Map<string, Map<string, AcceptedMessage>>();
+  private readonly changed = new Map<string, Map<string, ChangedEntry>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -37,54 +41,35 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   async record(channel: string, messages: AcceptedMessage[]): Promise<void> {
-    const now = this.clock.now();
-    let entries = this.channels.get(channel);
-    if (!entries) {
-      entries = new Map();
-      this.channels.set(channel, entries);
-    }
     for (const m of messages) {
-      const entry = entries.get(m.serial);
-      if (!entry) {
-        entries.set(m.serial, { latest: m, versions: [m], annotations: [], touchedAt: now });
-        continue;
-      }
-      entry.touchedAt = now;
-      const v = versionSerial(m);
-      let at = entry.versions.length;
-      while (at > 0 && versionSerial(entry.versions[at - 1]) > v) at--;
-      entry.versions.splice(at, 0, m);
-      if (v > versionSerial(entry.latest)) entry.latest = m;
-    }
-    while (entries.size > this.retention.maxEventsPerChannel) {
-      const oldest = entries.keys().next().value as string;
-      entries.delete(oldest);
+      if (!m.action) this.recordCreate(channel, m);
+      else this.recordVersion(channel, m);
     }
   }
 
   async latest(channel: string, serials: string[]): Promise<Array<AcceptedMessage | undefined>> {
-    const entries = this.channels.get(channel);
+    const changed = this.changed.get(channel);
+    const created = this.created.get(channel);
     return serials.map((serial) => {
-      const entry = this.live(entries?.get(serial));
-      if (!entry) return undefined;
-      return entry.summary ? { ...entry.latest, annotations: entry.summary.value } : entry.latest;
+      const entry = this.live(changed?.get(serial));
+      if (entry?.latest) return entry.summary ? { ...entry.latest, annotations: entry.summary.value } : entry.latest;
+      return this.liveCreate(created?.get(serial));
     });
   }
 
   async versions(channel: string, serial: string, request: VersionPageRequest): Promise<AcceptedMessage[]> {
-    const entry = this.live(this.channels.get(channel)?.get(serial));
-    if (!entry) return [];
+    const entry = this.live(this.changed.get(channel)?.get(serial));
+    const create = this.liveCreate(this.created.get(channel)?.get(serial));
+    const all = entry ? entry.versions : create ? [create] : [];
     const forwards = request.direction === 'forwards';
-    const ordered = forwards ? entry.versions : [...entry.versions].reverse();
+    const ordered = forwards ? all : [...all].reverse();
     const after = request.after;
     const from = after === undefined ? ordered : ordered.filter((m) => (forwards ? versionSerial(m) > after : versionSerial(m) < after));
     return from.slice(0, request.limit);
   }
 
   async addAnnotation(channel: string, annotation: AcceptedAnnotation): Promise<AcceptedAnnotation[]> {
-    const entry = this.live(this.channels.get(channel)?.get(annotation.messageSerial));
-    if (!entry) return [annotation];
-    entry.touchedAt = this.clock.now();
+    const entry = this.entryFor(channel, annotation.messageSerial);
     let at = entry.annotations.length;
     while (at > 0 && entry.annotations[at - 1].serial > annotation.serial) at--;
     entry.annotations.splice(at, 0, annotation);
@@ -92,7 +77,7 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   async annotations(channel: string, messageSerial: string, request: AnnotationPageRequest): Promise<AcceptedAnnotation[]> {
-    const entry = this.live(this.channels.get(channel)?.get(messageSerial));
+    const entry = this.live(this.changed.get(channel)?.get(messageSerial));
     if (!entry) return [];
     const after = request.after;
     const from = after === undefined ? entry.annotations : entry.annotations.filter((a) => a.serial > after);
@@ -100,8 +85,7 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   async setSummary(channel: string, serial: string, summary: MessageAnnotations, asOf: string): Promise<void> {
-    const entry = this.live(this.channels.get(channel)?.get(serial));
-    if (!entry) return;
+    const entry = this.entryFor(channel, serial);
     if (entry.summary && entry.summary.asOf >= asOf) return;
     entry.summary = { value: summary, asOf };
   }
@@ -110,18 +94,62 @@ export class MemoryMessageStore implements MessageStore {
     clearInterval(this.sweeper);
   }
 
-  /** Drops entries past their time, and channels left empty. */
+  /** Drops what is past its time, and channels left empty. */
   sweep(): void {
-    const expiredBefore = this.clock.now() - this.retention.ttlMs;
-    for (const [channel, entries] of this.channels) {
-      for (const [serial, entry] of entries) if (entry.touchedAt < expiredBefore) entries.delete(serial);
-      if (entries.size === 0) this.channels.delete(channel);
+    const cutoff = this.clock.now() - this.retention.ttlMs;
+    for (const [channel, creates] of this.created) {
+      // Insertion order is acceptance order: stop at the first create still kept.
+      for (const [serial, m] of creates) {
+        if (m.timestamp >= cutoff) break;
+        creates.delete(serial);
+      }
+      if (creates.size === 0) this.created.delete(channel);
+    }
+    for (const [channel, entries] of this.changed) {
+      for (const [serial, entry] of entries) if (entry.touchedAt < cutoff) entries.delete(serial);
+      if (entries.size === 0) this.changed.delete(channel);
     }
   }
 
+  private recordCreate(channel: string, m: AcceptedMessage): void {
+    let creates = this.created.get(channel);
+    if (!creates) this.created.set(channel, (creates = new Map()));
+    creates.set(m.serial, m);
+    if (creates.size > this.retention.maxEventsPerChannel) creates.delete(creates.keys().next().value as string);
+  }
+
+  private recordVersion(channel: string, m: AcceptedMessage): void {
+    const entry = this.entryFor(channel, m.serial);
+    const v = versionSerial(m);
+    let at = entry.versions.length;
+    while (at > 0 && versionSerial(entry.versions[at - 1]) > v) at--;
+    entry.versions.splice(at, 0, m);
+    if (!entry.latest || v > versionSerial(entry.latest)) entry.latest = m;
+  }
+
+  /** The changed-message entry of `serial` (made from its create when there is none yet), touched now. */
+  private entryFor(channel: string, serial: string): ChangedEntry {
+    let entries = this.changed.get(channel);
+    if (!entries) this.changed.set(channel, (entries = new Map()));
+    const now = this.clock.now();
+    let entry = this.live(entries.get(serial));
+    if (!entry) {
+      const create = this.liveCreate(this.created.get(channel)?.get(serial));
+      entry = { latest: create, versions: create ? [create] : [], annotations: [], touchedAt: now };
+      entries.set(serial, entry);
+    }
+    entry.touchedAt = now;
+    return entry;
+  }
+
   /** The entry unless it expired since the last sweep (reads never show what history no longer would). */
-  private live(entry: MessageEntry | undefined): MessageEntry | undefined {
+  private live(entry: ChangedEntry | undefined): ChangedEntry | undefined {
     if (!entry || entry.touchedAt < this.clock.now() - this.retention.ttlMs) return undefined;
     return entry;
+  }
+
+  private liveCreate(m: AcceptedMessage | undefined): AcceptedMessage | undefined {
+    if (!m || m.timestamp < this.clock.now() - this.retention.ttlMs) return undefined;
+    return m;
   }
 }

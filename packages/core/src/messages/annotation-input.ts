@@ -1,4 +1,4 @@
-import { AnnotationAction, ErrorCode, ErrorInfo, type Annotation } from '@rowcast/protocol';
+import { AnnotationAction, ErrorCode, ErrorInfo, requirePayloadDepth, type Annotation } from '@rowcast/protocol';
 import { effectiveClientId, type Identity } from '../connection/identity.js';
 import type { AcceptedAnnotation } from '../node-api.js';
 import { normaliseData } from './normalise.js';
@@ -29,6 +29,9 @@ export function acceptAnnotation(
     throw invalid(`${where}.count must be a number`);
   if (a.id !== undefined && typeof a.id !== 'string') throw invalid(`${where}.id must be a string`);
   if (a.clientId !== undefined && typeof a.clientId !== 'string') throw invalid(`${where}.clientId must be a string`);
+  if (a.extras !== undefined && a.extras !== null && (typeof a.extras !== 'object' || Array.isArray(a.extras)))
+    throw invalid(`${where}.extras must be an object`);
+  requirePayloadDepth(a.extras, `${where}.extras`);
   const clientId = effectiveClientId(identity, a.clientId) ?? (a.clientId === undefined ? defaults.defaultClientId : undefined);
   if (clientId === undefined && NEEDS_CLIENT_ID.test(a.type)) {
     throw new ErrorInfo(`Annotations of type "${a.type}" need an identified client (one with a clientId)`, ErrorCode.IDENTIFIED_CLIENT_REQUIRED, 400);
@@ -48,7 +51,7 @@ export function acceptAnnotation(
   const { data, encoding } = normaliseData(a.data, typeof a.encoding === 'string' ? a.encoding : undefined, where);
   if (data !== undefined && data !== null) out.data = data;
   if (encoding) out.encoding = encoding;
-  if (a.extras && typeof a.extras === 'object' && !Array.isArray(a.extras)) out.extras = a.extras;
+  if (a.extras) out.extras = a.extras;
   return out;
 }
 

@@ -73,6 +73,7 @@ export function deliverableHistory(store: HistoryStore, logger: Logger): History
     events: async (channel) => deliverableEvents(await store.events(channel), logger),
     // A page keeps an emptied event in place of a dropped one: its length tells the pager whether more follow.
     page: async (channel, request) => (await store.page(channel, request)).map((e) => deliverableEvent(e, logger) ?? withItems(e, [])),
+    size: () => store.size(),
     close: () => store.close?.(),
   };
 }

@@ -74,9 +74,17 @@ export function newVersion(operation: MessageOperation | undefined, origin: Muta
   const version: MessageVersion = { serial: '', timestamp: Math.max(now, (current.version?.timestamp ?? current.timestamp) + 1) };
   const by = asked ?? caller ?? origin.defaultClientId;
   if (by !== undefined) version.clientId = by;
-  if (typeof operation?.description === 'string') version.description = operation.description;
-  if (operation?.metadata && typeof operation.metadata === 'object' && !Array.isArray(operation.metadata)) {
-    version.metadata = operation.metadata;
+  const description = operation?.description;
+  if (description !== undefined && description !== null) {
+    if (typeof description !== 'string') throw invalidOperation('description must be a string');
+    version.description = description;
+  }
+  const metadata = operation?.metadata;
+  if (metadata !== undefined && metadata !== null) {
+    if (typeof metadata !== 'object' || Array.isArray(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) {
+      throw invalidOperation('metadata must be an object of string values');
+    }
+    version.metadata = metadata;
   }
   return version;
 }
@@ -123,4 +131,8 @@ function concatenated(current: Message, appended: Message): Message['data'] {
     if (a instanceof Uint8Array && b instanceof Uint8Array) return new Uint8Array(Buffer.concat([a, b]));
   }
   throw new ErrorInfo('Only string data can be appended to string data, and binary to binary', ErrorCode.INVALID_PARAMETER_VALUE, 400);
+}
+
+function invalidOperation(why: string): ErrorInfo {
+  return new ErrorInfo(`Invalid operation: ${why}`, ErrorCode.INVALID_PARAMETER_VALUE, 400);
 }

@@ -23,6 +23,14 @@ export interface HistoryPageRequest {
   limit: number;
 }
 
+/** How much history a store holds, for operators (/metrics). */
+export interface HistorySize {
+  /** Channels with at least one event held. */
+  channels: number;
+  /** Events held (a store may still hold expired events until its next trim of that channel). */
+  events: number;
+}
+
 /**
  * Recent events per channel, in serial order: the source of resume replay, rewind and REST history.
  * Guarantees: events of a channel are returned in the order they were appended (serial order); an event is
@@ -44,6 +52,11 @@ export interface HistoryStore {
    * what it returns (a REST page must not cost the whole channel); fewer than `limit` means there are no more.
    */
   page(channel: string, request: HistoryPageRequest): Promise<ChannelEvent[]>;
+  /**
+   * What the store holds across all channels. Costs a pass over every channel (a scan in a shared store): for a
+   * metrics scrape, never for the message path.
+   */
+  size(): Promise<HistorySize>;
   /** Stops background work (timers); the store is not used afterwards. */
   close?(): void;
 }

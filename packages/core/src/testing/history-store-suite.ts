@@ -136,6 +136,19 @@ export function runHistoryStoreSuite(name: string, opts: HistoryStoreSuiteOption
       expect(got[3]).toEqual(presence);
     });
 
+    it('tells its size: channels holding events and the events held, within the count limit', async () => {
+      const clock = fakeClock();
+      const store = await opts.newStore({ retention: { ttlMs: 60_000, maxEventsPerChannel: 4 }, clock });
+      // A shared store may hold other tests' channels: what these appends add is what is checked.
+      const before = await store.size();
+      const [a, b] = [channel(), channel()];
+      const ep = epoch();
+      for (let i = 1; i <= 6; i++) await store.append(event(a, ep, i, clock));
+      await store.append(event(b, ep, 1, clock));
+      const after = await store.size();
+      expect({ channels: after.channels - before.channels, events: after.events - before.events }).toEqual({ channels: 2, events: 5 });
+    });
+
     it('reads a page: direction, limit, serial bounds (exclusive after, inclusive notAfter), time bounds, other epochs', async () => {
       const clock = fakeClock();
       const store = await opts.newStore({ retention, clock });

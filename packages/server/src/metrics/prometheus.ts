@@ -25,6 +25,7 @@ export class PrometheusMetrics {
       defaultMetricsOn = true;
     }
     this.defineEngineMetrics();
+    this.defineHistoryMetrics();
     this.defineComponentMetrics();
   }
 
@@ -122,6 +123,30 @@ export class PrometheusMetrics {
         let n = 0;
         for (const channel of node.localPresenceChannels()) n += (await node.presenceMembers(channel)).length;
         this.set(n);
+      },
+    });
+  }
+
+  /**
+   * History kept, read from the store at scrape time. With Redis the store is the cluster's, so every node reports
+   * the same cluster-wide figure (aggregate with max, not sum).
+   */
+  private defineHistoryMetrics(): void {
+    const { node } = this.sources;
+    new Gauge({
+      name: 'rowcast_history_channels',
+      help: 'Channels with message or presence history kept',
+      registers: [this.registry],
+      async collect() {
+        this.set((await node.historySize()).channels);
+      },
+    });
+    new Gauge({
+      name: 'rowcast_history_events',
+      help: 'History events kept (one per publish: a message batch or a presence change), all channels',
+      registers: [this.registry],
+      async collect() {
+        this.set((await node.historySize()).events);
       },
     });
   }
