@@ -2,7 +2,7 @@ import { parseChannelName } from './channel/names.js';
 import { Attachment } from './connection/attachment.js';
 import type { EngineContext } from './context.js';
 import { pageHistory } from './history-query.js';
-import { createdMessages, latestVersions, storedMessages, storeHistoryEvents } from './messages/latest-view.js';
+import { createdMessages, latestVersions, storeHistoryEvents } from './messages/latest-view.js';
 import { deliverableMembers } from './messages/deliverable.js';
 import type { AcceptedMessage, AcceptedPresence, ChannelDetails, HistoryPage, HistoryQuery } from './node-api.js';
 
@@ -15,11 +15,8 @@ import type { AcceptedMessage, AcceptedPresence, ChannelDetails, HistoryPage, Hi
 export async function messageHistory(ctx: EngineContext, channel: string, query: HistoryQuery): Promise<HistoryPage<AcceptedMessage>> {
   const { base } = parseChannelName(channel);
   const store = ctx.messageStores(base);
-  // A store that answers history itself holds each message once, already as it now is (updates and deletes
-  // included, at their create's place): every message it gives is an item, and none needs a second read.
-  if (store.history) return pageHistory((request) => storeHistoryEvents(store, base, request), storedMessages, query);
   const page = await pageHistory(
-    (request) => ctx.history.page(base, request),
+    store.history ? (request) => storeHistoryEvents(store, base, request) : (request) => ctx.history.page(base, request),
     // a shared store may keep ephemeral messages in the event it sequenced
     createdMessages,
     query,

@@ -21,12 +21,6 @@ export function createdMessages(event: ChannelEvent): AcceptedMessage[] | undefi
   return created.length ? created : undefined;
 }
 
-/** The messages of an event read from MessageStore.history (each already its latest version), ephemeral ones left out. */
-export function storedMessages(event: ChannelEvent): AcceptedMessage[] | undefined {
-  const messages = withoutEphemeral(event).messages;
-  return messages?.length ? messages : undefined;
-}
-
 /** Events reduced to their created messages (rewind's backlog), events left with none dropped. */
 export function createdEvents(events: ChannelEvent[]): ChannelEvent[] {
   const out: ChannelEvent[] = [];
