@@ -14,9 +14,10 @@ import { changeStream } from './benchmarks/change-stream.js';
 import { writePath } from './benchmarks/write-path.js';
 import { rulesIdle } from './benchmarks/rules-idle.js';
 import { historyPage } from './benchmarks/history-page.js';
+import { chatApi } from './benchmarks/chat-api.js';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-const BENCHMARKS: Benchmark[] = [dbPath, fanout, fanoutCluster, fanoutMetrics, writePath, changeStream, connections, rulesIdle, historyPage];
+const BENCHMARKS: Benchmark[] = [dbPath, fanout, fanoutCluster, fanoutMetrics, writePath, changeStream, connections, rulesIdle, historyPage, chatApi];
 
 /**
  * `npm run bench [-- NAME...] [--smoke] [--profile]`. Runs the named benchmarks (all by default) one after

@@ -167,6 +167,18 @@ export function until<T>(check: () => T | undefined | null | false, what: string
   );
 }
 
+/** `until` for a check that must ask the server (an async read): retried until it resolves truthy. */
+export function eventually<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await check();
+      if (!value) throw new Error(`Timed out waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
+}
+
 /** One `ably` SDK client in its own process (test/support/ably-child.mjs), to be killed or replaced. */
 export interface ChildClient {
   /** The JSON lines it printed so far. */

@@ -16,6 +16,7 @@ import { acceptAnnotation } from './messages/annotation-input.js';
 import { createdInHistory } from './messages/history-lookup.js';
 import { applyMutation, messageNotFound, newVersion, requireMutationRights, requireSerial, type MutationAction } from './messages/mutation.js';
 import { messageSize, requireMessageSize } from './messages/normalise.js';
+import { withUserClaim } from './messages/user-claim.js';
 import { summarise } from './messages/summary.js';
 import type { AcceptedAnnotation, AcceptedMessage, AnnotationsQuery, HistoryPage, MutationOrigin, PublishOrigin, VersionsQuery } from './node-api.js';
 
@@ -133,7 +134,9 @@ export class MutableMessages {
     if (!current) throw messageNotFound(channel, serial);
     requireMutationRights(origin, channel, action, current);
     const now = this.ctx.clock.now();
-    const { delivered, stored } = applyMutation(current, action, change, newVersion(operation, origin, current, now));
+    // New extras carry the changer's user claim (not one the client wrote); unchanged extras keep the author's.
+    const claimed = change.extras === undefined ? change : withUserClaim(change, origin.userClaim);
+    const { delivered, stored } = applyMutation(current, action, claimed, newVersion(operation, origin, current, now));
     requireMessageSize(stored, this.ctx.config.maxMessageSize);
     // Subscribers also get the message's annotation summary, so a client that shows both keeps it across edits.
     const outgoing = current.annotations ? { ...delivered, annotations: current.annotations } : delivered;

@@ -17,11 +17,18 @@ export interface PublishOrigin {
   idBase?: string;
   /** clientId given to messages that carry none (a wildcard connection that chose a clientId); else `clientId`. */
   defaultClientId?: string;
+  /**
+   * The publisher's JWT user claim for this channel (userClaimFor), set on each message as `extras.userClaim`;
+   * without it a message's own `extras.userClaim` is removed, since only the auth server may make that claim.
+   */
+  userClaim?: string;
 }
 
 /** What `publish` resolves with: one serial per message, `null` for a message dropped as an idempotent duplicate. */
 export interface PublishResult {
   serials: Array<string | null>;
+  /** When the messages were accepted (their `timestamp`); absent when all were duplicates. */
+  timestamp?: number;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { EngineContext } from './context.js';
 import type { TrafficCounters } from './counters.js';
 import { isEphemeral } from './messages/ephemeral.js';
 import { messageSize, normaliseMessage, requireMessageSize } from './messages/normalise.js';
+import { withUserClaim } from './messages/user-claim.js';
 import { acceptTrustedBatch, trustedBatchKey } from './messages/trusted-batch.js';
 import type { AcceptedMessage, AcceptedPresence, PublishOrigin, PublishResult, TrustedBatch } from './node-api.js';
 import type { IdempotencyStore } from './ports/idempotency-store.js';
@@ -38,7 +39,7 @@ export class PublishPipeline {
     const accepted: AcceptedMessage[] = [];
     const positions: number[] = [];
     const valid = messages.map((raw, i) => {
-      const m = normaliseMessage(raw, `messages[${i}]`);
+      const m = withUserClaim(normaliseMessage(raw, `messages[${i}]`), origin.userClaim);
       const clientId = effectiveClientId(identity, m.clientId) ?? (m.clientId === undefined ? origin.defaultClientId : undefined);
       const size = requireMessageSize({ ...m, clientId }, this.ctx.config.maxMessageSize);
       return { m, clientId, size };
@@ -83,7 +84,7 @@ export class PublishPipeline {
       }
     }
     for (const [k, m] of event.messages!.entries()) serials[positions[k]] = m.serial;
-    return { serials };
+    return { serials, timestamp: now };
   }
 
   async publishBatch(channel: string, batch: TrustedBatch): Promise<PublishResult> {

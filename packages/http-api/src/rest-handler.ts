@@ -6,6 +6,7 @@ import type { RestDeps, RouteHandler, RouteRequest } from './route.js';
 import { batchPublish } from './routes/batch-publish.js';
 import { channelList } from './routes/channel-list.js';
 import { channelStatus } from './routes/channel-status.js';
+import { CHAT_ROUTES } from './routes/chat-routes.js';
 import { messageHistory, presenceHistory } from './routes/history.js';
 import { changeMessage, getMessage, listAnnotations, messageVersions, publishAnnotations } from './routes/message-changes.js';
 import { batchPresence, presenceMembers } from './routes/presence.js';
@@ -42,10 +43,14 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: ['presence'], handler: batchPresence },
   { method: 'GET', pattern: ['stats'], handler: getStats },
   { method: 'POST', pattern: ['stats'], handler: postStatsFixtures },
+  ...CHAT_ROUTES,
 ];
 
 /** First path segments that belong to Ably's REST API: anything under them is answered here (40400 if unknown). */
 const OWNED_ROOTS = new Set(['time', 'keys', 'channels', 'messages', 'presence', 'stats', 'push']);
+
+/** Ably's Chat REST API (`/chat/v<n>/...`); the rest of `/chat` stays free for apps (a SPA's routes). */
+const CHAT_API = /^\/chat\/v\d+\//;
 
 function splitPath(pathname: string): string[] | undefined {
   try {
@@ -77,7 +82,7 @@ export function createRestHandler(deps: RestDeps): (req: IncomingMessage, res: S
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (req, res, url) => {
     const rawRoot = url.pathname.split('/')[1] ?? '';
-    if (!OWNED_ROOTS.has(rawRoot)) return false;
+    if (!OWNED_ROOTS.has(rawRoot) && !CHAT_API.test(url.pathname)) return false;
     const segments = splitPath(url.pathname);
     const style: ResponseStyle = {
       format: responseFormat(req, url),

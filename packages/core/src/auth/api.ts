@@ -29,6 +29,8 @@ export interface Credentials {
   revocable?: boolean;
   /** A JWT's `x-ably-revocation-key`: a `revocationKey:` revocation target. */
   revocationKey?: string;
+  /** A JWT's user claims by claim name (`ably.room.<room>`, `ably.channel.<channel>`): see userClaimFor. */
+  userClaims?: Record<string, string>;
 }
 
 /** `POST /keys/{keyName}/revokeTokens` as the SDK's `auth.revokeTokens` sends it. */

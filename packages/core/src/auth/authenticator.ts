@@ -128,6 +128,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         issued: claims.issued,
         revocable,
         revocationKey: claims.revocationKey,
+        userClaims: claims.userClaims,
       });
     }
     if (!looksLikeRowcastToken(token)) throw new ErrorInfo('Invalid token format', ErrorCode.INVALID_TOKEN_FORMAT, 401);

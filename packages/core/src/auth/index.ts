@@ -9,6 +9,7 @@ export {
 } from './capability.js';
 export { clientIdAllowed, resolveClientId } from './client-id.js';
 export { createJwt, looksLikeJwt } from './jwt.js';
+export { CHAT_ROOM_SUFFIX, userClaimFor } from './user-claim.js';
 export { DEFAULT_TOKEN_TTL_MS, MAX_TOKEN_TTL_MS } from './token.js';
 export { NONCE_CLOCK_MARGIN_MS, TOKEN_REQUEST_WINDOW_MS, nonceTtlMs, tokenRequestMac, tokenRequestSignText } from './token-request.js';
 export type { NonceStore } from './nonce-store.js';

@@ -1,5 +1,6 @@
 import { ErrorCode, ErrorInfo } from '@rowcast/protocol';
 import { decodeBase64Text, hmacSha256, safeEqual } from './crypto.js';
+import { USER_CLAIM_PREFIXES } from './user-claim.js';
 
 /** What an Ably-style JWT says once its signature checked out. */
 export interface JwtClaims {
@@ -16,6 +17,8 @@ export interface JwtClaims {
   embeddedToken?: string;
   /** `x-ably-revocation-key`: what a `revocationKey:` revocation names. */
   revocationKey?: string;
+  /** `ably.room.<room>` / `ably.channel.<channel>` string claims, by claim name (see user-claim.ts). */
+  userClaims?: Record<string, string>;
 }
 
 function b64url(value: object): string {
@@ -35,6 +38,17 @@ function parsePart(part: string | undefined): Record<string, unknown> | undefine
   } catch {
     return undefined;
   }
+}
+
+/** The JWT's user claims (string values of `ably.room.*` and `ably.channel.*` claims); undefined when none. */
+function userClaimsOf(claims: Record<string, unknown>): Record<string, string> | undefined {
+  let found: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(claims)) {
+    if (typeof value !== 'string' || !USER_CLAIM_PREFIXES.some((p) => name.startsWith(p))) continue;
+    found ??= {};
+    found[name] = value;
+  }
+  return found;
 }
 
 /** Whether a string has the shape of a JWT (three dot-separated base64url parts). */
@@ -103,6 +117,7 @@ export function verifyJwt(
   }
   return {
     revocationKey,
+    userClaims: userClaimsOf(claims),
     keyName: header.kid,
     clientId,
     capability: claims['x-ably-capability'],

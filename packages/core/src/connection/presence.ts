@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Action, ErrorCode, ErrorInfo, Flag, PresenceAction, type ProtocolMessage } from '@rowcast/protocol';
-import { capabilityAllows } from '../auth/index.js';
+import { capabilityAllows, userClaimFor } from '../auth/index.js';
 import type { AcceptedPresence } from '../node-api.js';
 import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import { messageSize } from '../messages/normalise.js';
 import { presencePayload } from '../messages/presence-payload.js';
+import { withUserClaim } from '../messages/user-claim.js';
 import { effectiveClientId } from './identity.js';
 import type { RealtimeConnection } from './connection.js';
 import { requireMode } from './require-mode.js';
@@ -32,6 +33,7 @@ export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessa
       throw new ErrorInfo('PRESENCE needs a non-empty presence array', ErrorCode.BAD_REQUEST, 400);
     }
     const now = conn.ctx.clock.now();
+    const userClaim = userClaimFor(conn.credentials.userClaims, base);
     const accepted = pm.presence.map((raw, i): AcceptedPresence => {
       if (!raw || typeof raw !== 'object') throw new ErrorInfo(`presence[${i}] must be an object`, ErrorCode.BAD_REQUEST, 400);
       if (!CLIENT_ACTIONS.has(raw.action)) {
@@ -48,7 +50,8 @@ export async function handlePresence(conn: RealtimeConnection, pm: ProtocolMessa
         connectionId: conn.id,
         timestamp: now,
       };
-      return Object.assign(p, presencePayload(raw, `presence[${i}]`, clientId, conn.ctx.config.maxMessageSize));
+      Object.assign(p, presencePayload(raw, `presence[${i}]`, clientId, conn.ctx.config.maxMessageSize));
+      return withUserClaim(p, userClaim);
     });
     if (!conn.presenceChannels.has(base)) {
       conn.presenceChannels.add(base);

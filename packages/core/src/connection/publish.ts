@@ -1,7 +1,7 @@
 import { ErrorCode, ErrorInfo, Flag, MessageAction, type Message, type ProtocolMessage } from '@rowcast/protocol';
 import type { MutationAction } from '../messages/mutation.js';
 import type { PublishOrigin } from '../node-api.js';
-import { capabilityAllows } from '../auth/index.js';
+import { capabilityAllows, userClaimFor } from '../auth/index.js';
 import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import type { RealtimeConnection } from './connection.js';
 import { requireMode } from './require-mode.js';
@@ -52,6 +52,7 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
       keyName: conn.credentials.keyName,
       idBase: `${conn.id}:${msgSerial}`,
       defaultClientId: conn.identity.clientId,
+      userClaim: userClaimFor(conn.credentials.userClaims, base),
     };
     const publishing = pm.messages.some(isMutation)
       ? mutate(conn, base, pm.messages, origin)
