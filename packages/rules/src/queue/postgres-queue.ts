@@ -4,7 +4,9 @@ import type { DeadLetter, DeadLetterFilter, DeliveryQueue, Lane, NewDelivery, Qu
 import { GroupCommit } from './group-commit.js';
 import { QUEUE_NOTIFY_CHANNEL } from './delivery-leadership.js';
 
-const QUEUE = 'rowcast_rule_queue';
+/** The queue's table (a transactional function target removes its items itself: function-worker.mjs). */
+export const QUEUE_TABLE = 'rowcast_rule_queue';
+const QUEUE = QUEUE_TABLE;
 const DEAD = 'rowcast_rule_dead_letters';
 /** NOTIFY payloads must stay under 8000 bytes. */
 const MAX_NOTICE_BYTES = 7_900;
