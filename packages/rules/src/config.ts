@@ -30,6 +30,12 @@ export const functionTargetSchema = z.strictObject({
   env: z.record(z.string(), z.string()).optional(),
   /** Heap limit of the function's worker (Lambda's memory size): a function that exceeds it is restarted. */
   memoryMb: z.number().int().min(16).max(16_384).default(512),
+  /**
+   * Exactly once for a function that writes to the rules queue's database: each call runs in one transaction that
+   * removes the delivered messages from the queue; the handler writes through `context.db` in that transaction,
+   * and both commit together or not at all. Needs the durable queue (a database).
+   */
+  transaction: z.boolean().default(false),
 });
 
 /** Ably's rule format gives headers as `[{ name, value }]`; a plain object is accepted too. */

@@ -28,10 +28,11 @@ export interface LaneDeps {
  * last attempt). Lanes of different channels run independently. The lane reads its items from the queue page by
  * page, so a backlog costs no memory.
  *
- * A batch's completion (the queue's DELETE) is awaited before the next batch is handed over, so a crash leaves at
- * most the batch in flight to be delivered again. It commits without waiting for its WAL flush (see
- * PostgresDeliveryQueue): only a PostgreSQL crash can undo one, and that means a redelivery, which at-least-once
- * allows.
+ * A batch's completion (the queue's DELETE) commits before the next batch is handed over, so a crash leaves at
+ * most one batch to be delivered again: the one in flight, or the one just delivered whose completion was. When
+ * the next batch needs a read, the completion travels in the read's statement (one round trip, not two, between
+ * deliveries). It commits without waiting for its WAL flush (see PostgresDeliveryQueue): only a PostgreSQL crash
+ * can undo one, and that means a redelivery, which at-least-once allows.
  */
 export class RuleLane {
   private running = false;
@@ -45,6 +46,8 @@ export class RuleLane {
   private readFromStart = true;
   private wake?: () => void;
   private current?: Promise<void>;
+  /** Seqs of the batch delivered last, not yet removed from the queue: removed with the next read, or before the next hand-over. */
+  private delivered: number[] = [];
 
   constructor(
     readonly channel: string,
@@ -76,6 +79,8 @@ export class RuleLane {
     let ranOut = false;
     try {
       ranOut = await this.drain();
+      // stopped between a delivery and the next read: its completion must not wait for a next read that never comes
+      await this.completeDelivered();
     } catch (err) {
       // The queue failed (database unreachable?): nothing was lost; try the lane again a little later.
       this.deps.logger.error({ channel: this.channel, err: (err as Error).message }, 'rule queue error; the lane retries');
@@ -103,6 +108,8 @@ export class RuleLane {
         return true;
       }
       for (let i = 0; i < page.length; i += batchSize) {
+        // the next batch of this page needs no read: the previous one's completion goes on its own
+        await this.completeDelivered();
         const batch = page.slice(i, i + batchSize);
         if (this.stopped || !(await this.deliver(batch))) return false;
         // a read from the start can return a late-committed item below lastSeq: lastSeq never goes back
@@ -112,18 +119,32 @@ export class RuleLane {
     return false;
   }
 
-  /** The next page of the lane: after `lastSeq`, or from its start. */
+  /**
+   * The next page of the lane: after `lastSeq`, or from its start; in the same round trip, the completion of the
+   * batch delivered last. If the read fails, that completion is kept for the next attempt.
+   */
   private async nextPage(pageSize: number): Promise<QueuedDelivery[]> {
     const fromStart = this.readFromStart;
     // cleared before the read: a signal during the read asks for another
     this.readFromStart = false;
     const lane = { ruleId: this.deps.rule.id, channel: this.channel };
+    const afterSeq = fromStart ? 0 : this.lastSeq;
     try {
-      return await this.deps.queue.page(lane, fromStart ? 0 : this.lastSeq, pageSize);
+      const page = await this.deps.queue.completeAndPage(this.delivered, lane, afterSeq, pageSize);
+      this.delivered = [];
+      return page;
     } catch (err) {
       this.readFromStart ||= fromStart;
       throw err;
     }
+  }
+
+  /** Removes the batch delivered last from the queue, if that is still to do. */
+  private async completeDelivered(): Promise<void> {
+    if (this.delivered.length === 0) return;
+    // issued in one turn, so the PostgreSQL queue's group commit removes the whole batch in one statement
+    await Promise.all(this.delivered.map((seq) => this.deps.queue.complete(seq)));
+    this.delivered = [];
   }
 
   /**
@@ -154,8 +175,8 @@ export class RuleLane {
         const now = Date.now();
         for (const item of batch) counters.delivered(rule.id, now - item.item.timestamp);
         if (attempts > 1) logger.info({ ...about, attempt: attempts }, 'rule delivery succeeded after retry');
-        // issued in one turn, so the PostgreSQL queue's group commit removes the whole batch in one statement
-        await Promise.all(batch.map((item) => queue.complete(item.seq)));
+        // removed with the lane's next read, or before its next hand-over (see completeDelivered)
+        this.delivered = batch.map((item) => item.seq);
         return true;
       }
       counters.failedAttempt(rule.id);

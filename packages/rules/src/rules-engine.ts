@@ -10,7 +10,7 @@ import { createCounters, type RuleCounters, type RuleStats } from './counters.js
 import { envelopeMessage, envelopePresence, type EnvelopeItem } from './envelope.js';
 import type { DeadLetter, DeadLetterFilter, DeliveryQueue, NewDelivery } from './queue/delivery-queue.js';
 import { MemoryDeliveryQueue } from './queue/memory-queue.js';
-import { PostgresDeliveryQueue } from './queue/postgres-queue.js';
+import { PostgresDeliveryQueue, QUEUE_TABLE } from './queue/postgres-queue.js';
 import { DeliveryLeadership, type QueueNotice } from './queue/delivery-leadership.js';
 import { RuleLane } from './rule-lane.js';
 import { Semaphore } from './semaphore.js';
@@ -237,7 +237,11 @@ export class RulesEngine {
       const modulePath = isAbsolute(fn.module) ? fn.module : resolve(this.opts.baseDir, fn.module);
       if (!existsSync(modulePath)) throw new Error(`rule "${config.id}": function module ${modulePath} does not exist`);
       const env = { ...process.env, ...this.opts.functionEnv, ...fn.env };
-      const functionTarget = new FunctionTarget(targetOpts, modulePath, env);
+      if (fn.transaction && !this.opts.databaseUrl) {
+        throw new Error(`rule "${config.id}": "transaction": true needs the durable queue (a database)`);
+      }
+      const queue = fn.transaction && this.opts.databaseUrl ? { databaseUrl: this.opts.databaseUrl, table: QUEUE_TABLE } : undefined;
+      const functionTarget = new FunctionTarget(targetOpts, modulePath, env, queue);
       this.runtime.set(config.id, { config, target: functionTarget, semaphore: new Semaphore(config.concurrency), lanes: new Map(), logger });
       try {
         await functionTarget.start();

@@ -35,6 +35,11 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     this.remove(seq);
   }
 
+  async completeAndPage(delivered: number[], lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
+    for (const seq of delivered) this.remove(seq);
+    return this.page(lane, afterSeq, limit);
+  }
+
   async recordFailure(seq: number, attempts: number, error: string, notBefore: number): Promise<void> {
     const item = this.bySeq.get(seq);
     if (item) Object.assign(item, { attempts, lastError: error, notBefore });

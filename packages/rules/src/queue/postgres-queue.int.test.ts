@@ -98,6 +98,24 @@ describe.each([
     }
   });
 
+  it('removes delivered items and returns the next page without them in one call, from the start too', async () => {
+    const queue = await open();
+    try {
+      const lane = { ruleId: 'r', channel: 'cp' };
+      await queue.enqueue([1, 2, 3, 4, 5].map((n) => delivery('cp', n)));
+      const [a, b, c] = await queue.page(lane, 0, 100);
+      const next = await queue.completeAndPage([a.seq, b.seq], lane, b.seq, 2);
+      expect(next.map((d) => d.deliveryId)).toEqual(['cp:3', 'cp:4']);
+      // read from the lane's start: what was just removed is not in the page either
+      expect((await queue.completeAndPage([c.seq], lane, 0, 100)).map((d) => d.deliveryId)).toEqual(['cp:4', 'cp:5']);
+      expect(await queue.size()).toBe(2);
+      // nothing delivered: a plain read
+      expect((await queue.completeAndPage([], lane, 0, 1)).map((d) => d.deliveryId)).toEqual(['cp:4']);
+      for (const d of await queue.page(lane, 0, 100)) await queue.complete(d.seq);
+    } finally {
+      await queue.close();
+    }
+  });
   it('records failures and moves given-up items to the dead letters', async () => {
     const queue = await open();
     try {

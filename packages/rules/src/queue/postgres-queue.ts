@@ -4,7 +4,9 @@ import type { DeadLetter, DeadLetterFilter, DeliveryQueue, Lane, NewDelivery, Qu
 import { GroupCommit } from './group-commit.js';
 import { QUEUE_NOTIFY_CHANNEL } from './delivery-leadership.js';
 
-const QUEUE = 'rowcast_rule_queue';
+/** The queue's table (a transactional function target removes its items itself: function-worker.mjs). */
+export const QUEUE_TABLE = 'rowcast_rule_queue';
+const QUEUE = QUEUE_TABLE;
 const DEAD = 'rowcast_rule_dead_letters';
 /** NOTIFY payloads must stay under 8000 bytes. */
 const MAX_NOTICE_BYTES = 7_900;
@@ -81,7 +83,8 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     // Completions do not wait for their WAL flush: only a PostgreSQL crash can lose one, and that only means the
     // item is delivered again, which at-least-once delivery allows; the flush stays off the delivery path.
-    const completionPool = new pg.Pool({ connectionString: databaseUrl, max: 1, options: '-c synchronous_commit=off' });
+    // Several connections: lanes of different channels read their next page on it (completeAndPage) side by side.
+    const completionPool = new pg.Pool({ connectionString: databaseUrl, max: 4, options: '-c synchronous_commit=off' });
     // A dropped idle connection must not crash the server; the next query gets a fresh one.
     for (const p of [pool, completionPool]) {
       p.on('error', (err) => logger.warn({ err: err.message }, 'rules queue: idle database connection failed'));
@@ -145,6 +148,20 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
       `SELECT seq, rule_id, channel, source, delivery_id, item, attempts, not_before, last_error FROM ${QUEUE}
        WHERE rule_id = $1 AND channel = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
       [lane.ruleId, lane.channel, afterSeq, limit],
+    );
+    return rows.map(toQueued);
+  }
+
+  async completeAndPage(delivered: number[], lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
+    if (delivered.length === 0) return this.page(lane, afterSeq, limit);
+    // The DELETE runs even though nothing reads its result (PostgreSQL executes every data-modifying CTE); the
+    // SELECT sees the snapshot from before it, hence the delivered seqs are left out explicitly. On the completion
+    // pool: the statement commits without waiting for its WAL flush, like `complete`.
+    const { rows } = await this.completionPool.query<QueueRow>(
+      `WITH done AS (DELETE FROM ${QUEUE} WHERE seq = ANY($1::bigint[]))
+       SELECT seq, rule_id, channel, source, delivery_id, item, attempts, not_before, last_error FROM ${QUEUE}
+       WHERE rule_id = $2 AND channel = $3 AND seq > $4 AND seq <> ALL($1::bigint[]) ORDER BY seq LIMIT $5`,
+      [delivered, lane.ruleId, lane.channel, afterSeq, limit],
     );
     return rows.map(toQueued);
   }

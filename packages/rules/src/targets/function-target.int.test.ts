@@ -137,6 +137,41 @@ describe('function targets: Lambda-style modules in worker threads', () => {
     }
   });
 
+  it('with transaction: true applies each message exactly once: a throw rolls its writes back, a late commit is not repeated', async () => {
+    const { engine } = await startEngine([
+      {
+        id: 'tx',
+        channelFilter: '^tx$',
+        target: { type: 'function', module: 'transactional-function.mjs', transaction: true, timeoutMs: 1_000, env: { DELAY_MS: '1500' } },
+        retry: { attempts: 5, backoffBaseMs: 10, backoffMaxMs: 10 },
+      },
+    ]);
+    try {
+      await engine.hook(messageEvent('tx', [{ name: 'first' }, { name: 'fail-after-write' }, { name: 'slow-after-write' }, { name: 'last' }]));
+      await rowsWhen('tx', 4);
+      await eventually(async () => ((await engine.queued()) === 0 ? true : undefined), 'the queue drained');
+      const rows = await h.logRows('tx');
+      expect(rows.map((r) => [r.name, r.deliveries])).toEqual([
+        ['first', 1],
+        ['fail-after-write', 1],
+        ['slow-after-write', 1],
+        ['last', 1],
+      ]);
+      const { rows: seen } = await h.sql.query(`SELECT name, attempt_seen FROM rule_log WHERE rule_id = 'tx' ORDER BY applied`);
+      // the failed attempt's write was rolled back; the slow one committed after its timeout, and its retry
+      // found the items gone and did not run the handler again
+      expect(seen.map((r) => r.attempt_seen)).toEqual([1, 2, 1, 1]);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('refuses transaction: true without the durable queue', async () => {
+    await expect(
+      startEngine([{ id: 'txmem', channelFilter: 'x', target: { type: 'function', module: 'transactional-function.mjs', transaction: true } }], ''),
+    ).rejects.toThrow(/rule "txmem": "transaction": true needs the durable queue/);
+  });
+
   it('refuses to start when a function module is missing', async () => {
     await expect(startEngine([{ id: 'missing', channelFilter: 'x', target: { type: 'function', module: 'nope.mjs' } }])).rejects.toThrow(
       /rule "missing": function module .*nope\.mjs does not exist/,

@@ -44,9 +44,10 @@ class FunctionWorker {
     functionName: string,
     env: Record<string, string | undefined>,
     private readonly logger: Logger,
+    transaction: WorkerTransaction | undefined,
   ) {
     this.worker = new Worker(WORKER_URL, {
-      workerData: { modulePath, handlerName: config.handler, functionName },
+      workerData: { modulePath, handlerName: config.handler, functionName, transaction },
       env,
       stdout: true,
       stderr: true,
@@ -79,7 +80,8 @@ class FunctionWorker {
     this.ready.catch(() => {});
   }
 
-  call(event: unknown, deliveryId: string, attempt: number): Promise<void> {
+  /** `seqs`: the batch's queue items, which a transactional call removes in its transaction. */
+  call(event: unknown, deliveryId: string, attempt: number, seqs: number[]): Promise<void> {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -88,7 +90,7 @@ class FunctionWorker {
         this.health ??= this.checkAlive();
       }, this.config.timeoutMs);
       this.calls.set(id, { resolve, reject, timer });
-      this.worker.postMessage({ type: 'invoke', id, event, deliveryId, attempt, timeoutMs: this.config.timeoutMs });
+      this.worker.postMessage({ type: 'invoke', id, event, deliveryId, attempt, seqs, timeoutMs: this.config.timeoutMs });
     });
   }
 
@@ -148,9 +150,21 @@ class FunctionWorker {
   }
 }
 
+/** Where a transactional function's calls remove their items (see FunctionTargetConfig.transaction). */
+export interface WorkerTransaction {
+  databaseUrl: string;
+  queueTable: string;
+  /**
+   * Longest a transaction may sit idle, or a statement run, before PostgreSQL ends it: twice the call's timeout,
+   * so only a call given up on long ago loses its transaction (and the lane is not held by its locks).
+   */
+  openForMs: number;
+}
+
 /**
  * A Lambda-style function target: `handler(event, context)` from an ESM or CommonJS module, loaded once in a
- * worker thread. With `enveloped` the event is Ably's envelope, otherwise the message's decoded data.
+ * worker thread. With `enveloped` the event is Ably's envelope, otherwise the message's decoded data. With
+ * `transaction`, each call and the removal of its items from the queue are one transaction (function-worker.mjs).
  */
 export class FunctionTarget implements DeliveryTarget {
   private readonly config: FunctionTargetConfig;
@@ -161,6 +175,8 @@ export class FunctionTarget implements DeliveryTarget {
     private readonly opts: TargetOptions,
     private readonly modulePath: string,
     private readonly env: Record<string, string | undefined>,
+    /** The queue's database and table, for a rule with `transaction: true`. */
+    private readonly queue?: { databaseUrl: string; table: string },
   ) {
     this.config = opts.rule.target as FunctionTargetConfig;
   }
@@ -182,7 +198,12 @@ export class FunctionTarget implements DeliveryTarget {
     // non-enveloped rules are never batched (config), so their event is the one item's data
     const event = this.opts.rule.enveloped ? envelopeOf(this.opts, batch) : decodeData(batch[0].item);
     // context.awsRequestId: the first item's id, stable across the attempts of a batch
-    await worker.call(event, batch[0].deliveryId, attempt);
+    await worker.call(
+      event,
+      batch[0].deliveryId,
+      attempt,
+      batch.map((item) => item.seq),
+    );
   }
 
   async close(): Promise<void> {
@@ -192,7 +213,11 @@ export class FunctionTarget implements DeliveryTarget {
 
   private current(): FunctionWorker {
     if (!this.worker || this.worker.dead) {
-      this.worker = new FunctionWorker(this.modulePath, this.config, this.opts.rule.id, this.env, this.opts.logger);
+      const transaction =
+        this.config.transaction && this.queue
+          ? { databaseUrl: this.queue.databaseUrl, queueTable: this.queue.table, openForMs: 2 * this.config.timeoutMs }
+          : undefined;
+      this.worker = new FunctionWorker(this.modulePath, this.config, this.opts.rule.id, this.env, this.opts.logger, transaction);
     }
     return this.worker;
   }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Module } from 'node:module';
 
-const { modulePath, handlerName, functionName } = workerData;
+const { modulePath, handlerName, functionName, transaction } = workerData;
 
 // A stray rejection or exception from the function's background work (a pg client's 'error' with no listener,
 // a query fired without await) is the function's problem: log it and keep the worker, and its pools, alive.
@@ -68,6 +68,60 @@ async function loadModule(path) {
   }
 }
 
+/**
+ * With `transaction` (the rule's `transaction: true`): connections to the rules queue's database. Each call runs in
+ * one transaction that first removes the delivered items from the queue, then runs the handler with `context.db`,
+ * then commits: the handler's writes and the removal commit together or not at all (exactly once). PostgreSQL ends
+ * a transaction left open by a hung handler (after twice the call's timeout), so its locks cannot hold the lane forever.
+ */
+let pool;
+async function transactionPool() {
+  if (!pool) {
+    const { default: pg } = await import('pg');
+    const limit = `-c idle_in_transaction_session_timeout=${transaction.openForMs} -c statement_timeout=${transaction.openForMs}`;
+    pool = new pg.Pool({ connectionString: transaction.databaseUrl, max: 4, options: limit });
+    pool.on('error', (err) => console.warn(`function ${functionName}: idle transaction connection failed:`, err.message));
+  }
+  return pool;
+}
+
+/**
+ * Runs `call(db)` in a transaction that also removes the items `seqs` from the queue. Resolves false, without
+ * calling, when they were removed already: an earlier attempt of the same batch committed (its reply was lost to a
+ * timeout), so running it again would apply it twice. The removal comes first: its row locks make a retry of the
+ * same batch wait for an earlier attempt still running, then see its outcome.
+ */
+async function inTransaction(seqs, call) {
+  const client = await (await transactionPool()).connect();
+  // a connection whose transaction did not end cleanly is closed rather than reused
+  let clean = false;
+  try {
+    await client.query('BEGIN');
+    const removed = await client.query(`DELETE FROM ${transaction.queueTable} WHERE seq = ANY($1::bigint[])`, [seqs]);
+    if (removed.rowCount < seqs.length) {
+      await client.query('ROLLBACK');
+      clean = true;
+      return false;
+    }
+    // only what a function needs: its statements run in the transaction, which Rowcast begins and ends
+    const db = { query: (text, values) => client.query(text, values) };
+    try {
+      await call(db);
+    } catch (err) {
+      await client.query('ROLLBACK').then(
+        () => (clean = true),
+        () => {},
+      );
+      throw err;
+    }
+    await client.query('COMMIT');
+    clean = true;
+    return true;
+  } finally {
+    client.release(!clean);
+  }
+}
+
 let handler;
 try {
   const mod = await loadModule(modulePath);
@@ -96,7 +150,8 @@ parentPort.on('message', (message) => {
   // Structured cloning turns a Buffer into a plain Uint8Array; functions expect a Buffer, as Lambda gives.
   const event =
     message.event instanceof Uint8Array ? Buffer.from(message.event.buffer, message.event.byteOffset, message.event.byteLength) : message.event;
-  invoke(handler, event, context).then(
+  const run = transaction ? inTransaction(message.seqs, (db) => invoke(handler, event, { ...context, db })) : invoke(handler, event, context);
+  run.then(
     () => parentPort.postMessage({ type: 'result', id: message.id, ok: true }),
     (err) => parentPort.postMessage({ type: 'result', id: message.id, ok: false, error: serialiseError(err) }),
   );
