@@ -3,6 +3,7 @@ import { capabilityAllows } from '../auth/index.js';
 import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import type { RealtimeConnection } from './connection.js';
 import { requireMode } from './require-mode.js';
+import { acknowledged } from './acknowledged.js';
 
 /**
  * ANNOTATION from a client (ably `channel.annotations.publish`/`delete`): annotations on earlier messages under
@@ -10,22 +11,8 @@ import { requireMode } from './require-mode.js';
  * mode (40160); counts against the publish rate; acknowledged in msgSerial order once accepted (the summaries
  * follow as `message.summary` messages).
  */
-export async function handleAnnotation(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
-  const msgSerial = pm.msgSerial;
-  if (typeof msgSerial !== 'number' || !Number.isInteger(msgSerial)) {
-    throw new ErrorInfo('ANNOTATION needs an integer msgSerial', ErrorCode.BAD_REQUEST, 400);
-  }
-  const slot = conn.acks.begin(msgSerial);
-  const previous = conn.acks.previousResult(msgSerial);
-  if (previous) {
-    try {
-      conn.acks.succeed(slot, await previous);
-    } catch (err) {
-      conn.acks.fail(slot, ErrorInfo.from(err));
-    }
-    return;
-  }
-  try {
+export function handleAnnotation(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
+  return acknowledged(conn, pm, 'ANNOTATION', 'annotation publish failed', (msgSerial) => {
     const parsed = parseChannelName(pm.channel);
     refuseClientPublish(parsed);
     const { base } = parsed;
@@ -38,7 +25,7 @@ export async function handleAnnotation(conn: RealtimeConnection, pm: ProtocolMes
       throw new ErrorInfo('ANNOTATION needs a non-empty annotations array', ErrorCode.BAD_REQUEST, 400);
     }
     conn.inboundRate.take(annotations.length);
-    const publishing = conn.ctx
+    return conn.ctx
       .publishAnnotations(base, annotations, {
         connectionId: conn.id,
         clientId: conn.identity.wildcard ? '*' : conn.identity.clientId,
@@ -47,12 +34,5 @@ export async function handleAnnotation(conn: RealtimeConnection, pm: ProtocolMes
         defaultClientId: conn.identity.clientId,
       })
       .then(() => annotations.map(() => null));
-    conn.acks.track(msgSerial, publishing);
-    conn.acks.succeed(slot, await publishing);
-  } catch (err) {
-    const info = ErrorInfo.from(err);
-    conn.ctx.counters.refused(info.code);
-    conn.acks.fail(slot, info);
-    if (!(err instanceof ErrorInfo)) conn.ctx.logger.error({ err, connectionId: conn.id }, 'annotation publish failed');
-  }
+  });
 }

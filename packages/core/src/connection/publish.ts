@@ -5,6 +5,7 @@ import { capabilityAllows, userClaimFor } from '../auth/index.js';
 import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import type { RealtimeConnection } from './connection.js';
 import { requireMode } from './require-mode.js';
+import { acknowledged } from './acknowledged.js';
 
 /**
  * MESSAGE from a client: a publish of one or more messages under one msgSerial, or (ably `updateMessage`,
@@ -15,22 +16,8 @@ import { requireMode } from './require-mode.js';
  * order with the serials in `res`. A msgSerial the connection already acknowledged (the SDK re-sends
  * unacknowledged messages after a resume) is acknowledged again without publishing twice.
  */
-export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
-  const msgSerial = pm.msgSerial;
-  if (typeof msgSerial !== 'number' || !Number.isInteger(msgSerial)) {
-    throw new ErrorInfo('MESSAGE needs an integer msgSerial', ErrorCode.BAD_REQUEST, 400);
-  }
-  const slot = conn.acks.begin(msgSerial);
-  const previous = conn.acks.previousResult(msgSerial);
-  if (previous) {
-    try {
-      conn.acks.succeed(slot, await previous);
-    } catch (err) {
-      conn.acks.fail(slot, ErrorInfo.from(err));
-    }
-    return;
-  }
-  try {
+export function handlePublish(conn: RealtimeConnection, pm: ProtocolMessage): Promise<void> {
+  return acknowledged(conn, pm, 'MESSAGE', 'publish failed', (msgSerial) => {
     const parsed = parseChannelName(pm.channel);
     refuseClientPublish(parsed);
     const { base } = parsed;
@@ -54,17 +41,10 @@ export async function handlePublish(conn: RealtimeConnection, pm: ProtocolMessag
       defaultClientId: conn.identity.clientId,
       userClaim: userClaimFor(conn.credentials.userClaims, base),
     };
-    const publishing = pm.messages.some(isMutation)
+    return pm.messages.some(isMutation)
       ? mutate(conn, base, pm.messages, origin)
       : conn.ctx.publishMessages(base, pm.messages, origin).then((r) => r.serials);
-    conn.acks.track(msgSerial, publishing);
-    conn.acks.succeed(slot, await publishing);
-  } catch (err) {
-    const info = ErrorInfo.from(err);
-    conn.ctx.counters.refused(info.code);
-    conn.acks.fail(slot, info);
-    if (!(err instanceof ErrorInfo)) conn.ctx.logger.error({ err, connectionId: conn.id }, 'publish failed');
-  }
+  });
 }
 
 const MUTATIONS = new Set<number>([MessageAction.UPDATE, MessageAction.DELETE, MessageAction.APPEND]);
