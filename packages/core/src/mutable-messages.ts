@@ -19,6 +19,7 @@ import { messageSize, requireMessageSize } from './messages/normalise.js';
 import { withUserClaim } from './messages/user-claim.js';
 import { summarise } from './messages/summary.js';
 import type { AcceptedAnnotation, AcceptedMessage, AnnotationsQuery, HistoryPage, MutationOrigin, PublishOrigin, VersionsQuery } from './node-api.js';
+import { KeyedTurns } from './keyed-turns.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -34,8 +35,8 @@ const MAX_LIMIT = 1000;
  * built on what it read.
  */
 export class MutableMessages {
-  /** Per message (or, for annotations, per channel), the last change still being applied. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Changes to one message (or, for annotations, to one channel) are applied one at a time. */
+  private readonly turns = new KeyedTurns();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -67,7 +68,7 @@ export class MutableMessages {
     const { base } = parseChannelName(channel);
     if (message === null || typeof message !== 'object') throw new ErrorInfo('No message given', ErrorCode.BAD_REQUEST, 400);
     const serial = requireSerial(message.serial);
-    return this.inTurn(`${base}\u0000${serial}`, () => this.applyChange(base, serial, action, message, operation, origin));
+    return this.turns.run(`${base}\u0000${serial}`, () => this.applyChange(base, serial, action, message, operation, origin));
   }
 
   async versions(channel: string, serial: unknown, query: VersionsQuery): Promise<HistoryPage<AcceptedMessage>> {
@@ -107,7 +108,7 @@ export class MutableMessages {
     );
     for (const a of accepted) requireMessageSize(a, this.ctx.config.maxMessageSize);
     // One channel's annotations one publish at a time on this node, so its summaries go out in order.
-    await this.inTurn(`${base}\u0000annotations`, () => this.annotate(base, accepted, origin));
+    await this.turns.run(`${base}\u0000annotations`, () => this.annotate(base, accepted, origin));
   }
 
   async annotations(channel: string, serial: unknown, query: AnnotationsQuery): Promise<HistoryPage<AcceptedAnnotation>> {
@@ -204,19 +205,6 @@ export class MutableMessages {
       timestamp: this.ctx.clock.now(),
       messages: summaries,
     });
-  }
-
-  /** Runs `work` after the previous work with the same key finished (either way). */
-  private inTurn<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const ahead = this.queues.get(key);
-    const mine = (ahead ? ahead.catch(() => undefined).then(work) : work()) as Promise<T>;
-    this.queues.set(key, mine);
-    void mine
-      .finally(() => {
-        if (this.queues.get(key) === mine) this.queues.delete(key);
-      })
-      .catch(() => undefined);
-    return mine;
   }
 }
 

@@ -12,6 +12,7 @@ import { acceptTrustedBatch, trustedBatchKey } from './messages/trusted-batch.js
 import type { AcceptedMessage, AcceptedPresence, PublishOrigin, PublishResult, TrustedBatch } from './node-api.js';
 import type { IdempotencyStore } from './ports/idempotency-store.js';
 import { memberKey } from './ports/presence-store.js';
+import { KeyedTurns } from './keyed-turns.js';
 
 /**
  * How a node accepts what is published: validation, ids and idempotency (in order per channel), the broker
@@ -19,7 +20,7 @@ import { memberKey } from './ports/presence-store.js';
  */
 export class PublishPipeline {
   /** Per channel, the last publish still waiting for its id check (see checkIds). */
-  private readonly idChecks = new Map<string, Promise<boolean[]>>();
+  private readonly idChecks = new KeyedTurns();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -151,19 +152,8 @@ export class PublishPipeline {
    * ids and nothing waiting, it answers synchronously, keeping the publish path synchronous.
    */
   private checkIds(channel: string, ids: string[]): boolean[] | Promise<boolean[]> {
-    const ahead = this.idChecks.get(channel);
-    if (!ids.length && !ahead) return [];
-    const check = (async () => {
-      if (ahead) await ahead.catch(() => undefined);
-      return ids.length ? this.idempotency.firstSightings(channel, ids) : [];
-    })();
-    this.idChecks.set(channel, check);
-    void check
-      .finally(() => {
-        if (this.idChecks.get(channel) === check) this.idChecks.delete(channel);
-      })
-      .catch(() => undefined);
-    return check;
+    if (!ids.length && !this.idChecks.busy(channel)) return [];
+    return this.idChecks.run(channel, async () => (ids.length ? this.idempotency.firstSightings(channel, ids) : []));
   }
 
   /** Counts the accepted messages of a publish: realtime when a connection sent them, REST/in-process otherwise. */
