@@ -7,5 +7,6 @@ export { restPublisher, endpointOptions } from './publisher-rest.js';
 export { ConnectorSetupError, type CapturedTable } from './setup.js';
 export { parseLsn, formatLsn } from './lsn.js';
 export { PostgresMessageStore } from './chat-store/postgres-message-store.js';
-export { startChatSqlChanges } from './chat-store/sql-changes.js';
+export { ChatSqlChanges } from './chat-store/sql-changes.js';
+export { withChangeRoutes, type ChangeRoute } from './change-route.js';
 export { CHAT_SUFFIX } from './chat-store/stored-message.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { MemoryMessageStore, systemClock, type EngineConfig, type MessageStoreResolver } from '@rowcast/core';
-import { CHAT_SUFFIX, ConnectorSetupError, PostgresMessageStore, startChatSqlChanges } from '@rowcast/connector-postgres';
+import { CHAT_SUFFIX, ChatSqlChanges, ConnectorSetupError, PostgresMessageStore, type ChangeRoute } from '@rowcast/connector-postgres';
 import type { RealtimeNodeApi } from '@rowcast/core';
 
 /**
@@ -15,7 +15,11 @@ export class ChatRooms {
   readonly resolver: MessageStoreResolver;
   private readonly postgres: PostgresMessageStore | undefined;
   private readonly memory: MemoryMessageStore | undefined;
-  private sqlChanges: { stop(): Promise<void> } | undefined;
+  private databaseUrl: string | undefined;
+  private changes: ChatSqlChanges | undefined;
+  private routeTaken = false;
+  /** The SQL changes' own stream, when no change stream of the database carries them. */
+  private ownStream: { stop(): Promise<void> } | undefined;
 
   constructor(opts: { withDatabase: boolean; realtime: EngineConfig; fallback?: MessageStoreResolver; durableChannels?: Set<string> }) {
     this.postgres = opts.withDatabase ? new PostgresMessageStore() : undefined;
@@ -31,22 +35,40 @@ export class ChatRooms {
     this.resolver = postgres ? (channel) => (channel.endsWith(CHAT_SUFFIX) || durable.has(channel) ? postgres : other(channel)) : other;
   }
 
-  /**
-   * Connects the PostgreSQL store (creating its tables) and starts publishing SQL changes of chat messages, which
-   * needs logical replication: without it (wal_level) chat rooms still live in PostgreSQL, and a warning says
-   * that SQL changes are not published.
-   */
+  /** Connects the PostgreSQL store (creating its tables); SQL changes of its messages are followed from `followChanges`. */
   async connect(databaseUrl: string | undefined, node: RealtimeNodeApi, logger: Logger): Promise<void> {
     if (!this.postgres) return;
     if (!databaseUrl) throw new Error('chat rooms: a database was expected but none was provided');
     await this.postgres.connect(databaseUrl);
+    this.databaseUrl = databaseUrl;
+    this.changes = new ChatSqlChanges(node, this.postgres, logger.child({ component: 'chat-sql-changes' }));
+  }
+
+  /**
+   * The route of the chat rooms' SQL changes, taken by the change stream that captures `databaseUrl` when it is
+   * their database: one slot per database, since each slot decodes all of its WAL. Untaken, `followChanges`
+   * starts a stream of their own.
+   */
+  takeChangeRoutes(databaseUrl: string): ChangeRoute[] {
+    if (!this.changes || databaseUrl !== this.databaseUrl) return [];
+    this.routeTaken = true;
+    return [this.changes.route()];
+  }
+
+  /**
+   * Publishes SQL changes of chat messages from here on (after the components started: the change stream may have
+   * taken the route), which needs logical replication: without it (wal_level) chat rooms still live in PostgreSQL,
+   * and a warning says that SQL changes are not published.
+   */
+  async followChanges(logger: Logger): Promise<void> {
+    if (!this.changes || !this.databaseUrl) return;
+    if (this.routeTaken) {
+      await this.changes.retireStandaloneSlot(this.databaseUrl);
+      logger.info('chat rooms: messages, versions and reactions in PostgreSQL (rowcast_chat_*), SQL changes published by the change stream');
+      return;
+    }
     try {
-      this.sqlChanges = await startChatSqlChanges({
-        databaseUrl,
-        node,
-        store: this.postgres,
-        logger: logger.child({ component: 'chat-sql-changes' }),
-      });
+      this.ownStream = await this.changes.start(this.databaseUrl);
       logger.info('chat rooms: messages, versions and reactions in PostgreSQL (rowcast_chat_*), SQL changes published');
     } catch (err) {
       if (!(err instanceof ConnectorSetupError)) throw err;
@@ -56,8 +78,8 @@ export class ChatRooms {
 
   /** Stops following SQL changes (before the engine closes). */
   async stopChanges(): Promise<void> {
-    await this.sqlChanges?.stop();
-    this.sqlChanges = undefined;
+    await this.ownStream?.stop();
+    this.ownStream = undefined;
   }
 
   /** Closes the stores (after the engine closed). */

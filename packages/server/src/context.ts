@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AuthenticatorApi, RealtimeNodeApi } from '@rowcast/core';
+import type { ChangeRoute } from '@rowcast/connector-postgres';
 import type { Operations } from './operations.js';
 
 /**
@@ -25,6 +26,11 @@ export interface ServerContext {
   operations: Operations;
   /** The server's own base URL, e.g. http://127.0.0.1:8080, for components that talk to it over the network. */
   baseUrl: string;
+  /**
+   * Changes other parts of Rowcast consume from the database a change stream captures (the URL it connects
+   * with), for that stream to carry on its slot: one slot, one decode of the WAL, per database.
+   */
+  takeChangeRoutes?: (databaseUrl: string) => ChangeRoute[];
 }
 
 /** A request handler; return false to let the next route try. */

@@ -5,6 +5,7 @@ import {
   parseConnectorConfig,
   PostgresConnector,
   restPublisher,
+  withChangeRoutes,
   type ConnectorConfig,
 } from '@rowcast/connector-postgres';
 import type { ServerContext, Stoppable } from './context.js';
@@ -24,7 +25,10 @@ export async function start(ctx: ServerContext): Promise<Stoppable | undefined> 
     ? restPublisher({ endpoint: config.endpoint, apiKey: config.apiKey!, maxMessageSize: config.maxMessageSize })
     : nodePublisher(ctx.node);
   const logger = ctx.logger.child({ component: 'connector' });
-  const connector = new PostgresConnector(config, publisher, logger);
+  const captured = config.db.connectionString;
+  const routes = captured ? (ctx.takeChangeRoutes?.(captured) ?? []) : [];
+  const stream = withChangeRoutes(config, publisher, routes);
+  const connector = new PostgresConnector(stream.config, stream.publisher, logger);
   await connector.start();
   ctx.operations.connector = connector;
   progress(ctx.logger, `change stream: ${describeMappings(config)}`);

@@ -130,7 +130,6 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
     databaseUrl = database.url;
     if (database.stop) stoppables.push({ name: 'embedded PostgreSQL', stop: database.stop });
     await chatRooms.connect(databaseUrl, node, logger);
-    stoppables.push({ name: 'chat rooms', stop: () => chatRooms.stopChanges() });
 
     const ctx: ServerContext = {
       config: { ...raw, keys },
@@ -143,6 +142,7 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
       http: routes,
       operations,
       baseUrl: url,
+      takeChangeRoutes: (captured) => chatRooms.takeChangeRoutes(captured),
     };
     for (const component of componentList) {
       const started: Stoppable | undefined = await component.start(ctx);
@@ -151,6 +151,8 @@ export async function startServer(config: RowcastConfig, opts: StartServerOption
         logger.debug(`${component.name} started`);
       }
     }
+    await chatRooms.followChanges(logger);
+    stoppables.push({ name: 'chat rooms', stop: () => chatRooms.stopChanges() });
     const statsRecorder = await startStats({
       config: config.stats,
       node,

@@ -182,6 +182,18 @@ export class PostgresMessageStore implements MessageStore {
     return rows.map((r) => fromStored(r.message));
   }
 
+  /**
+   * Every row SQL changed that Rowcast has not yet published: read when the stream that would have carried those
+   * changes is gone (a slot dropped), so none of them is lost. A full scan, done once at such a start.
+   */
+  async sqlChangedMessages(): Promise<Array<{ channel: string; serial: string }>> {
+    const pool = await this.ready;
+    const { rows } = await pool.query<{ channel: string; serial: string }>(
+      `SELECT channel, serial FROM ${MESSAGES} WHERE sql_change IS NOT NULL ORDER BY channel, serial`,
+    );
+    return rows;
+  }
+
   /** A row SQL changed and Rowcast has not yet published (`sql_change` set), with its chat columns as SQL left them. */
   async pendingSqlChange(channel: string, serial: string): Promise<PendingSqlChange | undefined> {
     const pool = await this.ready;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import type { RealtimeNodeApi } from '@rowcast/core';
+import type { ChangeRoute } from '../change-route.js';
 import { parseConnectorConfig } from '../config.js';
 import { PostgresConnector } from '../connector.js';
 import type { OutgoingBatch } from '../outgoing.js';
@@ -17,35 +19,114 @@ import { withChatFields } from './stored-message.js';
  * a change made while Rowcast is down is published when it is back.
  */
 
-/** The channel name the connector routes the table to: never published on, only the label of this stream. */
+/** The route's label inside the change stream: never published on. */
 const STREAM = 'rowcast:chat-sql-changes';
 const SQL_CHANGE = { description: 'changed in the database' };
 const SQL_DELETE = { description: 'deleted in the database' };
 
-export async function startChatSqlChanges(opts: {
-  databaseUrl: string;
-  node: RealtimeNodeApi;
-  store: PostgresMessageStore;
-  logger: Logger;
-}): Promise<{ stop(): Promise<void> }> {
-  const name = slotNameFor(opts.databaseUrl);
-  const config = parseConnectorConfig({
-    databaseUrl: opts.databaseUrl,
-    connector: [{ tablename: MESSAGES, ablychannelname: STREAM, operation: 'UPDATE' }],
-    slotName: name,
-    publicationName: name,
-    statsIntervalSeconds: 300,
-  });
-  const connector = new PostgresConnector(config, sqlChangePublisher(opts.node, opts.store, opts.logger), opts.logger);
-  await connector.start();
-  return connector;
+/**
+ * Publishes the chat rooms' SQL changes, carried either by the change stream of the same database (`route`, on
+ * its slot: one decode of the WAL per database) or, when there is none, by a stream of their own (`start`).
+ */
+export class ChatSqlChanges {
+  /** Changes are applied one at a time: the sweep of a retired slot's changes and the stream never race. */
+  private turn: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly node: RealtimeNodeApi,
+    private readonly store: PostgresMessageStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /** For the change stream that captures the chat rooms' database: their SQL changes on its slot. */
+  route(): ChangeRoute {
+    return { name: 'chat rooms (SQL changes)', tables: [{ tablename: MESSAGES, operation: 'UPDATE' }], channel: STREAM, publisher: this.publisher() };
+  }
+
+  /** A change stream of their own, on a slot named after the database: when no other stream captures it. */
+  async start(databaseUrl: string): Promise<{ stop(): Promise<void> }> {
+    const name = standaloneSlotName(databaseUrl);
+    const config = parseConnectorConfig({
+      databaseUrl,
+      connector: [{ tablename: MESSAGES, ablychannelname: STREAM, operation: 'UPDATE' }],
+      slotName: name,
+      publicationName: name,
+      statsIntervalSeconds: 300,
+    });
+    const connector = new PostgresConnector(config, this.publisher(), this.logger);
+    await connector.start();
+    return connector;
+  }
+
+  /**
+   * Once the change stream of the database carries the route: drops the slot of their own that an earlier start
+   * created (an unread slot keeps the database's WAL for ever) and publishes what it still held, which the rows'
+   * marks say. A slot in use (a node of the cluster still streaming from it) is left for that node.
+   */
+  async retireStandaloneSlot(databaseUrl: string): Promise<void> {
+    const name = standaloneSlotName(databaseUrl);
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const dropped = await client.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [
+        name,
+      ]);
+      if (!dropped.rowCount) return;
+      await client.query(`DROP PUBLICATION IF EXISTS ${name}`);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    const pending = await this.store.sqlChangedMessages();
+    this.logger.info({ slot: name, pending: pending.length }, 'chat rooms: SQL changes now ride the change stream; dropped their own slot');
+    for (const row of pending) await this.apply(row.channel, row.serial);
+  }
+
+  private publisher(): Publisher {
+    return {
+      maxMessageSize: Number.MAX_SAFE_INTEGER,
+      maxBatchBytes: Number.MAX_SAFE_INTEGER,
+      publish: async (_channel: string, batch: OutgoingBatch) => {
+        for (const data of batch.data) {
+          const row = (JSON.parse(data) as { row?: { channel?: string; serial?: string; sql_change?: string | null } }).row;
+          if (!row?.sql_change || !row.channel || !row.serial) continue; // Rowcast's own write
+          await this.apply(row.channel, row.serial);
+        }
+      },
+      async close() {},
+    };
+  }
+
+  /** Publishes the row's pending SQL change, if it still has one. */
+  private apply(channel: string, serial: string): Promise<void> {
+    const run = this.turn.then(() => this.publishPending(channel, serial));
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  private async publishPending(channel: string, serial: string): Promise<void> {
+    // The row as it is now: a change already published (the stream re-sent it) has no mark any more.
+    const pending = await this.store.pendingSqlChange(channel, serial);
+    if (!pending) return;
+    try {
+      if (pending.change === 'delete') {
+        await this.node.deleteMessage(channel, { serial }, SQL_DELETE, {});
+      } else {
+        const { message } = pending;
+        await this.node.updateMessage(channel, { serial, name: message.name, ...withChatFields(message, pending.fields) }, SQL_CHANGE, {});
+      }
+    } catch (err) {
+      // A refusal that retrying cannot change (the message is unknown to the engine) is logged, not retried.
+      if ((err as { code?: number }).code !== 40400) throw err;
+      this.logger.warn({ channel, serial }, 'a SQL change of a chat message the engine does not know: not published');
+    }
+  }
 }
 
 /**
  * Slots are per PostgreSQL cluster and this one is per database: its name carries a hash of the database's
  * address, so two Rowcast deployments on two databases of one cluster do not take each other's.
  */
-function slotNameFor(url: string): string {
+function standaloneSlotName(url: string): string {
   let database = url;
   try {
     database = new URL(url).pathname;
@@ -53,35 +134,4 @@ function slotNameFor(url: string): string {
     // not a URL: the whole string names it
   }
   return `rowcast_chat_${createHash('sha256').update(database).digest('hex').slice(0, 16)}`;
-}
-
-function sqlChangePublisher(node: RealtimeNodeApi, store: PostgresMessageStore, logger: Logger): Publisher {
-  const apply = async (data: string) => {
-    const change = JSON.parse(data) as { row?: { channel?: string; serial?: string; sql_change?: string | null } };
-    const row = change.row;
-    if (!row?.sql_change || !row.channel || !row.serial) return; // Rowcast's own write
-    // The row as it is now: a change already published (the stream re-sent it) has no mark any more.
-    const pending = await store.pendingSqlChange(row.channel, row.serial);
-    if (!pending) return;
-    try {
-      if (pending.change === 'delete') {
-        await node.deleteMessage(row.channel, { serial: row.serial }, SQL_DELETE, {});
-      } else {
-        const { message } = pending;
-        await node.updateMessage(row.channel, { serial: row.serial, name: message.name, ...withChatFields(message, pending.fields) }, SQL_CHANGE, {});
-      }
-    } catch (err) {
-      // A refusal that retrying cannot change (the message is unknown to the engine) is logged, not retried.
-      if ((err as { code?: number }).code !== 40400) throw err;
-      logger.warn({ channel: row.channel, serial: row.serial }, 'a SQL change of a chat message the engine does not know: not published');
-    }
-  };
-  return {
-    maxMessageSize: Number.MAX_SAFE_INTEGER,
-    maxBatchBytes: Number.MAX_SAFE_INTEGER,
-    async publish(_channel: string, batch: OutgoingBatch) {
-      for (const data of batch.data) await apply(data);
-    },
-    async close() {},
-  };
 }
