@@ -15,6 +15,7 @@ export type { ConnectionHandle } from './connection/handshake.js';
 export { messageSize } from './messages/normalise.js';
 export { stampSerials } from './messages/stamp.js';
 export { createdInHistory } from './messages/history-lookup.js';
+export { newEventId } from './messages/event-id.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export { configIssueLines, type ConfigIssue } from './config-issues.js';
 export * from './channel/page-range.js';

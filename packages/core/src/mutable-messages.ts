@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newEventId } from './messages/event-id.js';
 import {
   ErrorCode,
   ErrorInfo,
@@ -96,7 +96,7 @@ export class MutableMessages {
     const { base } = parseChannelName(channel);
     if (!Array.isArray(raw) || raw.length === 0) throw new ErrorInfo('No annotations to publish', ErrorCode.BAD_REQUEST, 400);
     const now = this.ctx.clock.now();
-    const idBase = origin.idBase ?? randomBytes(9).toString('base64url');
+    const idBase = origin.idBase ?? newEventId();
     const identity = { clientId: origin.clientId === '*' ? undefined : origin.clientId, wildcard: origin.clientId === '*' };
     const accepted = raw.map((a, i) =>
       acceptAnnotation(a, `annotations[${i}]`, identity, {
@@ -143,7 +143,7 @@ export class MutableMessages {
     const outgoing = current.annotations ? { ...delivered, annotations: current.annotations } : delivered;
     const event = await this.ctx.broker.publish(channel, {
       kind: 'message',
-      id: origin.idBase ?? randomBytes(9).toString('base64url'),
+      id: origin.idBase ?? newEventId(),
       connectionId: origin.connectionId,
       timestamp: now,
       messages: [outgoing],
@@ -175,7 +175,7 @@ export class MutableMessages {
     }
     await this.ctx.broker.publish(channel, {
       kind: 'annotation',
-      id: origin.idBase ?? randomBytes(9).toString('base64url'),
+      id: origin.idBase ?? newEventId(),
       connectionId: origin.connectionId,
       timestamp: accepted[0].timestamp,
       annotations: accepted,
@@ -201,7 +201,7 @@ export class MutableMessages {
     }
     await this.ctx.broker.publish(channel, {
       kind: 'message',
-      id: randomBytes(9).toString('base64url'),
+      id: newEventId(),
       timestamp: this.ctx.clock.now(),
       messages: summaries,
     });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newEventId } from './messages/event-id.js';
 import { ErrorCode, ErrorInfo, PresenceAction, type Message } from '@rowcast/protocol';
 import type { AcceptedHooks } from './accepted-hooks.js';
 import { isMetaChannel, parseChannelName } from './channel/names.js';
@@ -35,7 +35,7 @@ export class PublishPipeline {
     const { base } = parseChannelName(channel);
     if (!Array.isArray(messages) || messages.length === 0) throw new ErrorInfo('No messages to publish', ErrorCode.BAD_REQUEST, 400);
     const now = this.ctx.clock.now();
-    const idBase = origin.idBase ?? randomBytes(9).toString('base64url');
+    const idBase = origin.idBase ?? newEventId();
     const identity = { clientId: origin.clientId === '*' ? undefined : origin.clientId, wildcard: origin.clientId === '*' };
     const accepted: AcceptedMessage[] = [];
     const positions: number[] = [];
@@ -99,7 +99,7 @@ export class PublishPipeline {
     if (!fresh) return { serials: new Array<null>(accepted.length).fill(null) };
     const event = await this.ctx.broker.publish(base, {
       kind: 'message',
-      id: randomBytes(9).toString('base64url'),
+      id: newEventId(),
       timestamp: now,
       messages: accepted,
       explicitIds: [key],

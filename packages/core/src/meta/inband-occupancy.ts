@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newEventId } from '../messages/event-id.js';
 import { Action } from '@rowcast/protocol';
 import { Attachment } from '../connection/attachment.js';
 import type { EngineContext } from '../context.js';
@@ -12,7 +12,7 @@ export function deliverInbandOccupancy(ctx: EngineContext, channel: string, deta
   const now = ctx.clock.now();
   for (const sub of ctx.hub.subscribers(channel)) {
     if (!(sub instanceof Attachment) || !sub.inbandOccupancy || !sub.rights.subscribe || sub.pending) continue;
-    const id = `${randomBytes(9).toString('base64url')}:0`;
+    const id = `${newEventId()}:0`;
     const data = JSON.stringify({ metrics: details.status.occupancy.metrics });
     sub.conn.send({
       action: Action.MESSAGE,

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { clientIdAllowed, parseChannelName, refuseClientPublish, type RealtimeNodeApi } from '@rowcast/core';
+import { clientIdAllowed, newEventId, parseChannelName, refuseClientPublish, type RealtimeNodeApi } from '@rowcast/core';
 import { ErrorCode, ErrorInfo, type Message } from '@rowcast/protocol';
 import { requireCaller, type RestCaller } from '../authenticate.js';
 import { toIncomingMessages } from '../incoming-messages.js';
@@ -56,7 +55,7 @@ export async function publishAsCaller(
   }
   const connectionId = await onBehalfOf(node, messages);
   const firstId = messages[0]?.id;
-  const idBase = firstId !== undefined ? firstId.replace(/:\d+$/, '') : randomBytes(9).toString('base64url');
+  const idBase = firstId !== undefined ? firstId.replace(/:\d+$/, '') : newEventId();
   const { serials } = await node.publish(channel, messages, {
     clientId: caller.clientId,
     keyName: caller.credentials.keyName,
