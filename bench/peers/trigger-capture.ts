@@ -61,13 +61,16 @@ export async function startTriggerCapture(
   const listener = new pg.Client({ connectionString: opts.databaseUrl });
   await listener.connect();
   let received = 0;
+  // The original looks each notification's channel up on the listening connection itself, so the lookups run one
+  // after another: chained here as pg 8 queued them (pg deprecates queueing a query behind a running one).
+  let lookups: Promise<unknown> = Promise.resolve();
   listener.on('notification', (n) => {
     if (n.channel !== 'table_update' || !n.payload) return;
     received++;
     const payload = n.payload;
     const change = JSON.parse(payload) as { table: string; type: string };
-    listener
-      .query('SELECT ablychannelname FROM ablycontroltable WHERE tablename = $1 AND operation = $2', [change.table, change.type])
+    lookups = lookups
+      .then(() => listener.query('SELECT ablychannelname FROM ablycontroltable WHERE tablename = $1 AND operation = $2', [change.table, change.type]))
       .then((res) => {
         const channel = res.rows[0]?.ablychannelname as string | undefined;
         if (channel && target) void target.publish(channel, [{ name: ORIGINAL_MESSAGE_NAME, data: payload }], {}).catch(() => {});
