@@ -73,6 +73,11 @@ export class ChatSqlChanges {
       ]);
       if (!dropped.rowCount) return;
       await client.query(`DROP PUBLICATION IF EXISTS ${name}`);
+    } catch (err) {
+      // Another node of the cluster dropped it first (and publishes what it held), or took it up meanwhile.
+      const code = (err as { code?: string }).code;
+      if (code === '42704' || code === '55006') return;
+      throw err;
     } finally {
       await client.end().catch(() => undefined);
     }
