@@ -223,8 +223,12 @@ export class RealtimeNode implements RealtimeNodeApi {
     return this.pipeline.publish(channel, messages, origin);
   }
 
-  publishBatch(channel: string, batch: TrustedBatch): Promise<PublishResult> {
-    return this.pipeline.publishBatch(channel, batch);
+  async publishBatch(channel: string, batch: TrustedBatch): Promise<PublishResult> {
+    return (await this.pipeline.publishBatches(channel, [batch]))[0];
+  }
+
+  publishBatches(channel: string, batches: TrustedBatch[]): Promise<PublishResult[]> {
+    return this.pipeline.publishBatches(channel, batches);
   }
 
   /** Applies presence changes and publishes the ones that change the set (a re-enter with the same id does not). */

@@ -155,3 +155,57 @@ describe('RealtimeNode.publishBatch', () => {
     await node.close();
   });
 });
+
+describe('RealtimeNode.publishBatches', () => {
+  it('publishes the batches as one event, in order, each with its own ids and serials', async () => {
+    const { node, events } = newNode();
+    const results = await node.publishBatches('tx', [
+      { idBase: 'lsn1', name: 'row', data: ['a', 'b'] },
+      { idBase: 'lsn2', name: 'row', data: ['c'] },
+    ]);
+    const history = await historyOf(node, 'tx');
+    expect(history.map((m) => [m.id, m.data])).toEqual([
+      ['lsn1:0', 'a'],
+      ['lsn1:1', 'b'],
+      ['lsn2:0', 'c'],
+    ]);
+    expect(results.map((r) => r.serials)).toEqual([[history[0].serial, history[1].serial], [history[2].serial]]);
+    // one accepted event: one sequencing and one fan-out for the three rows
+    expect(events).toEqual([{ kind: 'message', channel: 'tx', messages: history }]);
+    await node.close();
+  });
+
+  it('drops a batch already published, however it is grouped now, and publishes the rest', async () => {
+    const { node } = newNode();
+    await node.publishBatch('replay', { idBase: 'lsn2', data: ['second'] });
+    const results = await node.publishBatches('replay', [
+      { idBase: 'lsn1', data: ['first'] },
+      { idBase: 'lsn2', data: ['second'] },
+      { idBase: 'lsn3', data: ['third'] },
+    ]);
+    expect(results.map((r) => r.serials.map((s) => s !== null))).toEqual([[true], [false], [true]]);
+    expect((await historyOf(node, 'replay')).map((m) => m.data)).toEqual(['second', 'first', 'third']);
+    // and every batch of a group is remembered on its own
+    expect((await node.publishBatch('replay', { idBase: 'lsn3', data: ['third'] })).serials).toEqual([null]);
+    await node.close();
+  });
+
+  it('refuses them all when one is refused, recording none', async () => {
+    const { node } = newNode(100);
+    const big = 'x'.repeat(200);
+    expect(
+      await refusal(
+        node.publishBatches('refused', [
+          { idBase: 'ok', data: ['fine'] },
+          { idBase: 'big', data: [big] },
+        ]),
+      ),
+    ).toEqual({
+      code: 40009,
+      statusCode: 400,
+    });
+    expect(await historyOf(node, 'refused')).toEqual([]);
+    expect((await node.publishBatch('refused', { idBase: 'ok', data: ['fine'] })).serials[0]).not.toBeNull();
+    await node.close();
+  });
+});

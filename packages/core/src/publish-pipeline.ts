@@ -88,30 +88,47 @@ export class PublishPipeline {
     return { serials, timestamp: now };
   }
 
-  async publishBatch(channel: string, batch: TrustedBatch): Promise<PublishResult> {
+  /** See RealtimeNodeApi.publishBatches: one event for the batches, each batch its own idempotency record. */
+  async publishBatches(channel: string, batches: TrustedBatch[]): Promise<PublishResult[]> {
     const { base } = parseChannelName(channel);
+    if (batches.length === 0) return [];
     const now = this.ctx.clock.now();
-    const accepted = acceptTrustedBatch(batch, now, this.ctx.config.maxMessageSize);
-    // Checked only once the batch is valid (a refused batch records nothing), through the same per-channel
-    // queue as `publish`, so neither overtakes the other.
-    const key = trustedBatchKey(batch);
-    const [fresh] = await this.checkIds(base, [key]);
-    if (!fresh) return { serials: new Array<null>(accepted.length).fill(null) };
+    const accepted = batches.map((batch) => acceptTrustedBatch(batch, now, this.ctx.config.maxMessageSize));
+    // Checked only once every batch is valid (a refusal records nothing), through the same per-channel queue as
+    // `publish`, so neither overtakes the other.
+    const keys = batches.map(trustedBatchKey);
+    const checked = this.checkIds(base, keys);
+    const fresh = Array.isArray(checked) ? checked : await checked;
+    const results: PublishResult[] = accepted.map((messages) => ({ serials: new Array<string | null>(messages.length).fill(null) }));
+    const kept = accepted.filter((_, i) => fresh[i]);
+    if (kept.length === 0) return results;
     const event = await this.ctx.broker.publish(base, {
       kind: 'message',
       id: newEventId(),
       timestamp: now,
-      messages: accepted,
-      explicitIds: [key],
+      messages: kept.length === 1 ? kept[0] : kept.flat(),
+      explicitIds: keys.filter((_, i) => fresh[i]),
     });
-    if (event.duplicate) return { serials: new Array<null>(accepted.length).fill(null) };
-    this.counters.restMessagesIn += accepted.length;
+    if (event.duplicate) return results;
+    const messages = event.messages!;
+    this.counters.restMessagesIn += messages.length;
     // The change stream's rows are JSON text, nearly all ASCII: their length stands for their bytes.
-    const nameBytes = batch.name ? batch.name.length : 0;
-    for (const d of batch.data) this.counters.restMessageBytesIn += d.length + nameBytes;
-    await this.ctx.messageStores(base).record(base, event.messages!);
-    await this.hooks.run({ kind: 'message', channel: base, messages: event.messages! });
-    return { serials: event.messages!.map((m) => m.serial) };
+    for (let i = 0; i < batches.length; i++) {
+      if (!fresh[i]) continue;
+      const nameBytes = batches[i].name?.length ?? 0;
+      for (const d of batches[i].data) this.counters.restMessageBytesIn += d.length + nameBytes;
+    }
+    await this.ctx.messageStores(base).record(base, messages);
+    await this.hooks.run({ kind: 'message', channel: base, messages });
+    // the event's messages are the kept batches' in order: hand each batch its serials
+    let at = 0;
+    for (let i = 0; i < batches.length; i++) {
+      if (!fresh[i]) continue;
+      const n = accepted[i].length;
+      results[i] = { serials: messages.slice(at, at + n).map((m) => m.serial), timestamp: now };
+      at += n;
+    }
+    return results;
   }
 
   /** Applies presence changes and publishes the ones that change the set (a re-enter with the same id does not). */
