@@ -30,20 +30,27 @@ interface RunningCapture {
   stop(): Promise<void>;
   window<T>(f: () => Promise<T>): Promise<T>;
   seen(): Promise<number>;
+  /** CPU µs the capturing process has used so far (NaN without one). */
+  cpu(): Promise<number>;
 }
 
 async function startCapture(s: Scenario, dbUrl: string, ctx: RunContext): Promise<RunningCapture> {
   const plain = <T>(f: () => Promise<T>) => f();
-  if (s === 'none') return { stop: async () => {}, window: plain, seen: async () => NaN };
+  if (s === 'none') return { stop: async () => {}, window: plain, seen: async () => NaN, cpu: async () => NaN };
   if (s === 'trigger') {
     const c = await startChild('peers/trigger-listener.ts', { args: { databaseUrl: dbUrl, table: TABLE, channel: 'rows', operations: ['INSERT'] } });
-    return { stop: () => c.stop(), window: plain, seen: () => c.call<number>('received') };
+    return { stop: () => c.stop(), window: plain, seen: () => c.call<number>('received'), cpu: () => c.call<number>('cpu') };
   }
   if (s === 'floor') {
     const c = await startChild('peers/logical-floor.ts', {
       args: { databaseUrl: dbUrl, table: TABLE, slotName: 'bench_write_floor', publicationName: 'bench_write_floor' },
     });
-    return { stop: () => c.stop(), window: plain, seen: async () => (await c.call<{ count: number }>('counter')).count };
+    return {
+      stop: () => c.stop(),
+      window: plain,
+      seen: async () => (await c.call<{ count: number }>('counter')).count,
+      cpu: () => c.call<number>('cpu'),
+    };
   }
   const server = await startRowcast(
     {
@@ -60,6 +67,7 @@ async function startCapture(s: Scenario, dbUrl: string, ctx: RunContext): Promis
     stop: () => server.stop(),
     window: (f) => server.profileWindow(f),
     seen: async () => (await server.call<{ count: number }>('counter')).count,
+    cpu: () => server.call<number>('cpu'),
   };
 }
 
@@ -84,6 +92,7 @@ export const writePath: Benchmark = {
     const scenarios: Scenario[] = ['none', 'rowcast', 'trigger', 'floor'];
     const tps: Record<Scenario, number[]> = { none: [], rowcast: [], trigger: [], floor: [] };
     const keptUp: Record<Scenario, number[]> = { none: [], rowcast: [], trigger: [], floor: [] };
+    const cpuPerRow: Record<Scenario, number[]> = { none: [], rowcast: [], trigger: [], floor: [] };
     const dir = mkdtempSync(join(tmpdir(), 'rowcast-pgbench-'));
     const scriptFile = join(dir, 'insert.sql');
     writeFileSync(scriptFile, SCRIPT);
@@ -100,11 +109,14 @@ export const writePath: Benchmark = {
             await sleep(500);
             const rowsBefore = Number((await pgc.sql(dbUrl, `SELECT count(*) AS n FROM ${TABLE}`)).rows[0].n);
             const seenBefore = await capture.seen();
+            const cpuBefore = await capture.cpu();
             tps[s].push(await capture.window(() => pgbench(pgc, 'bench_write', scriptFile, size.clients, size.seconds)));
             // A capture that fell behind would have cost less CPU during the run: record how much it kept up with.
             const written = Number((await pgc.sql(dbUrl, `SELECT count(*) AS n FROM ${TABLE}`)).rows[0].n) - rowsBefore;
             const seen = (await capture.seen()) - seenBefore;
             keptUp[s].push(seen / written);
+            // the capturing process's own CPU per captured row: its share of the cores pgbench and PostgreSQL use
+            cpuPerRow[s].push(((await capture.cpu()) - cpuBefore) / seen);
             console.log(`write-path ${s} round ${round + 1}: ${fmt(tps[s].at(-1)!)} tps, captured ${fmt(seen)} of ${written} rows by the end`);
           } finally {
             await capture.stop();
@@ -133,13 +145,21 @@ export const writePath: Benchmark = {
         'Context row: a decode-only pg-logical-replication consumer, the practical ceiling for any logical-replication consumer here (platform-facts.md measured 0.78 with pg_recvlogical on PostgreSQL 15)',
       ],
       table: {
-        headers: ['Scenario', 'TPS (median)', 'Rounds TPS', 'TPS ÷ no capture', 'Rows captured by the end of each run'],
+        headers: [
+          'Scenario',
+          'TPS (median)',
+          'Rounds TPS',
+          'TPS ÷ no capture',
+          'Rows captured by the end of each run',
+          'Capturing process CPU per row (µs, median)',
+        ],
         rows: scenarios.map((s) => [
           LABELS[s],
           fmt(median(tps[s])),
           tps[s].map((v) => fmt(v)).join(', '),
           rel(s).toFixed(3),
           s === 'none' ? '-' : keptUp[s].map((k) => `${(k * 100).toFixed(1)}%`).join(', '),
+          s === 'none' ? '-' : fmt(median(cpuPerRow[s])),
         ]),
       },
       goals: [
@@ -157,7 +177,7 @@ export const writePath: Benchmark = {
         },
       ],
       charts: [],
-      raw: { size, tps, keptUp },
+      raw: { size, tps, keptUp, cpuPerRow },
     };
   },
 };

@@ -137,3 +137,9 @@ export async function serveParent<Args, Ready>(init: (args: Args) => Promise<{ r
     }
   });
 }
+
+/** CPU time this process has used so far, user + system, in µs. */
+export function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}

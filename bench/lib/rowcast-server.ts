@@ -5,6 +5,7 @@ import { nowMs } from './clock.js';
 import { WindowProfiler } from './inspector-profile.js';
 import { settledMemory } from './memory.js';
 import { startTriggerCapture, type TriggerCaptureOptions } from '../peers/trigger-capture.js';
+import { cpuMicros } from './proc.js';
 
 export interface RowcastServerArgs {
   /** Rowcast configuration (keys, database, rules, connector...), as a config file would hold it. */
@@ -48,6 +49,8 @@ await serveParent<RowcastServerArgs, { port: number }>(async (args) => {
     handlers: {
       memory: () => settledMemory(),
       counter: () => ({ ...counter }),
+      /** CPU time this process has used (µs, user + system): what its capture costs the shared cores. */
+      cpu: () => cpuMicros(),
       profile_start: () => profiler.start(),
       profile_stop: (a: { file: string }) => profiler.stop(a.file),
       async stop() {

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import { serveParent } from '../lib/proc.js';
 import { nowMs } from '../lib/clock.js';
+import { cpuMicros } from '../lib/proc.js';
 
 interface Args {
   databaseUrl: string;
@@ -53,6 +54,8 @@ await serveParent<Args, { slot: string }>(async (args) => {
     ready: { slot: args.slotName },
     handlers: {
       counter: () => ({ ...counter }),
+      /** CPU time this process has used (µs, user + system): what its capture costs the shared cores. */
+      cpu: () => cpuMicros(),
       reset: () => {
         counter.count = 0;
         counter.firstAt = 0;

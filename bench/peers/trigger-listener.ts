@@ -1,5 +1,6 @@
 import { serveParent } from '../lib/proc.js';
 import { startTriggerCapture, type TriggerCaptureOptions } from './trigger-capture.js';
+import { cpuMicros } from '../lib/proc.js';
 
 /**
  * Peer for the write-path benchmark: the original connector's capture on its own (row trigger + pg_notify +
@@ -12,6 +13,8 @@ await serveParent<TriggerCaptureOptions, { ok: true }>(async (opts) => {
     ready: { ok: true },
     handlers: {
       received: () => capture.received(),
+      /** CPU time this process has used (µs, user + system): what its capture costs the shared cores. */
+      cpu: () => cpuMicros(),
       stop: () => capture.stop(),
     },
   };
