@@ -180,6 +180,14 @@ describe('@ably/chat against Rowcast', () => {
     await until(() => bobSaw.length > forged, 'the raw message at bob');
     expect([bobSaw.at(-1)!.message.text, bobSaw.at(-1)!.message.userClaim]).toEqual(['I am admin', 'member:alice']);
     bobSaw.pop();
+    // the same through the REST API with alice's JWT
+    const rest = new Ably.Rest(clientOptions(rowcast, { token: await issueJwt('alice') }) as Ably.ClientOptions);
+    await rest.channels
+      .get(CHANNEL)
+      .publish({ name: 'chat.message', data: { text: 'I am admin too' }, extras: { userClaim: 'admin', ephemeral: true } });
+    await until(() => bobSaw.length > forged, 'the REST message at bob');
+    expect([bobSaw.at(-1)!.message.text, bobSaw.at(-1)!.message.userClaim]).toEqual(['I am admin too', 'member:alice']);
+    bobSaw.pop();
   });
 
   it('history pages both ways: newest first and oldest first give the same messages in opposite orders', async () => {
@@ -315,6 +323,13 @@ describe('@ably/chat against Rowcast', () => {
       ['reaction.create', 'alice', '🎉', MessageReactionType.Multiple, target.serial, 'member:alice'],
       ['reaction.delete', 'bob', '👍', MessageReactionType.Distinct, target.serial, 'member:bob'],
     ]);
+
+    // A modified client annotating over realtime cannot make another user's claim either: its JWT's replaces it.
+    await clients[0]!.channels
+      .get(CHANNEL)
+      .annotations.publish(target.serial, { type: 'reaction:unique.v1', name: '🚩', extras: { userClaim: 'admin' } });
+    await until(() => raw.length === 4, 'the realtime reaction at the moderator');
+    expect([raw[3]!.reaction.name, raw[3]!.reaction.clientId, raw[3]!.reaction.userClaim]).toEqual(['🚩', 'alice', 'member:alice']);
     await moderator.detach();
   });
 

@@ -98,13 +98,17 @@ export class MutableMessages {
     const now = this.ctx.clock.now();
     const idBase = origin.idBase ?? newEventId();
     const identity = { clientId: origin.clientId === '*' ? undefined : origin.clientId, wildcard: origin.clientId === '*' };
+    // `extras.userClaim` is the publisher's JWT claim, whatever the client sent (as on messages and presence).
     const accepted = raw.map((a, i) =>
-      acceptAnnotation(a, `annotations[${i}]`, identity, {
-        id: `${idBase}:${i}`,
-        timestamp: now,
-        connectionId: origin.connectionId,
-        defaultClientId: origin.defaultClientId,
-      }),
+      withUserClaim(
+        acceptAnnotation(a, `annotations[${i}]`, identity, {
+          id: `${idBase}:${i}`,
+          timestamp: now,
+          connectionId: origin.connectionId,
+          defaultClientId: origin.defaultClientId,
+        }),
+        origin.userClaim,
+      ),
     );
     for (const a of accepted) requireMessageSize(a, this.ctx.config.maxMessageSize);
     // One channel's annotations one publish at a time on this node, so its summaries go out in order.

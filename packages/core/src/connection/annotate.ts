@@ -1,5 +1,5 @@
 import { ErrorCode, ErrorInfo, Flag, type ProtocolMessage } from '@rowcast/protocol';
-import { capabilityAllows } from '../auth/index.js';
+import { capabilityAllows, userClaimFor } from '../auth/index.js';
 import { parseChannelName, refuseClientPublish } from '../channel/names.js';
 import type { RealtimeConnection } from './connection.js';
 import { requireMode } from './require-mode.js';
@@ -32,6 +32,7 @@ export function handleAnnotation(conn: RealtimeConnection, pm: ProtocolMessage):
         keyName: conn.credentials.keyName,
         idBase: `${conn.id}:${msgSerial}`,
         defaultClientId: conn.identity.clientId,
+        userClaim: userClaimFor(conn.credentials.userClaims, base),
       })
       .then(() => annotations.map(() => null));
   });

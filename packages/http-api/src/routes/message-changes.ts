@@ -1,4 +1,4 @@
-import { parseChannelName, refuseClientPublish, type MutationOrigin } from '@rowcast/core';
+import { parseChannelName, refuseClientPublish, userClaimFor, type MutationOrigin } from '@rowcast/core';
 import { ErrorCode, ErrorInfo, MessageAction, type MessageOperation } from '@rowcast/protocol';
 import { requireCaller } from '../authenticate.js';
 import { toIncomingMessage } from '../incoming-messages.js';
@@ -31,7 +31,12 @@ export const changeMessage: RouteHandler = async (r) => {
   const raw = body as Record<string, unknown>;
   const message = { ...toIncomingMessage({ name: raw.name, data: raw.data, encoding: raw.encoding, extras: raw.extras }), serial };
   const operation = raw.version && typeof raw.version === 'object' ? (raw.version as MessageOperation) : undefined;
-  const origin: MutationOrigin = { clientId: caller.clientId, keyName: caller.credentials.keyName, capability: caller.credentials.capability };
+  const origin: MutationOrigin = {
+    clientId: caller.clientId,
+    keyName: caller.credentials.keyName,
+    capability: caller.credentials.capability,
+    userClaim: userClaimFor(caller.credentials.userClaims, parseChannelName(channel).base),
+  };
   const node = r.deps.node;
   let result;
   if (raw.action === MessageAction.UPDATE) result = await node.updateMessage(channel!, message, operation, origin);
@@ -71,7 +76,11 @@ export const publishAnnotations: RouteHandler = async (r) => {
     throw new ErrorInfo('Expected an annotation or an array of annotations as the request body', ErrorCode.INVALID_REQUEST_BODY, 400);
   }
   const annotations = list.map((a) => ({ ...(a as object), messageSerial: serial }));
-  await r.deps.node.publishAnnotations(channel!, annotations, { clientId: caller.clientId, keyName: caller.credentials.keyName });
+  await r.deps.node.publishAnnotations(channel!, annotations, {
+    clientId: caller.clientId,
+    keyName: caller.credentials.keyName,
+    userClaim: userClaimFor(caller.credentials.userClaims, parseChannelName(channel).base),
+  });
   sendBody(r.res, r.style, 201, {});
 };
 

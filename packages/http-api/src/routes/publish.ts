@@ -1,4 +1,4 @@
-import { clientIdAllowed, newEventId, parseChannelName, refuseClientPublish, type RealtimeNodeApi } from '@rowcast/core';
+import { clientIdAllowed, newEventId, parseChannelName, refuseClientPublish, userClaimFor, type RealtimeNodeApi } from '@rowcast/core';
 import { ErrorCode, ErrorInfo, type Message } from '@rowcast/protocol';
 import { requireCaller, type RestCaller } from '../authenticate.js';
 import { toIncomingMessages } from '../incoming-messages.js';
@@ -46,7 +46,8 @@ export async function publishAsCaller(
   channel: string,
   messages: Message[],
 ): Promise<ChannelPublishResult> {
-  refuseClientPublish(parseChannelName(channel));
+  const parsed = parseChannelName(channel);
+  refuseClientPublish(parsed);
   requireCapability(caller, channel, 'publish');
   for (const msg of messages) {
     if (!clientIdAllowed(caller.clientId, msg.clientId)) {
@@ -61,6 +62,8 @@ export async function publishAsCaller(
     keyName: caller.credentials.keyName,
     idBase,
     connectionId,
+    // a JWT's claim for this channel, as on a realtime publish (and a client's own extras.userClaim is dropped)
+    userClaim: userClaimFor(caller.credentials.userClaims, parsed.base),
   });
   return { channel, messageId: idBase, serials };
 }
