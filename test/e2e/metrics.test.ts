@@ -107,9 +107,13 @@ it('counts messages, presence, rule deliveries and connections as they happen', 
   await until(() => received === 5, 'the 5 orders back');
   await client.channels.get('lobby').presence.enter('here');
 
+  // A delivery counts when the target succeeded; its item leaves the queue just after (the completion travels
+  // with the lane's next read, or alone when the lane runs out), so the depth is waited for too.
   const after = await scrapeUntil(
-    (s) => value(s, 'rowcast_rule_delivered_total{rule="orders-hook"}') >= 5 + value(before, 'rowcast_rule_delivered_total{rule="orders-hook"}'),
-    'the 5 rule deliveries',
+    (s) =>
+      value(s, 'rowcast_rule_delivered_total{rule="orders-hook"}') >= 5 + value(before, 'rowcast_rule_delivered_total{rule="orders-hook"}') &&
+      value(s, 'rowcast_rule_queue_depth{rule="orders-hook"}') === 0,
+    'the 5 rule deliveries, their items out of the queue',
   );
   expect(value(after, 'rowcast_messages_in_total') - value(before, 'rowcast_messages_in_total')).toBe(5);
   expect(value(after, 'rowcast_messages_out_total') - value(before, 'rowcast_messages_out_total')).toBe(5);

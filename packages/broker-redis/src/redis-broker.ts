@@ -64,6 +64,8 @@ export interface RedisBrokerOptions {
 const RESENT_PUBLISH_WINDOW_MS = 60_000;
 
 export class RedisBroker implements Broker {
+  /** The publish script drops an event whose explicit ids were all seen, cluster-wide (see PUBLISH in scripts.ts). */
+  readonly judgesRepeatsPerEvent = true;
   private readonly redis: Redis & RowcastScripts;
   private readonly sub: Redis;
   private readonly feeds = new Map<string, ChannelFeed>();

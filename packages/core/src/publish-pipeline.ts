@@ -100,34 +100,36 @@ export class PublishPipeline {
     const checked = this.checkIds(base, keys);
     const fresh = Array.isArray(checked) ? checked : await checked;
     const results: PublishResult[] = accepted.map((messages) => ({ serials: new Array<string | null>(messages.length).fill(null) }));
-    const kept = accepted.filter((_, i) => fresh[i]);
+    const kept = accepted.flatMap((messages, i) => (fresh[i] ? [{ i, messages }] : []));
     if (kept.length === 0) return results;
-    const event = await this.ctx.broker.publish(base, {
-      kind: 'message',
-      id: newEventId(),
-      timestamp: now,
-      messages: kept.length === 1 ? kept[0] : kept.flat(),
-      explicitIds: keys.filter((_, i) => fresh[i]),
-    });
-    if (event.duplicate) return results;
-    const messages = event.messages!;
-    this.counters.restMessagesIn += messages.length;
-    // The change stream's rows are JSON text, nearly all ASCII: their length stands for their bytes.
-    for (let i = 0; i < batches.length; i++) {
-      if (!fresh[i]) continue;
-      const nameBytes = batches[i].name?.length ?? 0;
-      for (const d of batches[i].data) this.counters.restMessageBytesIn += d.length + nameBytes;
+    // One event for them all, unless the broker judges repeats per event (see Broker.judgesRepeatsPerEvent).
+    const events = this.ctx.broker.judgesRepeatsPerEvent ? kept.map((k) => [k]) : [kept];
+    const published: AcceptedMessage[] = [];
+    for (const group of events) {
+      const event = await this.ctx.broker.publish(base, {
+        kind: 'message',
+        id: newEventId(),
+        timestamp: now,
+        messages: group.length === 1 ? group[0].messages : group.flatMap((k) => k.messages),
+        explicitIds: group.map((k) => keys[k.i]),
+      });
+      if (event.duplicate) continue;
+      // the event's messages are its batches' in order: hand each batch its serials
+      let at = 0;
+      for (const { i, messages } of group) {
+        const mine = event.messages!.slice(at, at + messages.length);
+        results[i] = { serials: mine.map((m) => m.serial), timestamp: now };
+        at += messages.length;
+        // The change stream's rows are JSON text, nearly all ASCII: their length stands for their bytes.
+        const nameBytes = batches[i].name?.length ?? 0;
+        for (const d of batches[i].data) this.counters.restMessageBytesIn += d.length + nameBytes;
+      }
+      for (const m of event.messages!) published.push(m);
     }
-    await this.ctx.messageStores(base).record(base, messages);
-    await this.hooks.run({ kind: 'message', channel: base, messages });
-    // the event's messages are the kept batches' in order: hand each batch its serials
-    let at = 0;
-    for (let i = 0; i < batches.length; i++) {
-      if (!fresh[i]) continue;
-      const n = accepted[i].length;
-      results[i] = { serials: messages.slice(at, at + n).map((m) => m.serial), timestamp: now };
-      at += n;
-    }
+    if (published.length === 0) return results;
+    this.counters.restMessagesIn += published.length;
+    await this.ctx.messageStores(base).record(base, published);
+    await this.hooks.run({ kind: 'message', channel: base, messages: published });
     return results;
   }
 

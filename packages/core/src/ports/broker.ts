@@ -24,6 +24,13 @@ export type DiscontinuityListener = (channel: string, serial: string, reason: Er
 export interface Broker {
   /** Sequences `event` onto `channel`, stores it in history and delivers it. */
   publish(channel: string, event: ChannelEventInput): Promise<ChannelEvent>;
+  /**
+   * Set when the broker itself drops a repeat of an event's `explicitIds` (a broker shared by nodes, which sees a
+   * replay through another node): it judges the whole event, dropping it only when every id was seen. So an event
+   * must not mix what may have been published before with what is new: publishBatches then sends one event per
+   * batch.
+   */
+  readonly judgesRepeatsPerEvent?: boolean;
   /** Starts delivering `channel`'s events to this node's listener. Idempotent. */
   subscribe(channel: string): void;
   /** Stops delivering `channel`'s events to this node. Idempotent. */
