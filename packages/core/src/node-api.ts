@@ -161,9 +161,10 @@ export interface RealtimeNodeApi {
   publishBatch(channel: string, batch: TrustedBatch): Promise<PublishResult>;
   /**
    * Several `publishBatch` batches of one channel as one event (the change stream's transactions that queued up
-   * meanwhile): one sequencing, history append, fan-out frame and hook run for all of them, in order. Each batch
-   * keeps its ids and its own idempotency record, so a batch re-sent alone or grouped otherwise is still dropped,
-   * without the others. Every batch is checked before any is published: one refused refuses them all.
+   * meanwhile): one sequencing, history append, fan-out frame and hook run for all of them, in order (one event
+   * per batch on a broker that judges repeats per event: Broker.judgesRepeatsPerEvent). Each batch keeps its ids
+   * and its own idempotency record, so a batch re-sent alone or grouped otherwise is still dropped, without the
+   * others. Every batch is checked before any is published: one refused refuses them all.
    */
   publishBatches(channel: string, batches: TrustedBatch[]): Promise<PublishResult[]>;
   /** Registers a hook run between acceptance and acknowledgement (see AcceptedHook). */
