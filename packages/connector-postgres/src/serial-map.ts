@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { createUnderLock } from './schema-lock.js';
 
 /**
  * Which message serial each row of a mutable-message table has, per channel: rows of `rowcast_connector_serials`
@@ -57,12 +58,7 @@ export class SerialMap {
 
   /** Creates the table if missing (under an advisory lock: concurrent starts of several nodes). */
   static async ensureTable(client: pg.ClientBase): Promise<void> {
-    await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
-    try {
-      await client.query(SCHEMA);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
-    }
+    await createUnderLock(client, SCHEMA_LOCK, SCHEMA);
   }
 
   async get(ref: RowMessageRef): Promise<SerialEntry | undefined> {

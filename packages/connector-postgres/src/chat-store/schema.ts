@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { createUnderLock } from '../schema-lock.js';
 
 /**
  * The schema of chat rooms in PostgreSQL (channels `<room>::$chat`, as @ably/chat uses them), created if missing
@@ -103,10 +104,5 @@ COMMENT ON TABLE ${ANNOTATIONS} IS 'Rowcast chat rooms: message reactions and ot
 
 /** Creates the tables, indexes and trigger if missing. */
 export async function ensureChatSchema(client: pg.ClientBase): Promise<void> {
-  await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
-  try {
-    await client.query(SCHEMA);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
-  }
+  await createUnderLock(client, SCHEMA_LOCK, SCHEMA);
 }
