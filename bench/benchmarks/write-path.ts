@@ -88,8 +88,13 @@ export const writePath: Benchmark = {
   name: 'write-path',
   description: 'Write-path cost: pgbench TPS with Rowcast capturing vs none vs trigger + pg_notify',
   async run(ctx) {
-    const size = ctx.smoke ? { seconds: 1, rounds: 1, clients: 8 } : { seconds: 15, rounds: 3, clients: 8 };
-    const scenarios: Scenario[] = ['none', 'rowcast', 'trigger', 'floor'];
+    const size = ctx.smoke
+      ? { seconds: 1, rounds: 1, clients: 8 }
+      : { seconds: 15, rounds: Number(process.env.BENCH_WRITE_PATH_ROUNDS ?? 3), clients: 8 };
+    // BENCH_WRITE_PATH_SCENARIOS=rowcast,floor runs some scenarios alone (quick comparisons while working; the
+    // goals need the full set)
+    const only = process.env.BENCH_WRITE_PATH_SCENARIOS?.split(',');
+    const scenarios = (['none', 'rowcast', 'trigger', 'floor'] as Scenario[]).filter((s) => !only || only.includes(s));
     const tps: Record<Scenario, number[]> = { none: [], rowcast: [], trigger: [], floor: [] };
     const keptUp: Record<Scenario, number[]> = { none: [], rowcast: [], trigger: [], floor: [] };
     const cpuPerRow: Record<Scenario, number[]> = { none: [], rowcast: [], trigger: [], floor: [] };
@@ -117,7 +122,9 @@ export const writePath: Benchmark = {
             keptUp[s].push(seen / written);
             // the capturing process's own CPU per captured row: its share of the cores pgbench and PostgreSQL use
             cpuPerRow[s].push(((await capture.cpu()) - cpuBefore) / seen);
-            console.log(`write-path ${s} round ${round + 1}: ${fmt(tps[s].at(-1)!)} tps, captured ${fmt(seen)} of ${written} rows by the end`);
+            console.log(
+              `write-path ${s} round ${round + 1}: ${fmt(tps[s].at(-1)!)} tps, captured ${fmt(seen)} of ${written} rows by the end, ${fmt(cpuPerRow[s].at(-1)!)} µs CPU per row`,
+            );
           } finally {
             await capture.stop();
           }
