@@ -167,11 +167,15 @@ export class PublishPipeline {
 
   /**
    * Asks the idempotency store about explicit ids. The answer may take a round trip (a shared store), and a
-   * publish on the same channel must not overtake one still waiting: later publishes wait behind it. Without
-   * ids and nothing waiting, it answers synchronously, keeping the publish path synchronous.
+   * publish on the same channel must not overtake one still waiting: later publishes wait behind it. With nothing
+   * waiting, it answers synchronously when there are no ids or the store is in this process, keeping the publish
+   * path synchronous.
    */
   private checkIds(channel: string, ids: string[]): boolean[] | Promise<boolean[]> {
-    if (!ids.length && !this.idChecks.busy(channel)) return [];
+    if (!this.idChecks.busy(channel)) {
+      if (!ids.length) return [];
+      if (this.idempotency.firstSightingsNow) return this.idempotency.firstSightingsNow(channel, ids);
+    }
     return this.idChecks.run(channel, async () => (ids.length ? this.idempotency.firstSightings(channel, ids) : []));
   }
 

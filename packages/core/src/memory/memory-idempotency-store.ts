@@ -11,6 +11,10 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async firstSightings(channel: string, ids: string[]): Promise<boolean[]> {
+    return this.firstSightingsNow(channel, ids);
+  }
+
+  firstSightingsNow(channel: string, ids: string[]): boolean[] {
     return ids.map((id) => this.window.firstSighting(channel, id));
   }
 }

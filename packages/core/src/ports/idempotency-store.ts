@@ -10,4 +10,9 @@
 export interface IdempotencyStore {
   /** Records `ids` on `channel`; answers, for each, whether this is its first sighting inside the window. */
   firstSightings(channel: string, ids: string[]): Promise<boolean[]>;
+  /**
+   * The same answer at once, for a store that keeps its records in this process: the publish path then skips the
+   * per-channel queue and its promises (the change stream checks one record per transaction).
+   */
+  firstSightingsNow?(channel: string, ids: string[]): boolean[];
 }

@@ -28,6 +28,16 @@ export function runIdempotencyStoreSuite(name: string, opts: IdempotencyStoreSui
       expect(await store.firstSightings(ch, [])).toEqual([]);
     });
 
+    it('answers at once as it answers later, sharing one record', async (ctx) => {
+      const store = await opts.newStore({ windowMs: 60_000, clock: fakeClock(), backend: unique('b') });
+      if (!store.firstSightingsNow) ctx.skip();
+      const ch = unique('ch');
+      expect(store.firstSightingsNow!(ch, ['a', 'b', 'a'])).toEqual([true, true, false]);
+      expect(await store.firstSightings(ch, ['b', 'c'])).toEqual([false, true]);
+      expect(store.firstSightingsNow!(ch, ['c', 'd'])).toEqual([false, true]);
+      expect(store.firstSightingsNow!(unique('ch'), ['a'])).toEqual([true]);
+    });
+
     it('forgets ids after the window', async () => {
       const clock = fakeClock();
       const store = await opts.newStore({ windowMs: 150, clock, backend: unique('b') });
