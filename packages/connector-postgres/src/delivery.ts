@@ -114,11 +114,11 @@ export class DeliveryPipeline {
     try {
       while (this.ingress.length && gen === this.generation) {
         const tx = this.ingress[0];
-        const relations = new Set(tx.changes.map((c) => c.relation));
-        const oids = new Set<number>();
-        for (const r of relations) for (const col of r.columns) oids.add(col.typeOid);
-        await this.types.ensure(oids); // resolves at once when all are known
-        if (gen !== this.generation) return;
+        const missing = this.types.missing(tx.changes.map((c) => c.relation));
+        if (missing.length) {
+          await this.types.ensure(missing);
+          if (gen !== this.generation) return;
+        }
         this.ingress.shift();
         this.dispatch(tx);
       }
@@ -157,6 +157,10 @@ export class DeliveryPipeline {
   private startLane(channel: string, lane: LaneItem[]): void {
     const gen = this.generation;
     const run = (async () => {
+      // Start after the stream's current read: the transactions of one socket read are pushed synchronously, so
+      // after this one microtask they are all in the lane and go out as one series (one engine event), not the
+      // first alone and the rest after it. Nothing waits longer for it: the read was being handled anyway.
+      await undefined;
       while (lane.length && gen === this.generation) {
         const series = this.takeSeries(lane);
         const accepted = await this.publishWithRetry(

@@ -74,6 +74,24 @@ export class RowJsonTypes {
 
   constructor(private readonly query: (sql: string, params: unknown[]) => Promise<pg.QueryResult>) {}
 
+  /** Relations all of whose column types are loaded: most transactions need no check beyond this. */
+  private readonly knownRelations = new WeakSet<object>();
+
+  /**
+   * The column types of these relations that `ensure` has yet to load (none, nearly always: then the caller
+   * goes on synchronously, with no promise per transaction).
+   */
+  missing(relations: Iterable<{ columns: Array<{ typeOid: number }> }>): number[] {
+    const out: number[] = [];
+    for (const relation of relations) {
+      if (this.knownRelations.has(relation)) continue;
+      const unknown = relation.columns.map((c) => c.typeOid).filter((o) => !this.rows.has(o));
+      if (unknown.length === 0) this.knownRelations.add(relation);
+      else out.push(...unknown);
+    }
+    return out;
+  }
+
   /** Loads whatever is needed to encode these types (elements, domain bases, composite fields). */
   async ensure(oids: Iterable<number>): Promise<void> {
     let pending = [...new Set(oids)].filter((o) => !this.rows.has(o));
