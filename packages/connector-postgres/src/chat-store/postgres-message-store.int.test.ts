@@ -176,6 +176,28 @@ describe('PostgresMessageStore', () => {
     expect((await sql.query(`DELETE FROM rowcast_chat_messages WHERE serial = $1`, [m.serial])).rowCount).toBe(1);
     await sql.query(`RESET rowcast.erase`);
   });
+
+  it('reads a SQL change whose transaction is still ending as it ends, not as the row was before it', async () => {
+    // The change stream can deliver a transaction before a new snapshot sees it committed (the walsender sends
+    // it once its commit record is flushed; the backend leaves the running transactions after that). A
+    // transaction held open stands in for that moment: the read waits for it and sees the change.
+    const m = create(40, 'before');
+    await store.record(ROOM, [m]);
+    const editor = new pg.Client({ connectionString: db.url });
+    await editor.connect();
+    try {
+      await editor.query('BEGIN');
+      await editor.query(`UPDATE rowcast_chat_messages SET text = 'edited' WHERE serial = $1`, [m.serial]);
+      let answered = false;
+      const read = store.pendingSqlChange(ROOM, m.serial).finally(() => (answered = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(answered).toBe(false);
+      await editor.query('COMMIT');
+      expect(await read).toMatchObject({ change: 'update', fields: { text: 'edited' } });
+    } finally {
+      await editor.end(); // a transaction still open (a failed check) ends with its connection
+    }
+  });
 });
 
 const suiteStores: PostgresMessageStore[] = [];

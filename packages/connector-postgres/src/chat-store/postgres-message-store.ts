@@ -194,22 +194,31 @@ export class PostgresMessageStore implements MessageStore {
     return rows;
   }
 
-  /** A row SQL changed and Rowcast has not yet published (`sql_change` set), with its chat columns as SQL left them. */
+  /**
+   * A row SQL changed and Rowcast has not yet published (`sql_change` set), with its chat columns as SQL left them.
+   *
+   * Called when the change stream delivers the change, which can be before a new snapshot sees it: the walsender
+   * sends a transaction once its commit record is flushed, and the committing backend leaves the list of running
+   * transactions only after that. A plain read could then find the row as it was before, unmarked, and the change
+   * would never be published (seen under load in CI). `FOR SHARE` closes that window: a row whose update is still
+   * running (for the snapshot) is waited for, and then read as that update left it. So the mark is tested on the
+   * row read, not in the WHERE, which would drop the row before its lock is taken.
+   */
   async pendingSqlChange(channel: string, serial: string): Promise<PendingSqlChange | undefined> {
     const pool = await this.ready;
     const { rows } = await pool.query<{
-      change: 'update' | 'delete';
+      change: 'update' | 'delete' | null;
       message: AcceptedMessage;
       text: string | null;
       metadata: unknown;
       headers: unknown;
     }>(
       `SELECT sql_change AS change, message, text, metadata, headers FROM ${MESSAGES}
-        WHERE channel = $1 AND serial = $2 AND sql_change IS NOT NULL`,
+        WHERE channel = $1 AND serial = $2 FOR SHARE`,
       [channel, serial],
     );
     const row = rows[0];
-    if (!row) return undefined;
+    if (!row?.change) return undefined;
     return { change: row.change, message: fromStored(row.message), fields: { text: row.text, metadata: row.metadata, headers: row.headers } };
   }
 
