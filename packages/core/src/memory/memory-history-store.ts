@@ -4,6 +4,7 @@ import type { Clock } from '../ports/clock.js';
 import { parseSerial } from '../channel/serial.js';
 import { pageSeqRange } from '../channel/page-range.js';
 import { withoutEphemeral } from '../messages/ephemeral.js';
+import { cutDroppedPrefix } from './dropped-prefix.js';
 
 /**
  * How long an empty channel's record (epoch, last seq) is kept after its last event expired. Only a resume or a
@@ -126,14 +127,7 @@ export class MemoryHistoryStore implements HistoryStore {
     const { events } = log;
     let head = Math.max(log.head, events.length - this.retention.maxEventsPerChannel);
     while (head < events.length && events[head].timestamp < oldest) head++;
-    if (head > 1024 && head * 2 > events.length) {
-      log.events = events.slice(head);
-      head = 0;
-    } else if (head === events.length) {
-      log.events = [];
-      head = 0;
-    }
-    log.head = head;
+    ({ items: log.events, head: log.head } = cutDroppedPrefix(events, head));
   }
 }
 

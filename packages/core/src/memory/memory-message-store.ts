@@ -3,6 +3,7 @@ import type { AcceptedAnnotation, AcceptedMessage } from '../node-api.js';
 import type { Clock } from '../ports/clock.js';
 import type { HistoryRetention } from '../ports/history-store.js';
 import type { AnnotationPageRequest, MessageStore, VersionPageRequest } from '../ports/message-store.js';
+import { cutDroppedPrefix } from './dropped-prefix.js';
 
 /** A message that changed or was annotated after its create. */
 interface ChangedEntry {
@@ -173,10 +174,6 @@ function dropOldest(log: CreatedLog): void {
   log.bySerial.delete(log.order[log.head++].serial);
 }
 
-/** Cuts the dropped prefix off in bulk once it is most of the array (amortised O(1) per create). */
 function compact(log: CreatedLog): void {
-  if (log.head > 1024 && log.head * 2 > log.order.length) {
-    log.order.splice(0, log.head);
-    log.head = 0;
-  }
+  ({ items: log.order, head: log.head } = cutDroppedPrefix(log.order, log.head));
 }
