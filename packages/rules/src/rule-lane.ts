@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { backoffDelay } from '@rowcast/core';
 import type { RuleConfig } from './config.js';
-import type { DeliveryQueue, QueuedDelivery } from './queue/delivery-queue.js';
+import type { DeliveryQueue, HandedDelivery, NewDelivery, QueuedDelivery } from './queue/delivery-queue.js';
+import { AcceptedItems, type AcceptedItem } from './accepted-items.js';
 import type { DeliveryTarget } from './targets/target.js';
 import type { Semaphore } from './semaphore.js';
 import type { RuleCounters } from './counters.js';
@@ -9,6 +10,14 @@ import type { RuleCounters } from './counters.js';
 const PAGE_SIZE = 100;
 /** Wait before retrying after the queue itself failed (database down). */
 const QUEUE_ERROR_RETRY_MS = 1_000;
+
+/** An item of a batch: read from the queue, or accepted by this node and handed over while its enqueue commits. */
+interface LaneItem extends HandedDelivery {
+  attempts: number;
+  notBefore: number;
+  /** For an accepted item: its seq once stored (undefined if its enqueue failed). */
+  stored?: Promise<number | undefined>;
+}
 
 /** What a lane needs from its rule. */
 export interface LaneDeps {
@@ -33,6 +42,12 @@ export interface LaneDeps {
  * the next batch needs a read, the completion travels in the read's statement (one round trip, not two, between
  * deliveries). It commits without waiting for its WAL flush (see PostgresDeliveryQueue): only a PostgreSQL crash
  * can undo one, and that means a redelivery, which at-least-once allows.
+ *
+ * Items this node accepts are handed to the lane at once (`offer`), while their enqueue commits, rather than read
+ * back after it: the lane delivers them after the items of its next read, whose snapshot holds every item
+ * committed before them (another node's, in seq order). Their completion waits for their enqueue's commit, so the
+ * bound above holds; a publish is acknowledged only once its enqueue committed, so an acknowledged message is
+ * stored before it is delivered, or delivered and stored.
  */
 export class RuleLane {
   private running = false;
@@ -48,6 +63,8 @@ export class RuleLane {
   private current?: Promise<void>;
   /** Seqs of the batch delivered last, not yet removed from the queue: removed with the next read, or before the next hand-over. */
   private delivered: number[] = [];
+  /** Items this node accepted and handed over (`offer`), not yet delivered. */
+  private readonly accepted = new AcceptedItems();
 
   constructor(
     readonly channel: string,
@@ -62,6 +79,18 @@ export class RuleLane {
     if (anywhere) this.readFromStart = true;
     this.dirty = true;
     if (!this.running && !this.stopped) this.current = this.run();
+  }
+
+  /**
+   * Items this node accepted for this lane, handed over while their enqueue commits: `stored` resolves with their
+   * seqs once it committed (and rejects if it failed: the publish is refused, and items not delivered yet are
+   * dropped). False when the lane did not take them (it holds a backlog): then signal it once they are stored, as
+   * for items it reads back from the queue.
+   */
+  offer(deliveries: NewDelivery[], stored: Promise<number[]>): boolean {
+    if (!this.accepted.add(deliveries, stored)) return false;
+    this.signal();
+    return true;
   }
 
   /**
@@ -102,18 +131,25 @@ export class RuleLane {
     const pageSize = Math.max(PAGE_SIZE, batchSize);
     while (!this.stopped) {
       this.dirty = false;
+      const mark = this.accepted.mark();
       const page = await this.nextPage(pageSize);
-      if (page.length === 0) {
+      await this.accepted.forgetRead(page);
+      const items: LaneItem[] = page;
+      // Items accepted before the read follow what it returned; a full page may have more stored items behind it,
+      // so then they wait for the next read.
+      if (page.length < pageSize) items.push(...this.accepted.takeBefore(mark).map(toLaneItem));
+      if (items.length === 0) {
         if (this.dirty) continue;
         return true;
       }
-      for (let i = 0; i < page.length; i += batchSize) {
+      for (let i = 0; i < items.length; i += batchSize) {
         // the next batch of this page needs no read: the previous one's completion goes on its own
         await this.completeDelivered();
-        const batch = page.slice(i, i + batchSize);
-        if (this.stopped || !(await this.deliver(batch))) return false;
+        const batch = items.slice(i, i + batchSize);
+        const seqs = this.stopped ? false : await this.deliver(batch);
+        if (seqs === false) return false;
         // a read from the start can return a late-committed item below lastSeq: lastSeq never goes back
-        this.lastSeq = Math.max(this.lastSeq, batch[batch.length - 1].seq);
+        this.lastSeq = Math.max(this.lastSeq, ...seqs);
       }
     }
     return false;
@@ -149,9 +185,12 @@ export class RuleLane {
 
   /**
    * Delivers a batch (one item unless the rule batches) in one target call, retrying the same batch with backoff;
-   * false when the lane was stopped before it finished. Its items succeed, fail and are dead-lettered together.
+   * resolves with the batch's seqs, or false when the lane was stopped before it finished. Its items succeed, fail
+   * and are dead-lettered together. Accepted items that are not stored yet are waited for after the first attempt:
+   * their completion, or their retry state, needs their seq.
    */
-  private async deliver(batch: QueuedDelivery[]): Promise<boolean> {
+  private async deliver(handed: LaneItem[]): Promise<number[] | false> {
+    let batch = handed;
     const { rule, target, queue, semaphore, counters, logger } = this.deps;
     // Items read back after a restart may carry different retry states: the batch goes by the most advanced one.
     let attempts = Math.max(...batch.map((item) => item.attempts));
@@ -171,26 +210,29 @@ export class RuleLane {
       }
       // A delivery cut short by shutdown is not a failed attempt: the items stay queued as they were.
       if (error !== undefined && this.stopped) return false;
+      batch = await stored(batch);
+      if (batch.length === 0) return []; // every enqueue failed: their publishes were refused, nothing to retry
+      const seqs = batch.map((item) => item.seq as number);
       if (error === undefined) {
         const now = Date.now();
         for (const item of batch) counters.delivered(rule.id, now - item.item.timestamp);
         if (attempts > 1) logger.info({ ...about, attempt: attempts }, 'rule delivery succeeded after retry');
         // removed with the lane's next read, or before its next hand-over (see completeDelivered)
-        this.delivered = batch.map((item) => item.seq);
-        return true;
+        this.delivered = seqs;
+        return seqs;
       }
       counters.failedAttempt(rule.id);
       if (attempts >= rule.retry.attempts) {
         logger.error({ ...about, attempts, err: error }, 'rule delivery failed for the last time; moved to dead letters');
-        for (const item of batch) {
+        for (const seq of seqs) {
           counters.deadLettered(rule.id);
-          await queue.deadLetter(item.seq, attempts, error);
+          await queue.deadLetter(seq, attempts, error);
         }
-        return true;
+        return seqs;
       }
       const delay = backoffDelay(attempts, { baseMs: rule.retry.backoffBaseMs, maxMs: rule.retry.backoffMaxMs });
       logger.warn({ ...about, attempt: attempts, retryInMs: delay, err: error }, 'rule delivery failed; will retry');
-      await Promise.all(batch.map((item) => queue.recordFailure(item.seq, attempts, error, Date.now() + delay)));
+      await Promise.all(seqs.map((seq) => queue.recordFailure(seq, attempts, error, Date.now() + delay)));
       if (this.stopped || !(await this.sleep(delay))) return false;
     }
   }
@@ -209,4 +251,15 @@ export class RuleLane {
       };
     });
   }
+}
+
+function toLaneItem(accepted: AcceptedItem): LaneItem {
+  return { ...accepted.delivery, attempts: 0, notBefore: 0, stored: accepted.stored };
+}
+
+/** The batch with every item's seq, once the accepted ones are stored; those whose enqueue failed are left out. */
+async function stored(batch: LaneItem[]): Promise<LaneItem[]> {
+  if (batch.every((item) => item.seq !== undefined)) return batch;
+  const seqs = await Promise.all(batch.map((item) => item.seq ?? item.stored));
+  return batch.flatMap((item, i) => (seqs[i] === undefined ? [] : [{ ...item, seq: seqs[i] }]));
 }

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AcceptedEvent } from '@rowcast/core';
-import { eventually, messageEvent } from './testing/helpers.js';
+import { createBatchCalls, eventually, messageEvent } from './testing/helpers.js';
 import { engineHarness } from './testing/engine-harness.js';
 
 let h: Awaited<ReturnType<typeof engineHarness>>;
 
 beforeAll(async () => {
   h = await engineHarness('rules_batch');
-  // created here, once, not by the fixture function: see batch-recorder-function.mjs
-  await h.sql.query(`CREATE TABLE batch_calls (
-    rule_id text NOT NULL, call int NOT NULL, attempt int NOT NULL, ids text[] NOT NULL, PRIMARY KEY (rule_id, call))`);
+  await createBatchCalls(h.sql);
 });
 
 afterAll(async () => {

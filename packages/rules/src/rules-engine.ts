@@ -195,16 +195,31 @@ export class RulesEngine {
     for (const rule of rules) {
       for (const item of items) deliveries.push({ ruleId: rule.id, channel, source, deliveryId: item.id, item });
     }
+    const stored = this.queue.enqueue(deliveries);
+    // Lanes get the items at once, while the enqueue commits (see RuleLane.offer); not a transactional function's
+    // lane: its call removes its items from the queue in its own transaction, so they must be stored first.
+    // A lane that did not take them is signalled once they are stored, through `lane()`: it may have run dry and
+    // been replaced meanwhile.
+    const offered = rules.map((rule, r) => {
+      const lane = isTransactional(rule) ? undefined : this.lane(rule.id, channel);
+      const [from, to] = [r * items.length, (r + 1) * items.length];
+      return (
+        lane?.offer(
+          deliveries.slice(from, to),
+          stored.then((seqs) => seqs.slice(from, to)),
+        ) ?? false
+      );
+    });
     try {
-      await this.queue.enqueue(deliveries);
+      await stored;
     } catch (err) {
       this.opts.logger.error({ channel, err: (err as Error).message }, 'rules queue: enqueue failed; publish refused');
       throw errors.internal('integration rules queue unavailable');
     }
-    for (const rule of rules) {
+    rules.forEach((rule, r) => {
       this.counters.enqueued(rule.id, items.length);
-      this.lane(rule.id, channel)?.signal();
-    }
+      if (!offered[r]) this.lane(rule.id, channel)?.signal();
+    });
   }
 
   /** The lane of (rule, channel), created on demand; undefined when this node does not deliver. */
@@ -281,4 +296,9 @@ export class RulesEngine {
       this.opts.logger.warn({ rule: ruleId, channels }, 'queued deliveries belong to a rule no longer configured; left in the queue');
     }
   }
+}
+
+/** A function rule whose calls remove their items from the queue in their own transaction. */
+function isTransactional(rule: RuleConfig): boolean {
+  return rule.target.type === 'function' && (rule.target as FunctionTargetConfig).transaction;
 }

@@ -11,6 +11,14 @@ export interface NewDelivery {
   item: EnvelopeItem;
 }
 
+/**
+ * An item as a target gets it: `seq` is missing when the lane hands over an item this node accepted while its
+ * enqueue is still committing (see RuleLane).
+ */
+export interface HandedDelivery extends NewDelivery {
+  seq?: number;
+}
+
 /** A delivery as stored, with its place in the lane and its retry state. */
 export interface QueuedDelivery extends NewDelivery {
   /** Position in enqueue order; items of one (rule, channel) lane are delivered in increasing `seq`. */
@@ -46,8 +54,11 @@ export interface Lane {
  * from where it stopped (the item in flight at the crash is delivered again: at least once).
  */
 export interface DeliveryQueue {
-  /** Stores items; resolves when they are stored (for PostgreSQL, committed). Items keep their array order. */
-  enqueue(items: NewDelivery[]): Promise<void>;
+  /**
+   * Stores items; resolves with their seqs, in the items' order, when they are stored (for PostgreSQL,
+   * committed). Items keep their array order.
+   */
+  enqueue(items: NewDelivery[]): Promise<number[]>;
   /** Up to `limit` items of a lane with `seq > afterSeq`, in `seq` order. */
   page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]>;
   /** Removes a delivered item. */

@@ -1,22 +1,24 @@
 /**
  * Group commit: items added during one event-loop turn are written together by one `flush` call (one database
  * round trip), and while a flush is in flight new items gather for the next one. Each `add` resolves when the
- * flush holding its items succeeded, or rejects with that flush's error. Flushes run one at a time, in order,
+ * flush holding its items succeeded (with the flush's results for its items, if the flush returns one per item),
+ * or rejects with that flush's error. Flushes run one at a time, in order,
  * so items are written in the order they were added.
  */
-export class GroupCommit<T> {
-  private pending: Array<{ items: T[]; resolve: () => void; reject: (err: unknown) => void }> = [];
+export class GroupCommit<T, R = never> {
+  private pending: Array<{ items: T[]; resolve: (results: R[]) => void; reject: (err: unknown) => void }> = [];
   private flushing = false;
   private scheduled = false;
 
   /** `maxItems` bounds one flush (a burst becomes several statements of reasonable size, in order). */
   constructor(
-    private readonly flush: (items: T[]) => Promise<void>,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a flush that returns nothing (void) gives its adds no results
+    private readonly flush: (items: T[]) => Promise<R[] | void>,
     private readonly maxItems = 5_000,
   ) {}
 
-  add(items: T[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  add(items: T[]): Promise<R[]> {
+    return new Promise<R[]>((resolve, reject) => {
       this.pending.push({ items, resolve, reject });
       this.schedule();
     });
@@ -51,8 +53,12 @@ export class GroupCommit<T> {
     }
     const batch = this.pending.splice(0, take);
     try {
-      await this.flush(batch.flatMap((entry) => entry.items));
-      for (const entry of batch) entry.resolve();
+      const results = await this.flush(batch.flatMap((entry) => entry.items));
+      let offset = 0;
+      for (const entry of batch) {
+        entry.resolve(results ? results.slice(offset, offset + entry.items.length) : []);
+        offset += entry.items.length;
+      }
     } catch (err) {
       for (const entry of batch) entry.reject(err);
     } finally {

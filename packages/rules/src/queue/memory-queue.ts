@@ -12,7 +12,8 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   private readonly bySeq = new Map<number, QueuedDelivery>();
   private readonly dead: DeadLetter[] = [];
 
-  async enqueue(items: NewDelivery[]): Promise<void> {
+  async enqueue(items: NewDelivery[]): Promise<number[]> {
+    const seqs: number[] = [];
     for (const item of items) {
       const queued: QueuedDelivery = { ...item, seq: this.nextSeq++, attempts: 0, notBefore: 0 };
       const key = laneKey(item);
@@ -20,7 +21,9 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
       if (!lane) this.lanesByKey.set(key, (lane = []));
       lane.push(queued);
       this.bySeq.set(queued.seq, queued);
+      seqs.push(queued.seq);
     }
+    return seqs;
   }
 
   async page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {

@@ -62,7 +62,13 @@ describe('group commit', () => {
     });
     await expect(Promise.all([group.add([1]), group.add([2])])).rejects.toThrow('db down');
     fail = false;
-    await expect(group.add([3])).resolves.toBeUndefined();
+    await expect(group.add([3])).resolves.toEqual([]);
+  });
+
+  it("resolves each add with the flush's results for its own items", async () => {
+    const group = new GroupCommit<number, string>(async (items) => items.map((n) => `r${n}`));
+    const results = await Promise.all([group.add([1, 2]), group.add([3]), group.add([4, 5])]);
+    expect(results).toEqual([['r1', 'r2'], ['r3'], ['r4', 'r5']]);
   });
 });
 
@@ -74,8 +80,13 @@ describe.each([
     const queue = await open();
     try {
       // 20 publishes in the same turn (one INSERT for the PostgreSQL queue), interleaving two channels
-      await Promise.all(Array.from({ length: 20 }, (_, i) => queue.enqueue([delivery(`q${i % 2}`, i), delivery(`q${i % 2}`, i + 100)])));
+      const seqs = await Promise.all(Array.from({ length: 20 }, (_, i) => queue.enqueue([delivery(`q${i % 2}`, i), delivery(`q${i % 2}`, i + 100)])));
       const lane = await queue.page({ ruleId: 'r', channel: 'q0' }, 0, 100);
+      // each enqueue resolves with its own items' seqs, in their order
+      const idOf = new Map([...lane, ...(await queue.page({ ruleId: 'r', channel: 'q1' }, 0, 100))].map((d) => [d.seq, d.deliveryId]));
+      expect(seqs.map((pair) => pair.map((seq) => idOf.get(seq)))).toEqual(
+        Array.from({ length: 20 }, (_, i) => [`q${i % 2}:${i}`, `q${i % 2}:${i + 100}`]),
+      );
       expect(lane.map((d) => d.deliveryId)).toEqual(Array.from({ length: 10 }, (_, k) => 2 * k).flatMap((i) => [`q0:${i}`, `q0:${i + 100}`]));
       expect(lane[0]).toMatchObject({
         ruleId: 'r',

@@ -61,7 +61,7 @@ interface QueueRow {
  * per batch, not per message; completions are grouped the same way.
  */
 export class PostgresDeliveryQueue implements DeliveryQueue {
-  private readonly inserts: GroupCommit<NewDelivery>;
+  private readonly inserts: GroupCommit<NewDelivery, number>;
   private readonly deletes: GroupCommit<number>;
 
   private constructor(
@@ -110,11 +110,12 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     return new PostgresDeliveryQueue(pool, completionPool, nodeId, notifies);
   }
 
-  enqueue(items: NewDelivery[]): Promise<void> {
-    return items.length === 0 ? Promise.resolve() : this.inserts.add(items);
+  enqueue(items: NewDelivery[]): Promise<number[]> {
+    return items.length === 0 ? Promise.resolve([]) : this.inserts.add(items);
   }
 
-  private async insert(items: NewDelivery[]): Promise<void> {
+  /** Inserts items and returns their seqs in the items' order. */
+  private async insert(items: NewDelivery[]): Promise<number[]> {
     const columns = [
       items.map((i) => i.ruleId),
       items.map((i) => i.channel),
@@ -122,25 +123,28 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
       items.map((i) => i.deliveryId),
       items.map((i) => JSON.stringify(i.item)),
     ];
-    // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in
+    // unnest keeps array order, so seq (assigned row by row) follows the order items were accepted in: the seqs
+    // in ascending order are the items' seqs in their order
     const insert = `INSERT INTO ${QUEUE} (rule_id, channel, source, delivery_id, item)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])`;
     if (!this.notifies()) {
-      await this.pool.query(insert, columns);
-      return;
+      const { rows } = await this.pool.query<{ seq: string }>(`${insert} RETURNING seq`, columns);
+      return rows.map((row) => Number(row.seq)).sort((a, b) => a - b);
     }
     // The same statement NOTIFYs the delivering node (sent at commit) with the lanes it touched, or '*' when too
     // many to list.
-    await this.pool.query(
-      `WITH inserted AS (${insert} RETURNING rule_id, channel), notice AS (
+    const { rows } = await this.pool.query<{ seqs: string[] }>(
+      `WITH inserted AS (${insert} RETURNING seq, rule_id, channel), notice AS (
          SELECT json_build_object('node', $6::text,
                   'lanes', json_agg(DISTINCT jsonb_build_object('ruleId', rule_id, 'channel', channel)))::text AS body
          FROM inserted
        )
-       SELECT pg_notify('${QUEUE_NOTIFY_CHANNEL}', CASE WHEN octet_length(body) < ${MAX_NOTICE_BYTES} THEN body
+       SELECT (SELECT array_agg(seq ORDER BY seq) FROM inserted) AS seqs,
+              pg_notify('${QUEUE_NOTIFY_CHANNEL}', CASE WHEN octet_length(body) < ${MAX_NOTICE_BYTES} THEN body
                 ELSE json_build_object('node', $6::text, 'lanes', '*')::text END) FROM notice`,
       [...columns, this.nodeId],
     );
+    return rows[0].seqs.map(Number);
   }
 
   async page(lane: Lane, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
@@ -166,8 +170,8 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     return rows.map(toQueued);
   }
 
-  complete(seq: number): Promise<void> {
-    return this.deletes.add([seq]);
+  async complete(seq: number): Promise<void> {
+    await this.deletes.add([seq]);
   }
 
   private async delete(seqs: number[]): Promise<void> {

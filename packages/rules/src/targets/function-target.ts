@@ -198,12 +198,10 @@ export class FunctionTarget implements DeliveryTarget {
     // non-enveloped rules are never batched (config), so their event is the one item's data
     const event = this.opts.rule.enveloped ? envelopeOf(this.opts, batch) : decodeData(batch[0].item);
     // context.awsRequestId: the first item's id, stable across the attempts of a batch
-    await worker.call(
-      event,
-      batch[0].deliveryId,
-      attempt,
-      batch.map((item) => item.seq),
-    );
+    // a transactional call removes its items itself, so the lane hands it stored items only (RuleLane)
+    const seqs = batch.flatMap((item) => (item.seq === undefined ? [] : [item.seq]));
+    if (this.queue && seqs.length < batch.length) throw new DeliveryError('a transactional call needs stored items');
+    await worker.call(event, batch[0].deliveryId, attempt, seqs);
   }
 
   async close(): Promise<void> {

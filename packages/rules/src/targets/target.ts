@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RuleConfig } from '../config.js';
 import { buildEnvelope, type Envelope, type EnvelopeMeta } from '../envelope.js';
-import type { QueuedDelivery } from '../queue/delivery-queue.js';
+import type { HandedDelivery } from '../queue/delivery-queue.js';
 
 /**
  * Where a rule's deliveries go. `deliver` hands over one item or a batch of one lane's items (one envelope, one
@@ -22,16 +22,16 @@ export interface TargetOptions {
   logger: Logger;
 }
 
-/** One queued item, or a non-empty batch of items of one (rule, channel) lane in queue order. */
-export type Delivery = QueuedDelivery | readonly QueuedDelivery[];
+/** One item, or a non-empty batch of items of one (rule, channel) lane in queue order. */
+export type Delivery = HandedDelivery | readonly HandedDelivery[];
 
 /** The items of a delivery as a list. */
-export function batchOf(deliveries: Delivery): readonly QueuedDelivery[] {
-  return Array.isArray(deliveries) ? deliveries : [deliveries as QueuedDelivery];
+export function batchOf(deliveries: Delivery): readonly HandedDelivery[] {
+  return Array.isArray(deliveries) ? deliveries : [deliveries as HandedDelivery];
 }
 
 /** The envelope metadata of a delivery. */
-export function envelopeMeta(opts: TargetOptions, delivery: QueuedDelivery): EnvelopeMeta {
+export function envelopeMeta(opts: TargetOptions, delivery: HandedDelivery): EnvelopeMeta {
   return { source: delivery.source, appId: opts.appId, channel: delivery.channel, site: opts.site, ruleId: opts.rule.id };
 }
 

@@ -45,6 +45,15 @@ export async function createRuleLog(databaseUrl: string): Promise<void> {
   await client.end();
 }
 
+/**
+ * Creates `batch_calls`, which batch-recorder-function.mjs writes to, before any rule runs: two rules' workers
+ * racing on CREATE TABLE IF NOT EXISTS can fail one of them with a pg_type unique violation.
+ */
+export async function createBatchCalls(sql: pg.Pool): Promise<void> {
+  await sql.query(`CREATE TABLE batch_calls (
+    rule_id text NOT NULL, call int NOT NULL, attempt int NOT NULL, ids text[] NOT NULL, PRIMARY KEY (rule_id, call))`);
+}
+
 /** Waits (vi.waitFor, every 50 ms) until `check` resolves with a value (not undefined), and returns it. */
 export function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   return vi.waitFor(
