@@ -69,10 +69,14 @@ export const dbPath: Benchmark = {
     // the issue's second row: the whole path sustained at twice the rate (Rowcast only; BENCH_DB_PATH_HIGH_RATE=0
     // leaves it out)
     const highRate = ctx.smoke ? size.rate * 2 : Number(process.env.BENCH_DB_PATH_HIGH_RATE ?? 1000);
+    // and a chat's own pace, where a message usually finds its rule's lane idle (Rowcast only;
+    // BENCH_DB_PATH_LOW_RATE=0 leaves it out; not in the smoke run)
+    const lowRate = ctx.smoke ? 0 : Number(process.env.BENCH_DB_PATH_LOW_RATE ?? 50);
     const ruleRuns: Array<[Via, Capture, number]> = [
       ['rule', 'logical', size.rate],
       ['rule', 'trigger', size.rate],
       ...(highRate > 0 ? [['rule', 'logical', highRate] as [Via, Capture, number]] : []),
+      ...(lowRate > 0 ? [['rule', 'logical', lowRate] as [Via, Capture, number]] : []),
     ];
     const insertRuns: Array<[Via, Capture, number]> = [
       ['insert', 'logical', size.rate],
@@ -198,7 +202,7 @@ export const dbPath: Benchmark = {
       title: 'DB-driven path latency: chat message to row to subscribers',
       smoke: ctx.smoke,
       setup: [
-        `${size.sdkSubscribers + size.rawSubscribers} subscribers on \`incoming-chat\`: ${size.sdkSubscribers} \`ably\` SDK (2.28.0, msgpack) clients, whose receipts are the latency samples, and ${size.rawSubscribers} raw \`ws\` clients speaking the protocol (JSON frames, ATTACH, byte-scanned: 100 SDK instances decoding 50,000 messages/s in one process would saturate the load generator, not the server); one SDK publisher at ${size.rate} msg/s (and, for Rowcast's whole path, ${highRate} msg/s) (open loop) on \`outgoing-chat\` for ${size.durationMs / 1000} s, first ${size.warmupMs / 1000} s left out; all clients in one load-generator process`,
+        `${size.sdkSubscribers + size.rawSubscribers} subscribers on \`incoming-chat\`: ${size.sdkSubscribers} \`ably\` SDK (2.28.0, msgpack) clients, whose receipts are the latency samples, and ${size.rawSubscribers} raw \`ws\` clients speaking the protocol (JSON frames, ATTACH, byte-scanned: 100 SDK instances decoding 50,000 messages/s in one process would saturate the load generator, not the server); one SDK publisher at ${size.rate} msg/s (and, for Rowcast's whole path, ${[highRate, lowRate].filter((r) => r > 0).join(' and ') || 'no other rate'} msg/s) (open loop) on \`outgoing-chat\` for ${size.durationMs / 1000} s, first ${size.warmupMs / 1000} s left out; all clients in one load-generator process`,
         `Whole path: publish -> rule \`^outgoing-chat$\` (durable PostgreSQL queue) -> apps/chat/function.js INSERT into chat_data -> capture -> \`incoming-chat\` -> subscribers; content ${contentBytes} bytes`,
         'Capture + fan-out only: the load generator INSERTs the same rows itself at the same rate (pool of 4 connections, like the chat function), no rule',
         'Latency = publish() (or INSERT) call to SDK subscriber callback, timestamps in the row\'s msg_data (same machine clock). Split at the INSERT by a bench-only column `inserted_at` (default clock_timestamp(), not written by the function): "to the row" = rule queue + function + INSERT; "row to subscriber" = commit + capture + publish + fan-out. "To the server" = publish to the server accepting it (the message timestamp, which the function stores in created_at_timestamp; whole ms), so "to the row" less it is the rule queue + function + INSERT',
@@ -252,7 +256,7 @@ export const dbPath: Benchmark = {
           })),
         },
       ],
-      raw: { size, highRate, contentBytes, outcomes },
+      raw: { size, highRate, lowRate, contentBytes, outcomes },
     };
   },
 };
