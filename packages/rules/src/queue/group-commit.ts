@@ -2,8 +2,8 @@
  * Group commit: items added during one event-loop turn are written together by one `flush` call (one database
  * round trip), and while a flush is in flight new items gather for the next one. Each `add` resolves when the
  * flush holding its items succeeded (with the flush's results for its items, if the flush returns one per item),
- * or rejects with that flush's error. Flushes run one at a time, in order,
- * so items are written in the order they were added.
+ * or rejects with that flush's error. Flushes run one at a time, in order, so items are written in the order they
+ * were added.
  */
 export class GroupCommit<T, R = never> {
   private pending: Array<{ items: T[]; resolve: (results: R[]) => void; reject: (err: unknown) => void }> = [];
