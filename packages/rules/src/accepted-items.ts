@@ -8,8 +8,6 @@ export interface AcceptedItem {
   delivery: NewDelivery;
   /** Resolves with the item's seq once its enqueue committed; with undefined if the enqueue failed. */
   stored: Promise<number | undefined>;
-  /** Set when `stored` resolved with a seq. */
-  seq?: number;
   /** Place in acceptance order (see `mark`). */
   order: number;
 }
@@ -42,7 +40,7 @@ export class AcceptedItems {
         delivery,
         order: this.nextOrder++,
         stored: stored.then(
-          (seqs) => (item.seq = seqs[i]),
+          (seqs) => seqs[i],
           // the publish was refused: an item not handed over yet is dropped (one handed over stays delivered,
           // which a refused publish allows: its publisher may have it delivered again)
           () => {
@@ -63,16 +61,17 @@ export class AcceptedItems {
 
   /**
    * Forgets the items that `page` (a read of the queue) holds: this node's enqueues that committed before the
-   * read. An item whose seq has not come back yet is matched by its id first, then by its seq once stored.
+   * read. An item is matched by its id first, then by its seq once stored (its seq may not have come back yet).
    */
   async forgetRead(page: readonly QueuedDelivery[]): Promise<void> {
     if (this.items.length === 0 || page.length === 0) return;
     const ids = new Set(page.map((row) => row.deliveryId));
     const maybeRead = this.items.filter((item) => ids.has(item.delivery.deliveryId));
     if (maybeRead.length === 0) return;
-    await Promise.all(maybeRead.map((item) => item.stored));
-    const seqs = new Set(page.map((row) => row.seq));
-    this.items = this.items.filter((item) => item.seq === undefined || !seqs.has(item.seq));
+    const storedSeqs = await Promise.all(maybeRead.map((item) => item.stored));
+    const pageSeqs = new Set(page.map((row) => row.seq));
+    const read = new Set(maybeRead.filter((_, i) => pageSeqs.has(storedSeqs[i] as number)));
+    this.items = this.items.filter((item) => !read.has(item));
   }
 
   /** Removes and returns the items accepted before `mark`, in acceptance order. */

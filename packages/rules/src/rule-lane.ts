@@ -210,7 +210,7 @@ export class RuleLane {
       }
       // A delivery cut short by shutdown is not a failed attempt: the items stay queued as they were.
       if (error !== undefined && this.stopped) return false;
-      batch = await stored(batch);
+      batch = await withSeqs(batch);
       if (batch.length === 0) return []; // every enqueue failed: their publishes were refused, nothing to retry
       const seqs = batch.map((item) => item.seq as number);
       if (error === undefined) {
@@ -258,7 +258,7 @@ function toLaneItem(accepted: AcceptedItem): LaneItem {
 }
 
 /** The batch with every item's seq, once the accepted ones are stored; those whose enqueue failed are left out. */
-async function stored(batch: LaneItem[]): Promise<LaneItem[]> {
+async function withSeqs(batch: LaneItem[]): Promise<LaneItem[]> {
   if (batch.every((item) => item.seq !== undefined)) return batch;
   const seqs = await Promise.all(batch.map((item) => item.seq ?? item.stored));
   return batch.flatMap((item, i) => (seqs[i] === undefined ? [] : [{ ...item, seq: seqs[i] }]));
